@@ -1,0 +1,46 @@
+using System.CommandLine;
+
+namespace Tritter.Cli;
+
+/// <summary>
+/// Runs the command line so that a person never sees a stack trace: bad usage and bad input are one line on stderr
+/// and exit code 2; anything else unexpected is one line and exit code 1.
+/// </summary>
+internal static class CliRunner
+{
+    public const int UsageError = 2;
+
+    public static async Task<int> RunAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+                await Console.Error.WriteLineAsync($"tritter: {error.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("Run 'tritter --help' for usage.").ConfigureAwait(false);
+            return UsageError;
+        }
+        try
+        {
+            return await parse.InvokeAsync().ConfigureAwait(false);
+        }
+        catch (CliUsageException e)
+        {
+            await Console.Error.WriteLineAsync($"tritter: {e.Message}").ConfigureAwait(false);
+            return UsageError;
+        }
+        catch (OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync("tritter: cancelled").ConfigureAwait(false);
+            return 130;
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or FormatException)
+        {
+            await Console.Error.WriteLineAsync($"tritter: {e.Message}").ConfigureAwait(false);
+            return UsageError;
+        }
+    }
+}
+
+/// <summary>Bad input a person can fix: reported as one line, exit code 2.</summary>
+internal sealed class CliUsageException(string message) : Exception(message);

@@ -1,0 +1,26 @@
+using System.CommandLine;
+using Tritter.Cpu;
+using Tritter.Cuda;
+
+namespace Tritter.Cli.Commands;
+
+/// <summary><c>tritter info</c>: the devices found and why a GPU is or is not used.</summary>
+internal static class InfoCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("info", "Show the CPU and GPUs found, and why a GPU is or is not used.");
+        command.SetAction(_ =>
+        {
+            Console.WriteLine($"cpu: {Environment.ProcessorCount} threads, {CpuBackend.SimdDescription}");
+            var probe = CudaProbe.Result;
+            Console.WriteLine($"cuda driver: {probe.DriverVersion ?? "none"}");
+            foreach (var device in probe.Devices)
+                Console.WriteLine($"gpu {device.Ordinal}: {device.Name}, {device.SmName}, {device.MultiprocessorCount} SMs, {device.TotalMemoryBytes / (1L << 30)} GiB");
+            Console.WriteLine($"embedded kernels: {(EmbeddedKernels.ModuleNames.Count == 0 ? "none" : string.Join(", ", EmbeddedKernels.ModuleNames))}");
+            Console.WriteLine($"gpu: {(probe.IsUsable ? "usable" : "not used")}: {probe.Reason}");
+            return 0;
+        });
+        return command;
+    }
+}

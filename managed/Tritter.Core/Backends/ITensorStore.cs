@@ -1,0 +1,22 @@
+using Tritter.Core.Tensors;
+
+namespace Tritter.Core.Backends;
+
+/// <summary>Where a backend's tensors live: allocation, host transfers and ordering.</summary>
+public interface ITensorStore : IDisposable
+{
+    /// <summary>Human-readable name, e.g. "cpu (AVX-512, 2 threads)" or "cuda:0 NVIDIA H100".</summary>
+    string Name { get; }
+
+    /// <summary>Allocates an uninitialised tensor.</summary>
+    Tensor Allocate(DType type, TensorShape shape);
+
+    /// <summary>Copies host data into <paramref name="destination"/>; the element size of <typeparamref name="T"/> must match its dtype.</summary>
+    void Upload<T>(Tensor destination, ReadOnlySpan<T> source) where T : unmanaged;
+
+    /// <summary>Copies <paramref name="source"/> into host memory, waiting for the work that produces it.</summary>
+    void Download<T>(Tensor source, Span<T> destination) where T : unmanaged;
+
+    /// <summary>Waits until all queued work has finished.</summary>
+    void Synchronize();
+}

@@ -1,0 +1,39 @@
+using System.Runtime.InteropServices;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Cpu;
+
+/// <summary>A tensor in 64-byte-aligned native memory, so that every SIMD width loads aligned rows.</summary>
+public sealed unsafe class CpuTensor : Tensor
+{
+    private const nuint Alignment = 64;
+    private void* _data;
+
+    /// <summary>Allocates zeroed memory for <paramref name="shape"/> elements of <paramref name="type"/>.</summary>
+    public CpuTensor(DType type, TensorShape shape) : base(type, shape)
+    {
+        _data = NativeMemory.AlignedAlloc((nuint)Math.Max(Bytes, 1), Alignment);
+        NativeMemory.Clear(_data, (nuint)Bytes);
+    }
+
+    /// <summary>Finalizer: frees the native memory of an undisposed tensor.</summary>
+    ~CpuTensor() => Dispose(false);
+
+    /// <summary>The elements as <typeparamref name="T"/>; the element size must match the dtype.</summary>
+    public Span<T> Span<T>() where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(_data == null, this);
+        if (sizeof(T) != Type.SizeOf())
+            throw new InvalidOperationException($"{typeof(T).Name} does not match {this}");
+        return new Span<T>(_data, checked((int)ElementCount));
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (_data == null)
+            return;
+        NativeMemory.AlignedFree(_data);
+        _data = null;
+    }
+}

@@ -1,0 +1,105 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+using Tritter.Native.Cuda;
+
+namespace Tritter.Cuda;
+
+/// <summary>
+/// The CUDA backend: tensors in device memory, ops as hand-written kernels from <c>kernels/</c> launched on one stream.
+/// It implements the op families that have kernels; <see cref="IBackend"/> follows once every family has one.
+/// </summary>
+public sealed partial class CudaBackend : ITensorStore, IActivationOps
+{
+    private readonly CudaContext _context;
+    private readonly Dictionary<string, CudaModule> _modules = new(StringComparer.Ordinal);
+
+    private CudaBackend(CudaContext context)
+    {
+        _context = context;
+        Stream = CudaStream.Create();
+    }
+
+    /// <summary>The device this backend runs on.</summary>
+    public CudaDeviceInfo Device => _context.Device;
+
+    /// <summary>The stream every op is queued on.</summary>
+    public CudaStream Stream { get; }
+
+    /// <inheritdoc />
+    public string Name => $"cuda:{Device.Ordinal} {Device.Name} ({Device.SmName})";
+
+    /// <summary>Opens device <paramref name="ordinal"/>; throws with the probe's reason when no GPU is usable.</summary>
+    public static CudaBackend Open(int ordinal = 0)
+    {
+        var probe = CudaProbe.Result;
+        if (!probe.IsUsable)
+            throw new InvalidOperationException($"CUDA backend unavailable: {probe.Reason}");
+        return new CudaBackend(CudaContext.RetainPrimary(ordinal));
+    }
+
+    /// <summary>Makes this backend's context current on the calling thread (the driver's current context is per thread).</summary>
+    public void MakeCurrent() => _context.MakeCurrent();
+
+    /// <summary>The kernel <paramref name="kernel"/> of module <paramref name="module"/>, JIT-compiled on first use.</summary>
+    public CudaFunction Kernel(string module, string kernel)
+    {
+        if (!_modules.TryGetValue(module, out var loaded))
+        {
+            MakeCurrent();
+            loaded = CudaModule.LoadPtx(EmbeddedKernels.Ptx(module), module);
+            _modules.Add(module, loaded);
+        }
+        return loaded.Function(kernel);
+    }
+
+    /// <inheritdoc />
+    public Tensor Allocate(DType type, TensorShape shape)
+    {
+        MakeCurrent();
+        return new CudaTensor(type, shape);
+    }
+
+    /// <inheritdoc />
+    public void Upload<T>(Tensor destination, ReadOnlySpan<T> source) where T : unmanaged
+    {
+        TensorChecks.RequireHostBuffer<T>(destination, source.Length, nameof(source));
+        MakeCurrent();
+        Stream.Synchronize();
+        Own(destination).Memory.CopyFrom(source);
+    }
+
+    /// <inheritdoc />
+    public void Download<T>(Tensor source, Span<T> destination) where T : unmanaged
+    {
+        TensorChecks.RequireHostBuffer<T>(source, destination.Length, nameof(destination));
+        MakeCurrent();
+        Stream.Synchronize();
+        Own(source).Memory.CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    public void Synchronize()
+    {
+        MakeCurrent();
+        Stream.Synchronize();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        MakeCurrent();
+        Stream.Dispose();
+        foreach (var module in _modules.Values)
+            module.Dispose();
+        _context.Dispose();
+    }
+
+    internal static CudaTensor Own(Tensor tensor) =>
+        tensor as CudaTensor ?? throw new ArgumentException($"{tensor} belongs to another backend, not CUDA", nameof(tensor));
+
+    internal static CudaTensor Float32(Tensor tensor, string name)
+    {
+        TensorChecks.RequireType(tensor, DType.Float32, name);
+        return Own(tensor);
+    }
+}

@@ -1,0 +1,26 @@
+using Tritter.Core.Tensors;
+using Tritter.Native.Cuda;
+
+namespace Tritter.Cuda;
+
+/// <summary>A tensor in device memory.</summary>
+public sealed class CudaTensor : Tensor
+{
+    private readonly DeviceMemory _memory;
+
+    internal CudaTensor(DType type, TensorShape shape) : base(type, shape) =>
+        _memory = DeviceMemory.Allocate(Math.Max(Bytes, 1));
+
+    /// <summary>The device allocation.</summary>
+    public DeviceMemory Memory => _memory;
+
+    /// <summary>Start of the data, for kernel arguments.</summary>
+    public DevicePointer Pointer => _memory.Pointer;
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _memory.Dispose();
+    }
+}

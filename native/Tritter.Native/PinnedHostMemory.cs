@@ -1,0 +1,58 @@
+namespace Tritter.Native.Cuda;
+
+/// <summary>Page-locked host memory, which asynchronous copies need to overlap with compute.</summary>
+public sealed unsafe class PinnedHostMemory : IDisposable
+{
+    private void* _pointer;
+
+    private PinnedHostMemory(void* pointer, long bytes)
+    {
+        _pointer = pointer;
+        Bytes = bytes;
+    }
+
+    /// <summary>Size in bytes.</summary>
+    public long Bytes { get; }
+
+    /// <summary>Allocates <paramref name="bytes"/> of pinned memory in the current context.</summary>
+    public static PinnedHostMemory Allocate(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+        var result = CuDriver.cuMemAllocHost_v2(out var pointer, (nuint)bytes);
+        if (result != CuResult.CUDA_SUCCESS)
+            throw new CudaException("cuMemAllocHost_v2", result, $"{bytes} bytes");
+        return new PinnedHostMemory(pointer, bytes);
+    }
+
+    /// <summary>The memory as a span of <typeparamref name="T"/>.</summary>
+    public Span<T> AsSpan<T>() where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(_pointer == null, this);
+        return new Span<T>(_pointer, checked((int)(Bytes / sizeof(T))));
+    }
+
+    /// <summary>Starts copying the first <paramref name="bytes"/> to <paramref name="destination"/> on <paramref name="stream"/>.</summary>
+    public void CopyToAsync(DeviceMemory destination, long bytes, CudaStream stream)
+    {
+        if (bytes > Bytes || bytes > destination.Bytes)
+            throw new ArgumentOutOfRangeException(nameof(bytes));
+        CuCheck.Call(CuDriver.cuMemcpyHtoDAsync_v2(destination.Pointer.Address, _pointer, (nuint)bytes, stream.Handle));
+    }
+
+    /// <summary>Starts copying the first <paramref name="bytes"/> of <paramref name="source"/> here on <paramref name="stream"/>.</summary>
+    public void CopyFromAsync(DeviceMemory source, long bytes, CudaStream stream)
+    {
+        if (bytes > Bytes || bytes > source.Bytes)
+            throw new ArgumentOutOfRangeException(nameof(bytes));
+        CuCheck.Call(CuDriver.cuMemcpyDtoHAsync_v2(_pointer, source.Pointer.Address, (nuint)bytes, stream.Handle));
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_pointer == null)
+            return;
+        CuDriver.cuMemFreeHost(_pointer);
+        _pointer = null;
+    }
+}
