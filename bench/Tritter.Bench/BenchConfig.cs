@@ -10,15 +10,16 @@ namespace Tritter.Bench;
 /// </summary>
 public static class BenchConfig
 {
-    /// <summary>Builds the configuration from the command line.</summary>
-    public static IConfig Create(string[] args)
+    /// <summary>Builds the configuration from the command line and returns the arguments left for BenchmarkDotNet.</summary>
+    public static (IConfig Config, string[] Remaining) Create(string[] args)
     {
         var quick = args.Contains("--quick");
         var job = quick
             ? Job.ShortRun.WithWarmupCount(1).WithIterationCount(3).WithLaunchCount(1)
             : Job.Default.WithWarmupCount(3).WithIterationCount(10);
-        return DefaultConfig.Instance
+        var config = DefaultConfig.Instance
             .AddJob(job.WithToolchain(InProcessEmitToolchain.Instance).AsDefault())
             .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+        return (config, [.. args.Where(a => a != "--quick")]);
     }
 }

@@ -1,4 +1,16 @@
 using BenchmarkDotNet.Running;
 using Tritter.Bench;
+using Tritter.Bench.Gpu;
+using Tritter.Cuda;
 
-return BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(args, BenchConfig.Create(args)).Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
+var (config, remaining) = BenchConfig.Create(args);
+var suites = typeof(BenchConfig).Assembly.GetTypes()
+    .Where(t => t.IsPublic && !t.IsAbstract && t.GetMethods().Any(m => m.IsDefined(typeof(BenchmarkDotNet.Attributes.BenchmarkAttribute), false)))
+    .ToList();
+if (!CudaProbe.Result.IsUsable)
+{
+    var gpuSuites = suites.Where(t => t.IsSubclassOf(typeof(GpuBenchmark))).ToList();
+    Console.WriteLine($"// GPU suites skipped ({string.Join(", ", gpuSuites.Select(t => t.Name))}): {CudaProbe.Result.Reason}");
+    suites.RemoveAll(gpuSuites.Contains);
+}
+return BenchmarkSwitcher.FromTypes([.. suites]).Run(remaining, config).Any(s => s.HasCriticalValidationErrors) ? 1 : 0;

@@ -1,0 +1,51 @@
+using System.Runtime.CompilerServices;
+using BenchmarkDotNet.Attributes;
+using Tritter.Cuda;
+using Tritter.Native.Cuda;
+
+namespace Tritter.Bench.Gpu;
+
+/// <summary>
+/// Base of the GPU suites: opens the device (or skips the suite with the probe's reason), and times each invocation
+/// with CUDA events so that the columns report device time, not host time.
+/// </summary>
+[Config(typeof(GpuColumnsConfig))]
+public abstract class GpuBenchmark
+{
+    private CudaEvent? _start;
+    private CudaEvent? _end;
+
+    /// <summary>The backend; valid after <see cref="OpenDevice"/>.</summary>
+    protected CudaBackend Gpu { get; private set; } = null!;
+
+    /// <summary>Opens the GPU and measures the copy roofline once per process.</summary>
+    protected void OpenDevice()
+    {
+        var probe = CudaProbe.Result;
+        if (!probe.IsUsable)
+            throw new InvalidOperationException($"GPU suite skipped: {probe.Reason}");
+        Gpu = CudaBackend.Open();
+        _start = CudaEvent.Create();
+        _end = CudaEvent.Create();
+        Roofline.Measure(Gpu);
+    }
+
+    /// <summary>Releases the device.</summary>
+    protected void CloseDevice()
+    {
+        _start?.Dispose();
+        _end?.Dispose();
+        Gpu?.Dispose();
+    }
+
+    /// <summary>Runs <paramref name="work"/> between two events and records its device time with the bytes and flops it must move and do.</summary>
+    protected void Timed(Action work, long bytes, double flops = 0, [CallerMemberName] string method = "")
+    {
+        Gpu.MakeCurrent();
+        _start!.Record(Gpu.Stream);
+        work();
+        _end!.Record(Gpu.Stream);
+        _end.Synchronize();
+        DeviceTimings.Record(DeviceTimings.Key(this, method), CudaEvent.ElapsedMilliseconds(_start, _end), bytes, flops);
+    }
+}

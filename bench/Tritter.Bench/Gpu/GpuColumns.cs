@@ -1,0 +1,50 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace Tritter.Bench.Gpu;
+
+/// <summary>Adds the device-time columns to every GPU suite.</summary>
+public sealed class GpuColumnsConfig : ManualConfig
+{
+    /// <summary>Device time, GB/s, TFLOP/s and percent of the copy roofline.</summary>
+    public GpuColumnsConfig() => AddColumn(
+        new DeviceColumn("Device us", m => m.Milliseconds * 1e3),
+        new DeviceColumn("GB/s", m => m.Bytes / (m.Milliseconds * 1e-3) / 1e9),
+        new DeviceColumn("TFLOP/s", m => m.Flops / (m.Milliseconds * 1e-3) / 1e12),
+        new DeviceColumn("% copy BW", m => 100 * m.Bytes / (m.Milliseconds * 1e-3) / 1e9 / Roofline.CopyGBps));
+}
+
+/// <summary>A column computed from the median device-side measurement of each case.</summary>
+internal sealed class DeviceColumn(string name, Func<(double Milliseconds, long Bytes, double Flops), double> value) : IColumn
+{
+    public string Id => "Tritter." + name;
+    public string ColumnName => name;
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 0;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => name switch
+    {
+        "Device us" => "Median device time per invocation, CUDA events",
+        "GB/s" => "Bytes the op must move / device time",
+        "TFLOP/s" => "Operations the op must do / device time",
+        _ => "GB/s as a percentage of the device-to-device copy bandwidth measured at start",
+    };
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        var median = DeviceTimings.Median(benchmarkCase);
+        if (median is null)
+            return "-";
+        var v = value(median.Value);
+        return double.IsFinite(v) && v != 0 ? v.ToString(v >= 100 ? "F0" : "F2", System.Globalization.CultureInfo.InvariantCulture) : "-";
+    }
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public bool IsAvailable(Summary summary) => true;
+}

@@ -1,0 +1,146 @@
+// Tritter's build: kernels -> PTX, build, test, bench, bundle.
+//   dotnet tool restore && dotnet cake --target=Test
+// Arguments:
+//   --configuration=Release|Debug   (default Release)
+//   --cuda-arch=compute_80          PTX target(s) for nvcc, comma-separated; compute_80 JIT-compiles on SM_80..SM_120
+//   --require-kernels               fail when nvcc is missing instead of building without GPU kernels
+//   --test-filter=EXPR              passed to the test program's --filter
+//   --bench-args="..."              passed to the bench program (e.g. "--filter *SquaredRelu* --quick")
+
+var target = Argument("target", "Test");
+var configuration = Argument("configuration", "Release");
+var cudaArchs = Argument("cuda-arch", "compute_80").Split(',', StringSplitOptions.RemoveEmptyEntries);
+var requireKernels = HasArgument("require-kernels");
+var testFilter = Argument("test-filter", "");
+var benchArgs = Argument("bench-args", "");
+
+var root = MakeAbsolute(Directory("."));
+var ptxDir = root.Combine("kernels/ptx");
+var artifacts = root.Combine("artifacts");
+const string Runtime = "linux-x64";
+
+FilePath FindNvcc()
+{
+    var candidates = new List<FilePath>();
+    var cudaHome = EnvironmentVariable("CUDA_HOME") ?? EnvironmentVariable("CUDA_PATH");
+    if (!string.IsNullOrEmpty(cudaHome)) candidates.Add(Directory(cudaHome).Path.CombineWithFilePath("bin/nvcc"));
+    candidates.Add(new FilePath("/usr/local/cuda/bin/nvcc"));
+    foreach (var dir in (EnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        candidates.Add(Directory(dir).Path.CombineWithFilePath("nvcc"));
+    return candidates.FirstOrDefault(FileExists);
+}
+
+// nvcc 11.8 (Debian) rejects the system's GCC 12 as host compiler; clang-14 works. Newer toolkits use the default.
+string HostCompilerFlag()
+{
+    foreach (var dir in (EnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        if (FileExists(Directory(dir).Path.CombineWithFilePath("clang-14"))) return "-ccbin clang-14 ";
+    return "";
+}
+
+int Run(FilePath tool, string arguments, out string output)
+{
+    var exit = StartProcess(tool, new ProcessSettings { Arguments = arguments, RedirectStandardOutput = true, RedirectStandardError = true }, out var stdout, out var stderr);
+    output = string.Join("\n", stdout.Concat(stderr));
+    return exit;
+}
+
+Task("Kernels")
+    .Description("Compiles every kernels/*.cu to PTX (kernels/ptx/), then checks registers and spills with ptxas.")
+    .Does(() =>
+{
+    var nvcc = FindNvcc();
+    CleanDirectory(ptxDir);
+    if (nvcc == null)
+    {
+        var message = "nvcc not found (PATH, CUDA_HOME, /usr/local/cuda): building without GPU kernels; the CUDA backend will report it.";
+        if (requireKernels) throw new Exception(message + " (--require-kernels)");
+        Warning(message);
+        return;
+    }
+    var ptxas = nvcc.GetDirectory().CombineWithFilePath("ptxas");
+    var hostCompiler = HostCompilerFlag();
+    foreach (var source in GetFiles(root.FullPath + "/kernels/*.cu").OrderBy(f => f.FullPath))
+    {
+        foreach (var arch in cudaArchs)
+        {
+            var suffix = arch == cudaArchs[0] ? "" : "." + arch;
+            var ptx = ptxDir.CombineWithFilePath(source.GetFilenameWithoutExtension() + suffix + ".ptx");
+            var exit = Run(nvcc, $"{hostCompiler}-ptx -arch={arch} -O3 -std=c++17 -lineinfo -I{root.Combine("kernels").FullPath} -o {ptx.FullPath} {source.FullPath}", out var log);
+            if (exit != 0) throw new Exception($"nvcc failed on {source.GetFilename()} for {arch}:\n{log}");
+            var sm = arch.Replace("compute_", "sm_");
+            if (FileExists(ptxas) && Run(ptxas, $"-v -arch={sm} -o /dev/null {ptx.FullPath}", out var report) == 0)
+            {
+                var spills = report.Split('\n').Where(l => l.Contains("spill") && !l.Contains(" 0 bytes spill stores, 0 bytes spill loads")).ToList();
+                Information($"{source.GetFilename()} -> {ptx.GetFilename()} ({sm}: {report.Split('\n').Count(l => l.Contains("Compiling entry"))} kernels{(spills.Count > 0 ? ", SPILLS: " + string.Join("; ", spills.Select(s => s.Trim())) : ", no spills")})");
+            }
+            else
+            {
+                Information($"{source.GetFilename()} -> {ptx.GetFilename()}");
+            }
+        }
+    }
+});
+
+Task("Build")
+    .Description("Builds the solution with the PTX embedded.")
+    .IsDependentOn("Kernels")
+    .Does(() =>
+{
+    DotNetBuild(root.CombineWithFilePath("Tritter.sln").FullPath, new DotNetBuildSettings { Configuration = configuration });
+});
+
+Task("Test")
+    .Description("Runs the test program; GPU tests report skipped where no device exists.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var args = new ProcessArgumentBuilder()
+        .Append("test").Append("--project").AppendQuoted("tests/Tritter.Tests")
+        .Append("--configuration").Append(configuration).Append("--no-build");
+    if (!string.IsNullOrEmpty(testFilter)) args.Append("--filter").AppendQuoted(testFilter);
+    var exit = StartProcess("dotnet", new ProcessSettings { Arguments = args, WorkingDirectory = root });
+    if (exit != 0) throw new Exception($"tests failed (exit code {exit})");
+});
+
+Task("Bench")
+    .Description("Runs the BenchmarkDotNet suites; --bench-args selects suites.")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    var exit = StartProcess("dotnet", new ProcessSettings
+    {
+        Arguments = $"run --project bench/Tritter.Bench --configuration {configuration} --no-build -- {benchArgs}",
+        WorkingDirectory = root,
+    });
+    if (exit != 0) throw new Exception($"bench failed (exit code {exit})");
+});
+
+Task("Bundle")
+    .Description("Publishes the tests, the bench and the CLI self-contained for linux-x64 into artifacts/tritter-bundle.tar.xz.")
+    .IsDependentOn("Kernels")
+    .Does(() =>
+{
+    var stage = artifacts.Combine("bundle/tritter");
+    CleanDirectory(stage);
+    foreach (var project in new[] { "tests/Tritter.Tests", "bench/Tritter.Bench", "managed/Tritter.Cli" })
+    {
+        DotNetPublish(project, new DotNetPublishSettings
+        {
+            Configuration = configuration,
+            Runtime = Runtime,
+            SelfContained = true,
+            OutputDirectory = stage,
+        });
+    }
+    CopyFile(root.CombineWithFilePath("scripts/bundle/run-gpu-tests.sh"), stage.CombineWithFilePath("run-gpu-tests.sh"));
+    CopyFile(root.CombineWithFilePath("scripts/bundle/run-gpu-bench.sh"), stage.CombineWithFilePath("run-gpu-bench.sh"));
+    StartProcess("git", new ProcessSettings { Arguments = "rev-parse HEAD", RedirectStandardOutput = true, WorkingDirectory = root }, out var commit);
+    System.IO.File.WriteAllText(stage.CombineWithFilePath("COMMIT").FullPath, string.Join("", commit) + "\n");
+    var archive = artifacts.CombineWithFilePath("tritter-bundle.tar.xz");
+    var exit = StartProcess("tar", new ProcessSettings { Arguments = $"-cJf {archive.FullPath} -C {artifacts.Combine("bundle").FullPath} tritter" });
+    if (exit != 0) throw new Exception("tar failed");
+    Information($"bundle: {archive.FullPath} ({new System.IO.FileInfo(archive.FullPath).Length / (1 << 20)} MiB)");
+});
+
+RunTarget(target);
