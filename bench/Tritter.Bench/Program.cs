@@ -3,7 +3,7 @@ using Tritter.Bench;
 using Tritter.Bench.Gpu;
 using Tritter.Cuda;
 
-var (config, remaining) = BenchConfig.Create(args);
+var (config, remaining, resultsRoot) = BenchConfig.Create(args);
 var suites = typeof(BenchConfig).Assembly.GetTypes()
     .Where(t => t.IsPublic && !t.IsAbstract && t.GetMethods().Any(m => m.IsDefined(typeof(BenchmarkDotNet.Attributes.BenchmarkAttribute), false)))
     .ToList();
@@ -13,4 +13,7 @@ if (!CudaProbe.Result.IsUsable)
     Console.WriteLine($"// GPU suites skipped ({string.Join(", ", gpuSuites.Select(t => t.Name))}): {CudaProbe.Result.Reason}");
     suites.RemoveAll(gpuSuites.Contains);
 }
-return BenchmarkSwitcher.FromTypes([.. suites]).Run(remaining, config).Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
+var summaries = BenchmarkSwitcher.FromTypes([.. suites]).Run(remaining, config).ToList();
+if (summaries.Any(s => s.Reports.Length > 0))
+    Console.WriteLine($"// results: {ResultsWriter.Write(summaries, resultsRoot, args)}");
+return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Loggers;
+using BenchmarkDotNet.Reports;
+using Tritter.Bench.Gpu;
+using Tritter.Cuda;
+
+namespace Tritter.Bench;
+
+/// <summary>
+/// Writes one run's results as Markdown and JSON under <c>&lt;results&gt;/&lt;device&gt;/</c>, headed by what makes a
+/// figure reproducible: date, device, driver, compute capability, commit and command line.
+/// </summary>
+public static class ResultsWriter
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>Writes the summaries; returns the Markdown file's path.</summary>
+    public static string Write(IReadOnlyList<Summary> summaries, string resultsRoot, string[] commandLine)
+    {
+        var probe = CudaProbe.Result;
+        var gpu = probe.IsUsable ? probe.Devices[0] : null;
+        var device = gpu?.Name ?? $"cpu-{Environment.ProcessorCount}-threads";
+        var directory = Path.Combine(resultsRoot, Slug(device));
+        Directory.CreateDirectory(directory);
+        var stamp = DateTime.UtcNow;
+        var name = $"{stamp:yyyy-MM-dd-HHmmss}";
+        var commit = Commit();
+
+        var markdown = new StringBuilder();
+        markdown.AppendLine(CultureInfo.InvariantCulture, $"# Benchmark run {stamp:yyyy-MM-dd HH:mm} UTC");
+        markdown.AppendLine();
+        markdown.AppendLine(CultureInfo.InvariantCulture, $"- device: {device}{(gpu is null ? "" : $" ({gpu.SmName}, {gpu.MultiprocessorCount} SMs)")}");
+        markdown.AppendLine(CultureInfo.InvariantCulture, $"- driver: CUDA {probe.DriverVersion ?? "none"}");
+        markdown.AppendLine(CultureInfo.InvariantCulture, $"- commit: {commit}");
+        markdown.AppendLine(CultureInfo.InvariantCulture, $"- command: `Tritter.Bench {string.Join(' ', commandLine)}`");
+        if (!double.IsNaN(Roofline.CopyGBps))
+            markdown.AppendLine(CultureInfo.InvariantCulture, $"- roofline: device-to-device copy {Roofline.CopyGBps:F0} GB/s (read + write, 1 GiB, median of 20, measured at start)");
+        markdown.AppendLine();
+        var rows = new List<Dictionary<string, object?>>();
+        foreach (var summary in summaries)
+        {
+            using var text = new StringWriter();
+            MarkdownExporter.GitHub.ExportToLog(summary, new TextLogger(text));
+            markdown.AppendLine(text.ToString());
+            foreach (var report in summary.Reports)
+            {
+                var median = DeviceTimings.Median(report.BenchmarkCase);
+                rows.Add(new()
+                {
+                    ["suite"] = report.BenchmarkCase.Descriptor.Type.Name,
+                    ["method"] = report.BenchmarkCase.Descriptor.WorkloadMethod.Name,
+                    ["parameters"] = report.BenchmarkCase.Parameters.Items.ToDictionary(p => p.Name, p => p.Value?.ToString()),
+                    ["host_mean_ns"] = report.ResultStatistics?.Mean,
+                    ["device_median_us"] = median?.Milliseconds * 1e3,
+                    ["bytes"] = median?.Bytes,
+                    ["flops"] = median?.Flops,
+                });
+            }
+        }
+        var path = Path.Combine(directory, name + ".md");
+        File.WriteAllText(path, markdown.ToString());
+        File.WriteAllText(Path.Combine(directory, name + ".json"), JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["date"] = stamp.ToString("O", CultureInfo.InvariantCulture),
+            ["device"] = device,
+            ["compute_capability"] = gpu?.SmName,
+            ["driver"] = probe.DriverVersion,
+            ["commit"] = commit,
+            ["command"] = string.Join(' ', commandLine),
+            ["copy_GBps"] = double.IsNaN(Roofline.CopyGBps) ? null : Roofline.CopyGBps,
+            ["results"] = rows,
+        }, Indented));
+        return path;
+    }
+
+    private static string Slug(string device) =>
+        new([.. device.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '-')]);
+
+    /// <summary>The bundle's COMMIT file, else the checkout's HEAD, else "unknown".</summary>
+    private static string Commit()
+    {
+        var bundled = Path.Combine(AppContext.BaseDirectory, "COMMIT");
+        if (File.Exists(bundled))
+            return File.ReadAllText(bundled).Trim();
+        try
+        {
+            using var git = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("git", "rev-parse HEAD") { RedirectStandardOutput = true, RedirectStandardError = true });
+            var head = git?.StandardOutput.ReadToEnd().Trim();
+            git?.WaitForExit();
+            return string.IsNullOrEmpty(head) ? "unknown" : head;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}
