@@ -18,7 +18,11 @@ internal static class InfoCommand
             foreach (var device in probe.Devices)
                 Console.WriteLine($"gpu {device.Ordinal}: {device.Name}, {device.SmName}, {device.MultiprocessorCount} SMs, {device.TotalMemoryBytes / (1L << 30)} GiB");
             Console.WriteLine($"embedded kernels: {(EmbeddedKernels.ModuleNames.Count == 0 ? "none" : string.Join(", ", EmbeddedKernels.ModuleNames))}");
-            Console.WriteLine($"gpu: {(probe.IsUsable ? "usable" : "not used")}: {probe.Reason}");
+            Console.WriteLine($"gpu: {(probe.IsUsable ? "found" : "not used")}: {probe.Reason}");
+            // The model graph needs every op family; the CUDA backend gains them kernel by kernel (docs/decisions.md).
+            Console.WriteLine(probe.IsUsable
+                ? "backend: cpu (the CUDA backend runs the op families it has kernels for; the model graph runs on the CPU until it has all)"
+                : $"backend: cpu ({probe.Reason})");
             return 0;
         });
         return command;
