@@ -57,6 +57,7 @@ public static class ResultsWriter
                     ["device_median_us"] = median?.Milliseconds * 1e3,
                     ["bytes"] = median?.Bytes,
                     ["flops"] = median?.Flops,
+                    ["operations"] = median?.Operations,
                 });
             }
         }

@@ -89,6 +89,8 @@ public sealed partial class CudaBackend : ITensorStore, IActivationOps
     {
         MakeCurrent();
         Stream.Dispose();
+        foreach (var scratch in _scratch.Values)
+            scratch.Dispose();
         foreach (var module in _modules.Values)
             module.Dispose();
         _context.Dispose();

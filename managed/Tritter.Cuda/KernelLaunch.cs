@@ -23,4 +23,28 @@ public static class KernelLaunch
         var blocks = Math.Min(needed, (long)device.MultiprocessorCount * wavesPerSm);
         return new LaunchGeometry(new Dim3((uint)blocks), new Dim3(ElementwiseBlock));
     }
+
+    /// <summary>Warps per block of the ternary GEMV kernels (<c>TERNARY_WARPS_PER_BLOCK</c> in the kernel).</summary>
+    public const int TernaryWarpsPerBlock = 8;
+
+    /// <summary>Activation rows one ternary GEMV pass handles; larger batches loop.</summary>
+    public const int TernaryMaxRows = 16;
+
+    /// <summary>One warp per output feature.</summary>
+    public static LaunchGeometry TernaryGemv(int outputs) =>
+        new(new Dim3((uint)((outputs + TernaryWarpsPerBlock - 1) / TernaryWarpsPerBlock)), new Dim3(TernaryWarpsPerBlock * 32));
+
+    /// <summary>The instantiated row count (1, 2, 4, 8, 16) that holds <paramref name="rows"/> activation rows.</summary>
+    public static int TernaryBatch(int rows) => rows switch
+    {
+        <= 0 or > TernaryMaxRows => throw new ArgumentOutOfRangeException(nameof(rows), rows, $"1..{TernaryMaxRows} rows per pass"),
+        1 => 1,
+        2 => 2,
+        <= 4 => 4,
+        <= 8 => 8,
+        _ => 16,
+    };
+
+    /// <summary>One block of 256 threads per row for the per-row reductions (absmax, sums) over K.</summary>
+    public static LaunchGeometry RowReduction(int rows) => new(new Dim3((uint)rows), new Dim3(256));
 }

@@ -72,6 +72,13 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Library)] internal static partial CuResult cuStreamSynchronize(IntPtr stream);
     [LibraryImport(Library)] internal static partial CuResult cuStreamWaitEvent(IntPtr stream, IntPtr @event, uint flags);
 
+    [LibraryImport(Library)] internal static partial CuResult cuStreamBeginCapture_v2(IntPtr stream, int mode);
+    [LibraryImport(Library)] internal static partial CuResult cuStreamEndCapture(IntPtr stream, out IntPtr graph);
+    [LibraryImport(Library)] internal static partial CuResult cuGraphInstantiateWithFlags(out IntPtr graphExec, IntPtr graph, ulong flags);
+    [LibraryImport(Library)] internal static partial CuResult cuGraphLaunch(IntPtr graphExec, IntPtr stream);
+    [LibraryImport(Library)] internal static partial CuResult cuGraphExecDestroy(IntPtr graphExec);
+    [LibraryImport(Library)] internal static partial CuResult cuGraphDestroy(IntPtr graph);
+
     [LibraryImport(Library)] internal static partial CuResult cuEventCreate(out IntPtr @event, uint flags);
     [LibraryImport(Library)] internal static partial CuResult cuEventDestroy_v2(IntPtr @event);
     [LibraryImport(Library)] internal static partial CuResult cuEventRecord(IntPtr @event, IntPtr stream);

@@ -11,14 +11,13 @@ namespace Tritter.Bench.Gpu;
 /// </summary>
 public static class DeviceTimings
 {
-    private static readonly ConcurrentDictionary<string, ConcurrentBag<(double Milliseconds, long Bytes, double Flops)>> Samples = new();
+    private static readonly ConcurrentDictionary<string, ConcurrentBag<DeviceSample>> Samples = new();
 
     /// <summary>Records one invocation of the benchmark named by <paramref name="key"/>.</summary>
-    public static void Record(string key, double milliseconds, long bytes, double flops) =>
-        Samples.GetOrAdd(key, _ => []).Add((milliseconds, bytes, flops));
+    public static void Record(string key, DeviceSample sample) => Samples.GetOrAdd(key, _ => []).Add(sample);
 
-    /// <summary>Median device milliseconds, bytes and flops per invocation of a benchmark case, or null when none was recorded.</summary>
-    public static (double Milliseconds, long Bytes, double Flops)? Median(BenchmarkCase benchmarkCase)
+    /// <summary>The invocation of median device time of a benchmark case, or null when none was recorded.</summary>
+    public static DeviceSample? Median(BenchmarkCase benchmarkCase)
     {
         if (!Samples.TryGetValue(Key(benchmarkCase), out var bag) || bag.IsEmpty)
             return null;
@@ -46,3 +45,6 @@ public static class DeviceTimings
     private static string Key(string type, string method, IEnumerable<string> parameters) =>
         $"{type}.{method}({string.Join(",", parameters.Order(StringComparer.Ordinal))})";
 }
+
+/// <summary>One timed invocation: device time, and the bytes, flops and op launches it covered.</summary>
+public readonly record struct DeviceSample(double Milliseconds, long Bytes, double Flops, int Operations);

@@ -38,14 +38,17 @@ public abstract class GpuBenchmark
         Gpu?.Dispose();
     }
 
-    /// <summary>Runs <paramref name="work"/> between two events and records its device time with the bytes and flops it must move and do.</summary>
-    protected void Timed(Action work, long bytes, double flops = 0, [CallerMemberName] string method = "")
+    /// <summary>
+    /// Runs <paramref name="work"/> between two events and records its device time with the bytes and flops it must move
+    /// and do, over <paramref name="operations"/> op launches (a replayed graph holds many).
+    /// </summary>
+    protected void Timed(Action work, long bytes, double flops = 0, int operations = 1, [CallerMemberName] string method = "")
     {
         Gpu.MakeCurrent();
         _start!.Record(Gpu.Stream);
         work();
         _end!.Record(Gpu.Stream);
         _end.Synchronize();
-        DeviceTimings.Record(DeviceTimings.Key(this, method), CudaEvent.ElapsedMilliseconds(_start, _end), bytes, flops);
+        DeviceTimings.Record(DeviceTimings.Key(this, method), new DeviceSample(CudaEvent.ElapsedMilliseconds(_start, _end), bytes, flops, operations));
     }
 }

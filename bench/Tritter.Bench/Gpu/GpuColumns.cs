@@ -11,13 +11,14 @@ public sealed class GpuColumnsConfig : ManualConfig
     /// <summary>Device time, GB/s, TFLOP/s and percent of the copy roofline.</summary>
     public GpuColumnsConfig() => AddColumn(
         new DeviceColumn("Device us", m => m.Milliseconds * 1e3),
+        new DeviceColumn("us/op", m => m.Milliseconds * 1e3 / m.Operations),
         new DeviceColumn("GB/s", m => m.Bytes / (m.Milliseconds * 1e-3) / 1e9),
         new DeviceColumn("TFLOP/s", m => m.Flops / (m.Milliseconds * 1e-3) / 1e12),
         new DeviceColumn("% copy BW", m => 100 * m.Bytes / (m.Milliseconds * 1e-3) / 1e9 / Roofline.CopyGBps));
 }
 
 /// <summary>A column computed from the median device-side measurement of each case.</summary>
-internal sealed class DeviceColumn(string name, Func<(double Milliseconds, long Bytes, double Flops), double> value) : IColumn
+internal sealed class DeviceColumn(string name, Func<DeviceSample, double> value) : IColumn
 {
     public string Id => "Tritter." + name;
     public string ColumnName => name;
@@ -29,6 +30,7 @@ internal sealed class DeviceColumn(string name, Func<(double Milliseconds, long 
     public string Legend => name switch
     {
         "Device us" => "Median device time per invocation, CUDA events",
+        "us/op" => "Device time per op launch (an invocation may replay a graph of many)",
         "GB/s" => "Bytes the op must move / device time",
         "TFLOP/s" => "Operations the op must do / device time",
         _ => "GB/s as a percentage of the device-to-device copy bandwidth measured at start",

@@ -1,0 +1,247 @@
+// Ternary GEMV/GEMM for inference, batch 1..16 rows: Y[M,N] = X[M,K] (Q[N,K] * scale[N])^T (+ bias[N]).
+// CPU twin: the packed ternary matmul of Tritter.Cpu (float64 reference in tests/Tritter.Tests/Ternary).
+//
+// GPU weight layout (made once at load by ternary_pack_gpu from the canonical format of DESIGN.md §4): rows of
+// words_per_row uint32 words, words_per_row a multiple of 4 so that every row starts 16-byte aligned; word w of a row
+// holds weights 16w..16w+15, weight 16w+i in byte (i % 4) at bit pair (i / 4), coded c = q + 1 in {0, 1, 2}. Then
+// (word >> 2j) & 0x03030303 is four weights as bytes, ready for one __dp4a against four int8 activations, and
+// sum(q x) = sum(c x) - sum(x): the row sum of the activations is computed once per activation row.
+//
+// Floor at M = 1: the packed weights, N*K/4 bytes, read once (the activations, K bytes or 4K bytes, stay in L1/L2).
+// 7B shapes: 4096x4096 = 4 MiB, 4096x11008 = 11 MiB, i.e. 1.4 us and 3.9 us at 2.99 TB/s. Operations: 2*M*N*K, far
+// below the dp4a rate, but the 2-bit decode costs instructions: the int8 path spends about 0.75 integer instructions
+// per weight (shift, mask, dp4a per 4 weights), the float path about 3 (byte extract, convert, FMA).
+#include "common.cuh"
+
+#define TERNARY_WARPS_PER_BLOCK 8
+#define TERNARY_MAX_ROWS 16
+
+__device__ __forceinline__ uint32_t canonical_code(const uint32_t* row, int k)
+{
+    return (row[k >> 4] >> ((k & 15) * 2)) & 3u;
+}
+
+// One thread per GPU-layout word: gathers 16 canonical codes (00 = 0, 01 = +1, 10 = -1) into the dp4a layout.
+TRITTER_KERNEL void ternary_pack_gpu(const uint32_t* __restrict__ canonical, int canonical_words_per_row,
+                                     uint32_t* __restrict__ packed, int words_per_row, int n, int k)
+{
+    int64_t total = (int64_t)n * words_per_row;
+    for (int64_t i = global_thread(); i < total; i += grid_threads()) {
+        int row = (int)(i / words_per_row);
+        int word = (int)(i % words_per_row);
+        const uint32_t* source = canonical + (int64_t)row * canonical_words_per_row;
+        uint32_t out = 0;
+        for (int j = 0; j < 16; j++) {
+            int col = word * 16 + j;
+            uint32_t q1 = 1u; // q = 0 beyond K: c = 1, and the padded activations are 0
+            if (col < k) {
+                uint32_t code = canonical_code(source, col);
+                q1 = code == 1u ? 2u : code == 2u ? 0u : 1u;
+            }
+            out |= q1 << ((j & 3) * 8 + (j >> 2) * 2);
+        }
+        packed[i] = out;
+    }
+}
+
+// One block per activation row: x[m, 0..k) -> padded int8 xq[m, 0..k_padded) with per-row absmax scaling
+// (x_q = clamp(round(x * 127 / max|x|), -127, 127)), x_scale[m] = max|x| / 127, row_sum[m] = sum(x_q).
+TRITTER_KERNEL void ternary_quantize_rows_i8(const float* __restrict__ x, int k, int k_padded,
+                                             int8_t* __restrict__ xq, float* __restrict__ x_scale, int* __restrict__ row_sum)
+{
+    __shared__ float warp_max[32];
+    __shared__ int warp_sum[32];
+    const float* row = x + (int64_t)blockIdx.x * k;
+    float m = 0.0f;
+    for (int i = threadIdx.x; i < k; i += blockDim.x) m = fmaxf(m, fabsf(row[i]));
+    for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+    if ((threadIdx.x & 31) == 0) warp_max[threadIdx.x >> 5] = m;
+    __syncthreads();
+    m = 0.0f;
+    for (int w = 0; w < (int)(blockDim.x >> 5); w++) m = fmaxf(m, warp_max[w]);
+    float inv = m > 0.0f ? 127.0f / m : 0.0f;
+    int s = 0;
+    int8_t* out = xq + (int64_t)blockIdx.x * k_padded;
+    for (int i = threadIdx.x; i < k_padded; i += blockDim.x) {
+        int v = i < k ? (int)fminf(fmaxf(rintf(row[i] * inv), -127.0f), 127.0f) : 0;
+        out[i] = (int8_t)v;
+        s += v;
+    }
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+    if ((threadIdx.x & 31) == 0) warp_sum[threadIdx.x >> 5] = s;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        int total = 0;
+        for (int w = 0; w < (int)(blockDim.x >> 5); w++) total += warp_sum[w];
+        row_sum[blockIdx.x] = total;
+        x_scale[blockIdx.x] = m / 127.0f;
+    }
+}
+
+// One block per activation row: x[m, 0..k) -> zero-padded copy xp[m, 0..k_padded) and row_sum[m] = sum(x).
+TRITTER_KERNEL void ternary_pad_rows_f32(const float* __restrict__ x, int k, int k_padded,
+                                         float* __restrict__ xp, float* __restrict__ row_sum)
+{
+    __shared__ float warp_sum[32];
+    const float* row = x + (int64_t)blockIdx.x * k;
+    float* out = xp + (int64_t)blockIdx.x * k_padded;
+    float s = 0.0f;
+    for (int i = threadIdx.x; i < k_padded; i += blockDim.x) {
+        float v = i < k ? row[i] : 0.0f;
+        out[i] = v;
+        s += v;
+    }
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+    if ((threadIdx.x & 31) == 0) warp_sum[threadIdx.x >> 5] = s;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float total = 0.0f;
+        for (int w = 0; w < (int)(blockDim.x >> 5); w++) total += warp_sum[w];
+        row_sum[blockIdx.x] = total;
+    }
+}
+
+__device__ __forceinline__ float warp_sum_f32(float v)
+{
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+__device__ __forceinline__ int warp_sum_i32(int v)
+{
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+// One warp per output feature n. Each lane streams 16-byte chunks (64 weights) of the row, four chunks in flight,
+// and dots them against the int8 activations of all M rows with __dp4a.
+template <int M>
+__device__ __forceinline__ void gemv_w2a8_row(const uint4* __restrict__ row, int chunks, const int8_t* __restrict__ xq,
+                                             int k_padded, int lane, int (&acc)[M])
+{
+    for (int base = lane; base < chunks; base += 32 * 4) {
+        uint4 w[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            int c = base + u * 32;
+            w[u] = c < chunks ? __ldcs(row + c) : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            int c = base + u * 32;
+            if (c >= chunks) break;
+            uint32_t words[4] = { w[u].x, w[u].y, w[u].z, w[u].w };
+#pragma unroll
+            for (int m = 0; m < M; m++) {
+                const int4* x4 = reinterpret_cast<const int4*>(xq + (int64_t)m * k_padded) + c * 4;
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    int4 xv = __ldg(x4 + q);
+                    uint32_t word = words[q];
+                    acc[m] = __dp4a((int)(word & 0x03030303u), xv.x, acc[m]);
+                    acc[m] = __dp4a((int)((word >> 2) & 0x03030303u), xv.y, acc[m]);
+                    acc[m] = __dp4a((int)((word >> 4) & 0x03030303u), xv.z, acc[m]);
+                    acc[m] = __dp4a((int)((word >> 6) & 0x03030303u), xv.w, acc[m]);
+                }
+            }
+        }
+    }
+}
+
+template <int M>
+__device__ __forceinline__ void gemv_w2a8(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
+                                          const int8_t* __restrict__ xq, const float* __restrict__ x_scale,
+                                          const int* __restrict__ row_sum, const float* __restrict__ scale,
+                                          const float* __restrict__ bias, float* __restrict__ y)
+{
+    int lane = threadIdx.x & 31;
+    int feature = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
+    if (feature >= n) return;
+    int k_padded = words_per_row * 16;
+    int acc[M];
+#pragma unroll
+    for (int m = 0; m < M; m++) acc[m] = 0;
+    gemv_w2a8_row<M>(reinterpret_cast<const uint4*>(packed + (int64_t)feature * words_per_row), words_per_row / 4,
+                     xq, k_padded, lane, acc);
+#pragma unroll
+    for (int m = 0; m < M; m++) {
+        int total = warp_sum_i32(acc[m]);
+        if (lane == 0 && m < rows) {
+            float v = (float)(total - row_sum[m]) * x_scale[m] * scale[feature];
+            y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
+        }
+    }
+}
+
+// The float path: the same stream of weights, decoded to c in {0,1,2} per byte and FMA'd against float activations.
+template <int M>
+__device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
+                                           const float* __restrict__ xp, const float* __restrict__ row_sum,
+                                           const float* __restrict__ scale, const float* __restrict__ bias,
+                                           float* __restrict__ y)
+{
+    int lane = threadIdx.x & 31;
+    int feature = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
+    if (feature >= n) return;
+    int k_padded = words_per_row * 16;
+    int chunks = words_per_row / 4;
+    const uint4* row = reinterpret_cast<const uint4*>(packed + (int64_t)feature * words_per_row);
+    float acc[M];
+#pragma unroll
+    for (int m = 0; m < M; m++) acc[m] = 0.0f;
+    for (int base = lane; base < chunks; base += 32 * 4) {
+        uint4 w[4];
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            int c = base + u * 32;
+            w[u] = c < chunks ? __ldcs(row + c) : make_uint4(0, 0, 0, 0);
+        }
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            int c = base + u * 32;
+            if (c >= chunks) break;
+            uint32_t words[4] = { w[u].x, w[u].y, w[u].z, w[u].w };
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+#pragma unroll
+                for (int j = 0; j < 4; j++) {
+                    uint32_t codes = (words[q] >> (2 * j)) & 0x03030303u;
+                    float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
+                    float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
+#pragma unroll
+                    for (int m = 0; m < M; m++) {
+                        // weights 16*(4c+q) + 4j .. +3 sit at bytes 0..3 of this shifted word
+                        float4 xv = __ldg(reinterpret_cast<const float4*>(xp + (int64_t)m * k_padded) + (c * 4 + q) * 4 + j);
+                        acc[m] = fmaf(c0, xv.x, fmaf(c1, xv.y, fmaf(c2, xv.z, fmaf(c3, xv.w, acc[m]))));
+                    }
+                }
+            }
+        }
+    }
+#pragma unroll
+    for (int m = 0; m < M; m++) {
+        float total = warp_sum_f32(acc[m]);
+        if (lane == 0 && m < rows) {
+            float v = (total - row_sum[m]) * scale[feature];
+            y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
+        }
+    }
+}
+
+#define TERNARY_GEMV_ENTRY(M)                                                                                              \
+    TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
+    ternary_gemv_w2a8_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const int8_t* xq,                \
+                           const float* x_scale, const int* row_sum, const float* scale, const float* bias, float* y)      \
+    { gemv_w2a8<M>(packed, words_per_row, n, rows, xq, x_scale, row_sum, scale, bias, y); }                                     \
+    TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
+    ternary_gemv_w2f32_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const float* xp,               \
+                            const float* row_sum, const float* scale, const float* bias, float* y)                         \
+    { gemv_w2f32<M>(packed, words_per_row, n, rows, xp, row_sum, scale, bias, y); }
+
+// Row counts instantiated: the launcher picks the smallest that holds the batch (rows beyond it are read, never
+// written) and loops over batches larger than 16.
+TERNARY_GEMV_ENTRY(1)
+TERNARY_GEMV_ENTRY(2)
+TERNARY_GEMV_ENTRY(4)
+TERNARY_GEMV_ENTRY(8)
+TERNARY_GEMV_ENTRY(16)

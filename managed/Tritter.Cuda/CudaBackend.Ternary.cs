@@ -1,0 +1,103 @@
+using Tritter.Core.Tensors;
+
+namespace Tritter.Cuda;
+
+/// <summary>Ternary matmul for inference: <c>kernels/ternary_gemv.cu</c>.</summary>
+public sealed partial class CudaBackend
+{
+    private readonly Dictionary<string, Tensor> _scratch = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Uploads a ternary matrix given in the canonical packing (DESIGN.md §4: 16 weights per word, 00 = 0, 01 = +1,
+    /// 10 = -1, rows of <paramref name="canonicalWordsPerRow"/> words) and converts it to the GPU layout on the device.
+    /// </summary>
+    public CudaTernaryMatrix UploadTernary(ReadOnlySpan<uint> canonical, int canonicalWordsPerRow, int outputs, int inputs,
+        ReadOnlySpan<float> scales, ReadOnlySpan<float> bias = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputs);
+        if (canonicalWordsPerRow * 16 < inputs)
+            throw new ArgumentException($"{canonicalWordsPerRow} words per row hold {canonicalWordsPerRow * 16} weights, fewer than {inputs} inputs", nameof(canonicalWordsPerRow));
+        if (canonical.Length != (long)outputs * canonicalWordsPerRow)
+            throw new ArgumentException($"{canonical.Length} words for {outputs} rows of {canonicalWordsPerRow}", nameof(canonical));
+        if (scales.Length != outputs)
+            throw new ArgumentException($"{scales.Length} scales for {outputs} outputs", nameof(scales));
+        if (!bias.IsEmpty && bias.Length != outputs)
+            throw new ArgumentException($"{bias.Length} biases for {outputs} outputs", nameof(bias));
+
+        var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(inputs);
+        using var source = Allocate(DType.Int32, [outputs, canonicalWordsPerRow]);
+        Upload(source, canonical);
+        var packed = Allocate(DType.Int32, [outputs, wordsPerRow]);
+        var scaleTensor = Allocate(DType.Float32, [outputs]);
+        Upload(scaleTensor, scales);
+        Tensor? biasTensor = null;
+        if (!bias.IsEmpty)
+        {
+            biasTensor = Allocate(DType.Float32, [outputs]);
+            Upload(biasTensor, bias);
+        }
+        Kernel("ternary_gemv", "ternary_pack_gpu").Launch(KernelLaunch.Elementwise((long)outputs * wordsPerRow, Device), Stream,
+            Own(source).Pointer, canonicalWordsPerRow, Own(packed).Pointer, wordsPerRow, outputs, inputs);
+        Stream.Synchronize();
+        return new CudaTernaryMatrix(outputs, inputs, packed, scaleTensor, biasTensor);
+    }
+
+    /// <summary>
+    /// <c>output[M, N] = input[M, K] (Q * scale)^T (+ bias)</c> for a batch of up to 16 rows per pass (larger batches
+    /// loop), with float32 or per-row int8 activations.
+    /// </summary>
+    public void TernaryMatmul(CudaTernaryMatrix weights, Tensor input, Tensor output, TernaryActivations activations)
+    {
+        var x = Float32(input, nameof(input));
+        var y = Float32(output, nameof(output));
+        if (input.Shape.Rank != 2 || input.Shape[1] != weights.Inputs)
+            throw new ArgumentException($"input must be [M, {weights.Inputs}], got {input}", nameof(input));
+        if (output.Shape.Rank != 2 || output.Shape[0] != input.Shape[0] || output.Shape[1] != weights.Outputs)
+            throw new ArgumentException($"output must be [{input.Shape[0]}, {weights.Outputs}], got {output}", nameof(output));
+        MakeCurrent();
+        var rows = input.Shape[0];
+        for (var first = 0; first < rows; first += KernelLaunch.TernaryMaxRows)
+        {
+            var count = Math.Min(KernelLaunch.TernaryMaxRows, rows - first);
+            var xRows = x.Pointer.Offset((long)first * weights.Inputs * sizeof(float));
+            var yRows = y.Pointer.Offset((long)first * weights.Outputs * sizeof(float));
+            var batch = KernelLaunch.TernaryBatch(count);
+            var bias = weights.Bias is null ? default : Own(weights.Bias).Pointer;
+            var prepare = KernelLaunch.RowReduction(count);
+            var gemv = KernelLaunch.TernaryGemv(weights.Outputs);
+            if (activations == TernaryActivations.Int8)
+            {
+                var xq = Scratch("xq", DType.Int8, batch * weights.PaddedInputs);
+                var xScale = Scratch("xscale", DType.Float32, batch);
+                var rowSum = Scratch("rowsum_i32", DType.Int32, batch);
+                Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(prepare, Stream,
+                    xRows, weights.Inputs, weights.PaddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
+                Kernel("ternary_gemv", $"ternary_gemv_w2a8_m{batch}").Launch(gemv, Stream,
+                    Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, count, xq.Pointer, xScale.Pointer, rowSum.Pointer,
+                    Own(weights.Scales).Pointer, bias, yRows);
+            }
+            else
+            {
+                var xp = Scratch("xpad", DType.Float32, batch * weights.PaddedInputs);
+                var rowSum = Scratch("rowsum_f32", DType.Float32, batch);
+                Kernel("ternary_gemv", "ternary_pad_rows_f32").Launch(prepare, Stream,
+                    xRows, weights.Inputs, weights.PaddedInputs, xp.Pointer, rowSum.Pointer);
+                Kernel("ternary_gemv", $"ternary_gemv_w2f32_m{batch}").Launch(gemv, Stream,
+                    Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, count, xp.Pointer, rowSum.Pointer,
+                    Own(weights.Scales).Pointer, bias, yRows);
+            }
+        }
+    }
+
+    /// <summary>A grow-only work buffer of at least <paramref name="count"/> elements, reused across calls.</summary>
+    private CudaTensor Scratch(string name, DType type, long count)
+    {
+        if (_scratch.TryGetValue(name, out var existing) && existing.ElementCount >= count)
+            return Own(existing);
+        existing?.Dispose();
+        var fresh = Allocate(type, [checked((int)count)]);
+        _scratch[name] = fresh;
+        return Own(fresh);
+    }
+}
