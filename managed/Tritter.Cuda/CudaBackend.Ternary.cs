@@ -6,6 +6,7 @@ namespace Tritter.Cuda;
 public sealed partial class CudaBackend
 {
     private readonly Dictionary<string, Tensor> _scratch = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _sharedOptIn = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Uploads a ternary matrix given in the canonical packing (DESIGN.md §4: 16 weights per word, 00 = 0, 01 = +1,
@@ -57,37 +58,48 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"output must be [{input.Shape[0]}, {weights.Outputs}], got {output}", nameof(output));
         MakeCurrent();
         var rows = input.Shape[0];
-        for (var first = 0; first < rows; first += KernelLaunch.TernaryMaxRows)
+        var int8 = activations == TernaryActivations.Int8;
+        var activationBytes = (long)weights.PaddedInputs * (int8 ? sizeof(sbyte) : sizeof(float));
+        var bias = weights.Bias is null ? default : Own(weights.Bias).Pointer;
+        for (var first = 0; first < rows;)
         {
-            var count = Math.Min(KernelLaunch.TernaryMaxRows, rows - first);
+            var pass = KernelLaunch.TernaryGemv(weights.Outputs, rows - first, activationBytes, Device);
             var xRows = x.Pointer.Offset((long)first * weights.Inputs * sizeof(float));
             var yRows = y.Pointer.Offset((long)first * weights.Outputs * sizeof(float));
-            var batch = KernelLaunch.TernaryBatch(count);
-            var bias = weights.Bias is null ? default : Own(weights.Bias).Pointer;
-            var prepare = KernelLaunch.RowReduction(count);
-            var gemv = KernelLaunch.TernaryGemv(weights.Outputs);
-            if (activations == TernaryActivations.Int8)
+            var prepare = KernelLaunch.RowReduction(pass.Rows);
+            var variant = $"{(int8 ? "w2a8" : "w2f32")}{(pass.Staged ? "_staged" : "")}_m{pass.Instantiated}";
+            var gemv = TernaryKernel(variant, pass.Geometry.SharedMemoryBytes);
+            if (int8)
             {
-                var xq = Scratch("xq", DType.Int8, batch * weights.PaddedInputs);
-                var xScale = Scratch("xscale", DType.Float32, batch);
-                var rowSum = Scratch("rowsum_i32", DType.Int32, batch);
+                var xq = Scratch("xq", DType.Int8, pass.Instantiated * (long)weights.PaddedInputs);
+                var xScale = Scratch("xscale", DType.Float32, pass.Instantiated);
+                var rowSum = Scratch("rowsum_i32", DType.Int32, pass.Instantiated);
                 Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(prepare, Stream,
                     xRows, weights.Inputs, weights.PaddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
-                Kernel("ternary_gemv", $"ternary_gemv_w2a8_m{batch}").Launch(gemv, Stream,
-                    Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, count, xq.Pointer, xScale.Pointer, rowSum.Pointer,
-                    Own(weights.Scales).Pointer, bias, yRows);
+                gemv.Launch(pass.Geometry, Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
+                    xq.Pointer, xScale.Pointer, rowSum.Pointer, Own(weights.Scales).Pointer, bias, yRows);
             }
             else
             {
-                var xp = Scratch("xpad", DType.Float32, batch * weights.PaddedInputs);
-                var rowSum = Scratch("rowsum_f32", DType.Float32, batch);
+                var xp = Scratch("xpad", DType.Float32, pass.Instantiated * (long)weights.PaddedInputs);
+                var rowSum = Scratch("rowsum_f32", DType.Float32, pass.Instantiated);
                 Kernel("ternary_gemv", "ternary_pad_rows_f32").Launch(prepare, Stream,
                     xRows, weights.Inputs, weights.PaddedInputs, xp.Pointer, rowSum.Pointer);
-                Kernel("ternary_gemv", $"ternary_gemv_w2f32_m{batch}").Launch(gemv, Stream,
-                    Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, count, xp.Pointer, rowSum.Pointer,
-                    Own(weights.Scales).Pointer, bias, yRows);
+                gemv.Launch(pass.Geometry, Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
+                    xp.Pointer, rowSum.Pointer, Own(weights.Scales).Pointer, bias, yRows);
             }
+            first += pass.Rows;
         }
+    }
+
+    /// <summary>A GEMV kernel, allowed the dynamic shared memory its launches ask for (above 48 KiB needs an opt-in).</summary>
+    private Native.Cuda.CudaFunction TernaryKernel(string variant, uint sharedBytes)
+    {
+        var function = Kernel("ternary_gemv", "ternary_gemv_" + variant);
+        const uint defaultLimit = 48 * 1024;
+        if (sharedBytes > defaultLimit && _sharedOptIn.Add(function.Name))
+            function.SetMaxDynamicSharedMemory(Device.MaxSharedMemoryPerBlockOptIn);
+        return function;
     }
 
     /// <summary>A grow-only work buffer of at least <paramref name="count"/> elements, reused across calls.</summary>

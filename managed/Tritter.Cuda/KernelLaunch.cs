@@ -27,12 +27,37 @@ public static class KernelLaunch
     /// <summary>Warps per block of the ternary GEMV kernels (<c>TERNARY_WARPS_PER_BLOCK</c> in the kernel).</summary>
     public const int TernaryWarpsPerBlock = 8;
 
-    /// <summary>Activation rows one ternary GEMV pass handles; larger batches loop.</summary>
+    /// <summary>Activation rows one direct ternary GEMV pass handles; larger batches loop.</summary>
     public const int TernaryMaxRows = 16;
 
-    /// <summary>One warp per output feature.</summary>
-    public static LaunchGeometry TernaryGemv(int outputs) =>
-        new(new Dim3((uint)((outputs + TernaryWarpsPerBlock - 1) / TernaryWarpsPerBlock)), new Dim3(TernaryWarpsPerBlock * 32));
+    /// <summary>Activation rows one staged pass handles at most (the staged kernels are instantiated up to 8).</summary>
+    public const int TernaryMaxStagedRows = 8;
+
+    /// <summary>
+    /// The plan for one pass of a ternary GEMV: whether the activations are staged in shared memory (when
+    /// <paramref name="rows"/> rows of <paramref name="activationBytes"/> bytes fit the device's opt-in maximum, halved so
+    /// that two blocks share an SM), how many rows the pass takes, which instantiated row count runs it, and the launch.
+    /// </summary>
+    public static TernaryPass TernaryGemv(int outputs, int rows, long activationBytes, CudaDeviceInfo device)
+    {
+        var budget = device.MaxSharedMemoryPerBlockOptIn / 2;
+        var fitting = (int)Math.Min(TernaryMaxStagedRows, budget / activationBytes);
+        var warpsNeeded = (outputs + TernaryWarpsPerBlock - 1) / TernaryWarpsPerBlock;
+        if (fitting >= 1)
+        {
+            var take = Math.Min(rows, fitting);
+            var instantiated = TernaryBatch(take);
+            if (instantiated > fitting)
+                take = instantiated = instantiated / 2;
+            // Persistent blocks: two per SM, each staging the activations once and looping over output features.
+            var blocks = Math.Min(warpsNeeded, 2 * device.MultiprocessorCount);
+            return new TernaryPass(true, take, instantiated,
+                new LaunchGeometry(new Dim3((uint)blocks), new Dim3(TernaryWarpsPerBlock * 32), (uint)(instantiated * activationBytes)));
+        }
+        var direct = Math.Min(rows, TernaryMaxRows);
+        return new TernaryPass(false, direct, TernaryBatch(direct),
+            new LaunchGeometry(new Dim3((uint)warpsNeeded), new Dim3(TernaryWarpsPerBlock * 32)));
+    }
 
     /// <summary>The instantiated row count (1, 2, 4, 8, 16) that holds <paramref name="rows"/> activation rows.</summary>
     public static int TernaryBatch(int rows) => rows switch
@@ -48,3 +73,10 @@ public static class KernelLaunch
     /// <summary>One block of 256 threads per row for the per-row reductions (absmax, sums) over K.</summary>
     public static LaunchGeometry RowReduction(int rows) => new(new Dim3((uint)rows), new Dim3(256));
 }
+
+/// <summary>One pass of a ternary GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>
+/// <param name="Staged">Activations staged in shared memory (the fast path) or read through L1.</param>
+/// <param name="Rows">Activation rows this pass consumes.</param>
+/// <param name="Instantiated">The kernel's compile-time row count, at least <paramref name="Rows"/>.</param>
+/// <param name="Geometry">Grid, block and dynamic shared memory.</param>
+public readonly record struct TernaryPass(bool Staged, int Rows, int Instantiated, LaunchGeometry Geometry);

@@ -8,7 +8,8 @@ namespace Tritter.Tests.Inference;
 public sealed class TernaryGemvGpuTests : GpuFixture
 {
     // K values off every packing unit (16 per word, 64 per GPU row unit), batches that hit every instantiated row
-    // count and the loop past 16, and one 7B-sized shape.
+    // count and the loops past 8 (staged) and 16 (direct), one 7B-sized shape, and K so large that the activations
+    // no longer fit shared memory and the direct kernels run (float32 beyond ~29K inputs on an H100, int8 beyond ~116K).
     private static readonly object[] Cases =
     [
         new object[] { 1, 1, 1 },
@@ -19,6 +20,8 @@ public sealed class TernaryGemvGpuTests : GpuFixture
         new object[] { 16, 33, 513 },
         new object[] { 19, 129, 2049 },
         new object[] { 1, 4096, 11008 },
+        new object[] { 17, 40, 30_001 },
+        new object[] { 3, 8, 120_001 },
     ];
 
     [TestCaseSource(nameof(Cases))]
