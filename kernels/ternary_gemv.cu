@@ -113,41 +113,44 @@ __device__ __forceinline__ int warp_sum_i32(int v)
     return v;
 }
 
-// One warp per output feature n. Each lane streams 16-byte chunks (64 weights) of the row, four chunks in flight,
-// and dots them against the int8 activations of all M rows with __dp4a.
-template <int M>
-__device__ __forceinline__ void gemv_w2a8_row(const uint4* __restrict__ row, int chunks, const int8_t* __restrict__ xq,
-                                             int k_padded, int lane, int (&acc)[M])
+// Requests one group of four 16-byte chunks of a row per lane (chunks base, base + 32, base + 64, base + 96).
+__device__ __forceinline__ void load_group(const uint4* __restrict__ row, int chunks, int base, uint4 (&w)[4])
+{
+#pragma unroll
+    for (int u = 0; u < 4; u++) {
+        int c = base + u * 32;
+        w[u] = c < chunks ? __ldcs(row + c) : make_uint4(0, 0, 0, 0);
+    }
+}
+
+__device__ __forceinline__ const uint4* weight_row(const uint32_t* packed, int words_per_row, int feature)
+{
+    return reinterpret_cast<const uint4*>(packed + (int64_t)feature * words_per_row);
+}
+
+// Streams one row of weights whose first group is already in `w`, handing each 4-weight byte group to `dot` with its
+// chunk c and unit t in the chunk: weights 64c + 4t .. 64c + 4t + 3, as bytes 0..3 of `codes`.
+template <typename Dot>
+__device__ __forceinline__ void stream_row(const uint4* __restrict__ row, int chunks, int lane, uint4 (&w)[4], Dot dot)
 {
     for (int base = lane; base < chunks; base += 32 * 4) {
-        uint4 w[4];
-#pragma unroll
-        for (int u = 0; u < 4; u++) {
-            int c = base + u * 32;
-            w[u] = c < chunks ? __ldcs(row + c) : make_uint4(0, 0, 0, 0);
-        }
+        if (base != lane) load_group(row, chunks, base, w);
 #pragma unroll
         for (int u = 0; u < 4; u++) {
             int c = base + u * 32;
             if (c >= chunks) break;
             uint32_t words[4] = { w[u].x, w[u].y, w[u].z, w[u].w };
 #pragma unroll
-            for (int m = 0; m < M; m++) {
-                const int4* x4 = reinterpret_cast<const int4*>(xq + (int64_t)m * k_padded) + c * 4;
+            for (int q = 0; q < 4; q++)
 #pragma unroll
-                for (int q = 0; q < 4; q++) {
-                    int4 xv = __ldg(x4 + q);
-                    uint32_t word = words[q];
-                    acc[m] = __dp4a((int)(word & 0x03030303u), xv.x, acc[m]);
-                    acc[m] = __dp4a((int)((word >> 2) & 0x03030303u), xv.y, acc[m]);
-                    acc[m] = __dp4a((int)((word >> 4) & 0x03030303u), xv.z, acc[m]);
-                    acc[m] = __dp4a((int)((word >> 6) & 0x03030303u), xv.w, acc[m]);
-                }
-            }
+                for (int j = 0; j < 4; j++) dot((words[q] >> (2 * j)) & 0x03030303u, c, q * 4 + j);
         }
     }
 }
 
+// Direct variants, for activations too large for shared memory: one warp per output feature, each lane streaming
+// 16-byte chunks (64 weights) of the row, four in flight, against activations read through L1 from the padded
+// buffers the prepare kernels wrote.
 template <int M>
 __device__ __forceinline__ void gemv_w2a8(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
                                           const int8_t* __restrict__ xq, const float* __restrict__ x_scale,
@@ -157,12 +160,17 @@ __device__ __forceinline__ void gemv_w2a8(const uint32_t* __restrict__ packed, i
     int lane = threadIdx.x & 31;
     int feature = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
     if (feature >= n) return;
-    int k_padded = words_per_row * 16;
+    int chunks = words_per_row / 4;
+    const int* x = reinterpret_cast<const int*>(xq);
     int acc[M];
 #pragma unroll
     for (int m = 0; m < M; m++) acc[m] = 0;
-    gemv_w2a8_row<M>(reinterpret_cast<const uint4*>(packed + (int64_t)feature * words_per_row), words_per_row / 4,
-                     xq, k_padded, lane, acc);
+    uint4 w[4];
+    load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
+    stream_row(weight_row(packed, words_per_row, feature), chunks, lane, w, [&](uint32_t codes, int c, int t) {
+#pragma unroll
+        for (int m = 0; m < M; m++) acc[m] = __dp4a((int)codes, __ldg(x + (int64_t)m * chunks * 16 + c * 16 + t), acc[m]);
+    });
 #pragma unroll
     for (int m = 0; m < M; m++) {
         int total = warp_sum_i32(acc[m]);
@@ -173,7 +181,6 @@ __device__ __forceinline__ void gemv_w2a8(const uint32_t* __restrict__ packed, i
     }
 }
 
-// The float path: the same stream of weights, decoded to c in {0,1,2} per byte and FMA'd against float activations.
 template <int M>
 __device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
                                            const float* __restrict__ xp, const float* __restrict__ row_sum,
@@ -183,41 +190,22 @@ __device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, 
     int lane = threadIdx.x & 31;
     int feature = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
     if (feature >= n) return;
-    int k_padded = words_per_row * 16;
     int chunks = words_per_row / 4;
-    const uint4* row = reinterpret_cast<const uint4*>(packed + (int64_t)feature * words_per_row);
+    const float4* x = reinterpret_cast<const float4*>(xp);
     float acc[M];
 #pragma unroll
     for (int m = 0; m < M; m++) acc[m] = 0.0f;
-    for (int base = lane; base < chunks; base += 32 * 4) {
-        uint4 w[4];
+    uint4 w[4];
+    load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
+    stream_row(weight_row(packed, words_per_row, feature), chunks, lane, w, [&](uint32_t codes, int c, int t) {
+        float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
+        float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
 #pragma unroll
-        for (int u = 0; u < 4; u++) {
-            int c = base + u * 32;
-            w[u] = c < chunks ? __ldcs(row + c) : make_uint4(0, 0, 0, 0);
+        for (int m = 0; m < M; m++) {
+            float4 xv = __ldg(x + (int64_t)m * chunks * 16 + c * 16 + t);
+            acc[m] = fmaf(c0, xv.x, fmaf(c1, xv.y, fmaf(c2, xv.z, fmaf(c3, xv.w, acc[m]))));
         }
-#pragma unroll
-        for (int u = 0; u < 4; u++) {
-            int c = base + u * 32;
-            if (c >= chunks) break;
-            uint32_t words[4] = { w[u].x, w[u].y, w[u].z, w[u].w };
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    uint32_t codes = (words[q] >> (2 * j)) & 0x03030303u;
-                    float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
-                    float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
-#pragma unroll
-                    for (int m = 0; m < M; m++) {
-                        // weights 16*(4c+q) + 4j .. +3 sit at bytes 0..3 of this shifted word
-                        float4 xv = __ldg(reinterpret_cast<const float4*>(xp + (int64_t)m * k_padded) + (c * 4 + q) * 4 + j);
-                        acc[m] = fmaf(c0, xv.x, fmaf(c1, xv.y, fmaf(c2, xv.z, fmaf(c3, xv.w, acc[m]))));
-                    }
-                }
-            }
-        }
-    }
+    });
 #pragma unroll
     for (int m = 0; m < M; m++) {
         float total = warp_sum_f32(acc[m]);
@@ -228,66 +216,99 @@ __device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, 
     }
 }
 
-
 // Staged variants, used whenever the activations fit in shared memory. The direct kernels above read each lane's
-// activations straight from L1, at a 64-byte stride between lanes, which costs L1 wavefronts rather than bandwidth;
-// here a persistent block copies the activations once into shared memory, permuted so that unit t of chunk c sits at
-// [t][c]: in the inner loop the 32 lanes of a warp read 32 consecutive units, free of bank conflicts. Unit: one int
-// (4 int8 activations) or one float4 (4 float activations), 16 units per 64-weight chunk.
-template <typename Unit, int M>
-__device__ __forceinline__ void stage_activations(const Unit* __restrict__ x, int rows, int chunks, Unit* xs)
+// activations straight from L1, at a 64-byte stride between lanes, which costs L1 wavefronts rather than bandwidth,
+// and need the prepare kernels, whose single block per row is latency-bound. Here each persistent block reads the raw
+// float32 activations itself (float4 loads, all in flight at once), quantises or pads them into shared memory, and
+// computes the row sums; the activations are permuted so that unit t of chunk c sits at [t][c], and in the inner loop
+// the 32 lanes of a warp read 32 consecutive units, free of bank conflicts. Unit: one int (4 int8 activations) or one
+// float4 (4 float activations), 16 units per 64-weight chunk. The first weights of each warp are requested before the
+// staging starts, so their latency overlaps it.
+__device__ __forceinline__ float block_max(float v, float* scratch)
 {
-    int units = chunks * 16;
-    for (int m = 0; m < M && m < rows; m++)
-        for (int i = threadIdx.x; i < units; i += blockDim.x)
-            xs[m * units + (i & 15) * chunks + (i >> 4)] = x[(int64_t)m * units + i];
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
     __syncthreads();
+    if ((threadIdx.x & 31) == 0) scratch[threadIdx.x >> 5] = v;
+    __syncthreads();
+    v = 0.0f;
+    for (int w = 0; w < (int)(blockDim.x >> 5); w++) v = fmaxf(v, scratch[w]);
+    return v;
+}
+
+__device__ __forceinline__ float block_sum(float v, float* scratch)
+{
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    __syncthreads();
+    if ((threadIdx.x & 31) == 0) scratch[threadIdx.x >> 5] = v;
+    __syncthreads();
+    v = 0.0f;
+    for (int w = 0; w < (int)(blockDim.x >> 5); w++) v += scratch[w];
+    return v;
+}
+
+// Unit u of a row: activations 4u..4u+3, zero beyond k; float4 loads when the row is 16-byte aligned.
+__device__ __forceinline__ float4 activation_unit(const float* __restrict__ row, int k, int u)
+{
+    int i = u * 4;
+    if (i + 3 < k && aligned16(row)) return __ldg(reinterpret_cast<const float4*>(row) + u);
+    return make_float4(i < k ? row[i] : 0.0f, i + 1 < k ? row[i + 1] : 0.0f, i + 2 < k ? row[i + 2] : 0.0f, i + 3 < k ? row[i + 3] : 0.0f);
+}
+
+__device__ __forceinline__ int quantize_unit(float4 v, float inv, int& sum)
+{
+    int a = (int)fminf(fmaxf(rintf(v.x * inv), -127.0f), 127.0f), b = (int)fminf(fmaxf(rintf(v.y * inv), -127.0f), 127.0f);
+    int c = (int)fminf(fmaxf(rintf(v.z * inv), -127.0f), 127.0f), d = (int)fminf(fmaxf(rintf(v.w * inv), -127.0f), 127.0f);
+    sum += a + b + c + d;
+    return (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
 }
 
 template <int M>
 __device__ __forceinline__ void gemv_w2a8_staged(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
-                                                 const int8_t* __restrict__ xq, const float* __restrict__ x_scale,
-                                                 const int* __restrict__ row_sum, const float* __restrict__ scale,
+                                                 const float* __restrict__ x, int k, const float* __restrict__ scale,
                                                  const float* __restrict__ bias, float* __restrict__ y)
 {
     extern __shared__ int xs_i8[];
-    int chunks = words_per_row / 4;
-    stage_activations<int, M>(reinterpret_cast<const int*>(xq), rows, chunks, xs_i8);
+    __shared__ float reduce[32];
+    __shared__ float row_scale[M];
+    __shared__ int row_sum[M];
     int lane = threadIdx.x & 31;
+    int chunks = words_per_row / 4;
+    int units = chunks * 16;
+    int first = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
+    uint4 w[4];
+    if (first < n) load_group(weight_row(packed, words_per_row, first), chunks, lane, w);
+    for (int m = 0; m < rows && m < M; m++) {
+        const float* row = x + (int64_t)m * k;
+        float peak = 0.0f;
+        for (int u = threadIdx.x; u < units; u += blockDim.x) {
+            float4 v = activation_unit(row, k, u);
+            peak = fmaxf(peak, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
+        }
+        peak = block_max(peak, reduce);
+        float inv = peak > 0.0f ? 127.0f / peak : 0.0f;
+        int sum = 0;
+        for (int u = threadIdx.x; u < units; u += blockDim.x)
+            xs_i8[m * units + (u & 15) * chunks + (u >> 4)] = quantize_unit(activation_unit(row, k, u), inv, sum);
+        float total = block_sum((float)sum, reduce); // |sum| <= 127 K < 2^24 for K < 132K: exact in float
+        if (threadIdx.x == 0) { row_scale[m] = peak / 127.0f; row_sum[m] = (int)total; }
+    }
+    __syncthreads();
     int warps = gridDim.x * TERNARY_WARPS_PER_BLOCK;
-    for (int feature = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5); feature < n; feature += warps) {
-        const uint4* row = reinterpret_cast<const uint4*>(packed + (int64_t)feature * words_per_row);
+    for (int feature = first; feature < n; feature += warps) {
         int acc[M];
 #pragma unroll
         for (int m = 0; m < M; m++) acc[m] = 0;
-        for (int base = lane; base < chunks; base += 32 * 4) {
-            uint4 w[4];
+        if (feature != first) load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
+        stream_row(weight_row(packed, words_per_row, feature), chunks, lane, w,
+            [&](uint32_t codes, int c, int t) {
 #pragma unroll
-            for (int u = 0; u < 4; u++) {
-                int c = base + u * 32;
-                w[u] = c < chunks ? __ldcs(row + c) : make_uint4(0, 0, 0, 0);
-            }
-#pragma unroll
-            for (int u = 0; u < 4; u++) {
-                int c = base + u * 32;
-                if (c >= chunks) break;
-                uint32_t words[4] = { w[u].x, w[u].y, w[u].z, w[u].w };
-#pragma unroll
-                for (int q = 0; q < 4; q++)
-#pragma unroll
-                    for (int j = 0; j < 4; j++) {
-                        int codes = (int)((words[q] >> (2 * j)) & 0x03030303u);
-#pragma unroll
-                        for (int m = 0; m < M; m++)
-                            acc[m] = __dp4a(codes, xs_i8[m * chunks * 16 + (q * 4 + j) * chunks + c], acc[m]);
-                    }
-            }
-        }
+                for (int m = 0; m < M; m++) acc[m] = __dp4a((int)codes, xs_i8[m * units + t * chunks + c], acc[m]);
+            });
 #pragma unroll
         for (int m = 0; m < M; m++) {
-            int total = warp_sum_i32(acc[m]);
+            int dot = warp_sum_i32(acc[m]);
             if (lane == 0 && m < rows) {
-                float v = (float)(total - row_sum[m]) * x_scale[m] * scale[feature];
+                float v = (float)(dot - row_sum[m]) * row_scale[m] * scale[feature];
                 y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
             }
         }
@@ -296,52 +317,51 @@ __device__ __forceinline__ void gemv_w2a8_staged(const uint32_t* __restrict__ pa
 
 template <int M>
 __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
-                                                  const float* __restrict__ xp, const float* __restrict__ row_sum,
-                                                  const float* __restrict__ scale, const float* __restrict__ bias,
-                                                  float* __restrict__ y)
+                                                  const float* __restrict__ x, int k, const float* __restrict__ scale,
+                                                  const float* __restrict__ bias, float* __restrict__ y)
 {
     extern __shared__ float4 xs_f32[];
-    int chunks = words_per_row / 4;
-    stage_activations<float4, M>(reinterpret_cast<const float4*>(xp), rows, chunks, xs_f32);
+    __shared__ float reduce[32];
+    __shared__ float row_sum[M];
     int lane = threadIdx.x & 31;
+    int chunks = words_per_row / 4;
+    int units = chunks * 16;
+    int first = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
+    uint4 w[4];
+    if (first < n) load_group(weight_row(packed, words_per_row, first), chunks, lane, w);
+    for (int m = 0; m < rows && m < M; m++) {
+        const float* row = x + (int64_t)m * k;
+        float sum = 0.0f;
+        for (int u = threadIdx.x; u < units; u += blockDim.x) {
+            float4 v = activation_unit(row, k, u);
+            xs_f32[m * units + (u & 15) * chunks + (u >> 4)] = v;
+            sum += (v.x + v.y) + (v.z + v.w);
+        }
+        float total = block_sum(sum, reduce);
+        if (threadIdx.x == 0) row_sum[m] = total;
+    }
+    __syncthreads();
     int warps = gridDim.x * TERNARY_WARPS_PER_BLOCK;
-    for (int feature = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5); feature < n; feature += warps) {
-        const uint4* row = reinterpret_cast<const uint4*>(packed + (int64_t)feature * words_per_row);
+    for (int feature = first; feature < n; feature += warps) {
         float acc[M];
 #pragma unroll
         for (int m = 0; m < M; m++) acc[m] = 0.0f;
-        for (int base = lane; base < chunks; base += 32 * 4) {
-            uint4 w[4];
+        if (feature != first) load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
+        stream_row(weight_row(packed, words_per_row, feature), chunks, lane, w,
+            [&](uint32_t codes, int c, int t) {
+                float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
+                float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
 #pragma unroll
-            for (int u = 0; u < 4; u++) {
-                int c = base + u * 32;
-                w[u] = c < chunks ? __ldcs(row + c) : make_uint4(0, 0, 0, 0);
-            }
-#pragma unroll
-            for (int u = 0; u < 4; u++) {
-                int c = base + u * 32;
-                if (c >= chunks) break;
-                uint32_t words[4] = { w[u].x, w[u].y, w[u].z, w[u].w };
-#pragma unroll
-                for (int q = 0; q < 4; q++)
-#pragma unroll
-                    for (int j = 0; j < 4; j++) {
-                        uint32_t codes = (words[q] >> (2 * j)) & 0x03030303u;
-                        float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
-                        float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
-#pragma unroll
-                        for (int m = 0; m < M; m++) {
-                            float4 xv = xs_f32[m * chunks * 16 + (q * 4 + j) * chunks + c];
-                            acc[m] = fmaf(c0, xv.x, fmaf(c1, xv.y, fmaf(c2, xv.z, fmaf(c3, xv.w, acc[m]))));
-                        }
-                    }
-            }
-        }
+                for (int m = 0; m < M; m++) {
+                    float4 xv = xs_f32[m * units + t * chunks + c];
+                    acc[m] = fmaf(c0, xv.x, fmaf(c1, xv.y, fmaf(c2, xv.z, fmaf(c3, xv.w, acc[m]))));
+                }
+            });
 #pragma unroll
         for (int m = 0; m < M; m++) {
-            float total = warp_sum_f32(acc[m]);
+            float dot = warp_sum_f32(acc[m]);
             if (lane == 0 && m < rows) {
-                float v = (total - row_sum[m]) * scale[feature];
+                float v = (dot - row_sum[m]) * scale[feature];
                 y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
             }
         }
@@ -360,13 +380,13 @@ __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ p
 
 #define TERNARY_GEMV_STAGED_ENTRY(M)                                                                                       \
     TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
-    ternary_gemv_w2a8_staged_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const int8_t* xq,         \
-                                  const float* x_scale, const int* row_sum, const float* scale, const float* bias, float* y) \
-    { gemv_w2a8_staged<M>(packed, words_per_row, n, rows, xq, x_scale, row_sum, scale, bias, y); }                       \
+    ternary_gemv_w2a8_staged_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const float* x, int k,    \
+                                  const float* scale, const float* bias, float* y)                                         \
+    { gemv_w2a8_staged<M>(packed, words_per_row, n, rows, x, k, scale, bias, y); }                                         \
     TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
-    ternary_gemv_w2f32_staged_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const float* xp,        \
-                                   const float* row_sum, const float* scale, const float* bias, float* y)                  \
-    { gemv_w2f32_staged<M>(packed, words_per_row, n, rows, xp, row_sum, scale, bias, y); }
+    ternary_gemv_w2f32_staged_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const float* x, int k,   \
+                                   const float* scale, const float* bias, float* y)                                        \
+    { gemv_w2f32_staged<M>(packed, words_per_row, n, rows, x, k, scale, bias, y); }
 
 // Row counts instantiated: the launcher picks the smallest that holds the batch (rows beyond it are read, never
 // written) and loops over larger batches. Staged kernels stop at 8 rows: 16 would spill and rarely fit shared memory.

@@ -66,15 +66,20 @@ public sealed partial class CudaBackend
             var pass = KernelLaunch.TernaryGemv(weights.Outputs, rows - first, activationBytes, Device);
             var xRows = x.Pointer.Offset((long)first * weights.Inputs * sizeof(float));
             var yRows = y.Pointer.Offset((long)first * weights.Outputs * sizeof(float));
-            var prepare = KernelLaunch.RowReduction(pass.Rows);
             var variant = $"{(int8 ? "w2a8" : "w2f32")}{(pass.Staged ? "_staged" : "")}_m{pass.Instantiated}";
             var gemv = TernaryKernel(variant, pass.Geometry.SharedMemoryBytes);
-            if (int8)
+            if (pass.Staged)
+            {
+                // The staged kernels quantise or pad the activations themselves, block by block.
+                gemv.Launch(pass.Geometry, Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
+                    xRows, weights.Inputs, Own(weights.Scales).Pointer, bias, yRows);
+            }
+            else if (int8)
             {
                 var xq = Scratch("xq", DType.Int8, pass.Instantiated * (long)weights.PaddedInputs);
                 var xScale = Scratch("xscale", DType.Float32, pass.Instantiated);
                 var rowSum = Scratch("rowsum_i32", DType.Int32, pass.Instantiated);
-                Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(prepare, Stream,
+                Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(KernelLaunch.RowReduction(pass.Rows), Stream,
                     xRows, weights.Inputs, weights.PaddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
                 gemv.Launch(pass.Geometry, Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
                     xq.Pointer, xScale.Pointer, rowSum.Pointer, Own(weights.Scales).Pointer, bias, yRows);
@@ -83,7 +88,7 @@ public sealed partial class CudaBackend
             {
                 var xp = Scratch("xpad", DType.Float32, pass.Instantiated * (long)weights.PaddedInputs);
                 var rowSum = Scratch("rowsum_f32", DType.Float32, pass.Instantiated);
-                Kernel("ternary_gemv", "ternary_pad_rows_f32").Launch(prepare, Stream,
+                Kernel("ternary_gemv", "ternary_pad_rows_f32").Launch(KernelLaunch.RowReduction(pass.Rows), Stream,
                     xRows, weights.Inputs, weights.PaddedInputs, xp.Pointer, rowSum.Pointer);
                 gemv.Launch(pass.Geometry, Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
                     xp.Pointer, rowSum.Pointer, Own(weights.Scales).Pointer, bias, yRows);
