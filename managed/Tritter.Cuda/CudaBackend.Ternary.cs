@@ -7,6 +7,7 @@ public sealed partial class CudaBackend
 {
     private readonly Dictionary<string, Tensor> _scratch = new(StringComparer.Ordinal);
     private readonly HashSet<string> _sharedOptIn = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string, uint, uint), int> _residentBlocks = [];
 
     /// <summary>
     /// Uploads a ternary matrix given in the canonical packing (DESIGN.md §4: 16 weights per word, 00 = 0, 01 = +1,
@@ -71,7 +72,9 @@ public sealed partial class CudaBackend
             if (pass.Staged)
             {
                 // The staged kernels quantise or pad the activations themselves, block by block.
-                gemv.Launch(pass.Geometry, Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
+                var resident = ResidentBlocks(gemv, pass.Geometry);
+                var workBlocks = (weights.Outputs + KernelLaunch.TernaryWarpsPerBlock - 1) / KernelLaunch.TernaryWarpsPerBlock;
+                gemv.Launch(KernelLaunch.PersistentGrid(pass.Geometry, workBlocks, resident, Device), Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
                     xRows, weights.Inputs, Own(weights.Scales).Pointer, bias, yRows);
             }
             else if (int8)
@@ -97,13 +100,25 @@ public sealed partial class CudaBackend
         }
     }
 
+    /// <summary>Blocks of a launch shape resident per SM, from the driver's occupancy calculator, asked once per shape.</summary>
+    private int ResidentBlocks(Native.Cuda.CudaFunction function, Native.Cuda.LaunchGeometry geometry)
+    {
+        var key = (function.Name, geometry.Block.X, geometry.SharedMemoryBytes);
+        if (!_residentBlocks.TryGetValue(key, out var blocks))
+        {
+            blocks = function.MaxActiveBlocksPerSm((int)geometry.Block.X, (int)geometry.SharedMemoryBytes);
+            _residentBlocks.Add(key, blocks);
+        }
+        return blocks;
+    }
+
     /// <summary>A GEMV kernel, allowed the dynamic shared memory its launches ask for (above 48 KiB needs an opt-in).</summary>
     private Native.Cuda.CudaFunction TernaryKernel(string variant, uint sharedBytes)
     {
         var function = Kernel("ternary_gemv", "ternary_gemv_" + variant);
         const uint defaultLimit = 48 * 1024;
         if (sharedBytes > defaultLimit && _sharedOptIn.Add(function.Name))
-            function.SetMaxDynamicSharedMemory(Device.MaxSharedMemoryPerBlockOptIn);
+            function.SetMaxDynamicSharedMemory(Device.MaxSharedMemoryPerBlockOptIn - function.StaticSharedBytes);
         return function;
     }
 

@@ -37,10 +37,12 @@ public static class KernelLaunch
     /// The plan for one pass of a ternary GEMV: whether the activations are staged in shared memory (when
     /// <paramref name="rows"/> rows of <paramref name="activationBytes"/> bytes fit the device's opt-in maximum, halved so
     /// that two blocks share an SM), how many rows the pass takes, which instantiated row count runs it, and the launch.
+    /// A staged pass's grid is provisional (two blocks per SM); <see cref="PersistentGrid"/> fixes it once the kernel's
+    /// occupancy is known.
     /// </summary>
     public static TernaryPass TernaryGemv(int outputs, int rows, long activationBytes, CudaDeviceInfo device)
     {
-        var budget = device.MaxSharedMemoryPerBlockOptIn / 2;
+        var budget = device.MaxSharedMemoryPerBlockOptIn / 2 - 1024; // the staged kernels' static shared memory
         var fitting = (int)Math.Min(TernaryMaxStagedRows, budget / activationBytes);
         var warpsNeeded = (outputs + TernaryWarpsPerBlock - 1) / TernaryWarpsPerBlock;
         if (fitting >= 1)
@@ -58,6 +60,14 @@ public static class KernelLaunch
         return new TernaryPass(false, direct, TernaryBatch(direct),
             new LaunchGeometry(new Dim3((uint)warpsNeeded), new Dim3(TernaryWarpsPerBlock * 32)));
     }
+
+    /// <summary>
+    /// A persistent kernel's grid: as many blocks as can be resident at once (<paramref name="residentPerSm"/> per SM,
+    /// from the driver's occupancy calculator), never more than the work has, so every block starts at once and the
+    /// weights stream with the most bytes in flight.
+    /// </summary>
+    public static LaunchGeometry PersistentGrid(LaunchGeometry provisional, int workBlocks, int residentPerSm, CudaDeviceInfo device) =>
+        provisional with { Grid = new Dim3((uint)Math.Max(1, Math.Min(workBlocks, residentPerSm * device.MultiprocessorCount))) };
 
     /// <summary>The instantiated row count (1, 2, 4, 8, 16) that holds <paramref name="rows"/> activation rows.</summary>
     public static int TernaryBatch(int rows) => rows switch

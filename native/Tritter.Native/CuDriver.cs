@@ -47,6 +47,7 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Library)] internal static partial CuResult cuModuleUnload(IntPtr module);
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] internal static partial CuResult cuModuleGetFunction(out IntPtr function, IntPtr module, string name);
     [LibraryImport(Library)] internal static partial CuResult cuFuncGetAttribute(out int value, CuFunctionAttribute attribute, IntPtr function);
+    [LibraryImport(Library)] internal static partial CuResult cuOccupancyMaxActiveBlocksPerMultiprocessor(out int blocks, IntPtr function, int blockSize, nuint dynamicSharedBytes);
     [LibraryImport(Library)] internal static partial CuResult cuFuncSetAttribute(IntPtr function, CuFunctionAttribute attribute, int value);
     [LibraryImport(Library)]
     internal static partial CuResult cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,

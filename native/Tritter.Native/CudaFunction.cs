@@ -21,9 +21,19 @@ public sealed class CudaFunction
     /// <summary>Largest block this kernel can be launched with, as compiled.</summary>
     public int MaxThreadsPerBlock => Attribute(CuFunctionAttribute.MaxThreadsPerBlock);
 
+    /// <summary>Static shared memory per block, as compiled.</summary>
+    public int StaticSharedBytes => Attribute(CuFunctionAttribute.SharedSizeBytes);
+
     /// <summary>Allows launches with more than 48 KiB of dynamic shared memory.</summary>
     public void SetMaxDynamicSharedMemory(int bytes) =>
         CuCheck.Call(CuDriver.cuFuncSetAttribute(Handle, CuFunctionAttribute.MaxDynamicSharedSizeBytes, bytes));
+
+    /// <summary>How many blocks of <paramref name="blockSize"/> threads with <paramref name="dynamicSharedBytes"/> fit on one SM at once.</summary>
+    public int MaxActiveBlocksPerSm(int blockSize, int dynamicSharedBytes)
+    {
+        CuCheck.Call(CuDriver.cuOccupancyMaxActiveBlocksPerMultiprocessor(out var blocks, Handle, blockSize, (nuint)dynamicSharedBytes));
+        return blocks;
+    }
 
     /// <summary>
     /// Launches the kernel. Each argument is passed by value from an 8-byte slot; the driver reads as many bytes as the
