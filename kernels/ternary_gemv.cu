@@ -254,6 +254,27 @@ __device__ __forceinline__ float4 activation_unit(const float* __restrict__ row,
     return make_float4(i < k ? row[i] : 0.0f, i + 1 < k ? row[i + 1] : 0.0f, i + 2 < k ? row[i + 2] : 0.0f, i + 3 < k ? row[i + 3] : 0.0f);
 }
 
+// Visits this thread's units of a row, eight loads in flight at a time: a plain loop would wait for each load in turn,
+// and the staging prologue, not the weight stream, would set the kernel's time.
+template <typename Visit>
+__device__ __forceinline__ void for_each_unit(const float* __restrict__ row, int k, int units, Visit visit)
+{
+    const int step = blockDim.x;
+    for (int base = threadIdx.x; base < units; base += step * 8) {
+        float4 v[8];
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            int u = base + i * step;
+            v[i] = u < units ? activation_unit(row, k, u) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        }
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            int u = base + i * step;
+            if (u < units) visit(u, v[i]);
+        }
+    }
+}
+
 __device__ __forceinline__ int quantize_unit(float4 v, float inv, int& sum)
 {
     int a = (int)fminf(fmaxf(rintf(v.x * inv), -127.0f), 127.0f), b = (int)fminf(fmaxf(rintf(v.y * inv), -127.0f), 127.0f);
@@ -280,15 +301,15 @@ __device__ __forceinline__ void gemv_w2a8_staged(const uint32_t* __restrict__ pa
     for (int m = 0; m < rows && m < M; m++) {
         const float* row = x + (int64_t)m * k;
         float peak = 0.0f;
-        for (int u = threadIdx.x; u < units; u += blockDim.x) {
-            float4 v = activation_unit(row, k, u);
+        for_each_unit(row, k, units, [&](int, float4 v) {
             peak = fmaxf(peak, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
-        }
+        });
         peak = block_max(peak, reduce);
         float inv = peak > 0.0f ? 127.0f / peak : 0.0f;
         int sum = 0;
-        for (int u = threadIdx.x; u < units; u += blockDim.x)
-            xs_i8[m * units + (u & 15) * chunks + (u >> 4)] = quantize_unit(activation_unit(row, k, u), inv, sum);
+        for_each_unit(row, k, units, [&](int u, float4 v) {
+            xs_i8[m * units + (u & 15) * chunks + (u >> 4)] = quantize_unit(v, inv, sum);
+        });
         float total = block_sum((float)sum, reduce); // |sum| <= 127 K < 2^24 for K < 132K: exact in float
         if (threadIdx.x == 0) { row_scale[m] = peak / 127.0f; row_sum[m] = (int)total; }
     }
@@ -332,11 +353,10 @@ __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ p
     for (int m = 0; m < rows && m < M; m++) {
         const float* row = x + (int64_t)m * k;
         float sum = 0.0f;
-        for (int u = threadIdx.x; u < units; u += blockDim.x) {
-            float4 v = activation_unit(row, k, u);
+        for_each_unit(row, k, units, [&](int u, float4 v) {
             xs_f32[m * units + (u & 15) * chunks + (u >> 4)] = v;
             sum += (v.x + v.y) + (v.z + v.w);
-        }
+        });
         float total = block_sum(sum, reduce);
         if (threadIdx.x == 0) row_sum[m] = total;
     }
