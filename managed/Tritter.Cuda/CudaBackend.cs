@@ -89,6 +89,7 @@ public sealed partial class CudaBackend : ITensorStore, IActivationOps
     {
         MakeCurrent();
         Stream.Dispose();
+        _attentionPartials?.Dispose();
         foreach (var module in _modules.Values)
             module.Dispose();
         _context.Dispose();
