@@ -91,6 +91,7 @@ public sealed partial class CudaBackend : ITensorStore, IActivationOps
         Stream.Dispose();
         foreach (var scratch in _scratch.Values)
             scratch.Dispose();
+        _attentionPartials?.Dispose();
         foreach (var module in _modules.Values)
             module.Dispose();
         _context.Dispose();

@@ -82,6 +82,35 @@ public static class KernelLaunch
 
     /// <summary>One block of 256 threads per row for the per-row reductions (absmax, sums) over K.</summary>
     public static LaunchGeometry RowReduction(int rows) => new(new Dim3((uint)rows), new Dim3(256));
+    /// <summary>Positions per pipeline stage of <c>kv_int4_decode_*</c>; split boundaries are multiples of it.</summary>
+    public const int KvDecodeTile = 64;
+
+    /// <summary>One warp per (token, KV head, K or V) row of <c>kv_int4_write_*</c>, 8 warps per block.</summary>
+    public static LaunchGeometry KvWrite(int tokens, int kvHeads)
+    {
+        const int block = 256;
+        var threads = 2L * tokens * kvHeads * 32;
+        return new LaunchGeometry(new Dim3((uint)((threads + block - 1) / block)), new Dim3(block));
+    }
+
+    /// <summary>
+    /// Flash-decoding split of <c>kv_int4_decode_*</c>: grid (kvHeads, splits), 4 warps per 4 query heads. The sequence
+    /// is cut into splits (multiples of the tile) so that about four blocks per SM exist (two are resident at the
+    /// kernel's ~195 registers, so the tail wave is short), and a short sequence still gets one tile per split.
+    /// </summary>
+    public static (LaunchGeometry Geometry, int SplitSize, int Splits) KvDecode(int kvHeads, int group, int length, CudaDeviceInfo device)
+    {
+        const int blocksPerSm = 4;
+        var wantedSplits = Math.Max(1, (device.MultiprocessorCount * blocksPerSm + kvHeads - 1) / kvHeads);
+        var splitSize = (length + wantedSplits - 1) / wantedSplits;
+        splitSize = (splitSize + KvDecodeTile - 1) / KvDecodeTile * KvDecodeTile;
+        var splits = (length + splitSize - 1) / splitSize;
+        var threads = 128 * (group == 8 ? 2 : 1);
+        return (new LaunchGeometry(new Dim3((uint)kvHeads, (uint)splits), new Dim3((uint)threads)), splitSize, splits);
+    }
+
+    /// <summary>One block of headDim threads per query head for <c>kv_int4_combine</c>.</summary>
+    public static LaunchGeometry KvCombine(int numHeads, int headDim) => new(new Dim3((uint)numHeads), new Dim3((uint)headDim));
 }
 
 /// <summary>One pass of a ternary GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>

@@ -1,0 +1,153 @@
+using System.Numerics.Tensors;
+
+namespace Tritter.Cpu.Ops;
+
+/// <summary>
+/// The INT4 KV-cache on the CPU, twin of <c>kernels/kv_int4.cu</c> (format: <c>docs/formats/kv-cache-int4.md</c>).
+/// Groups of 32 values share one fp16 scale <c>s = fp16(min(absmax / 7, 65504))</c>; each value is stored as the nibble
+/// <c>clamp(round_half_even(x / s), -7, 7) + 8</c>, element <c>2j</c> in the low nibble of byte <c>j</c>. A group whose
+/// scale is 0 stores nibble 8 (value 0). The GPU write computes the same float32 operations, so both write equal bytes.
+/// </summary>
+public static class KvInt4
+{
+    /// <summary>Values per scale.</summary>
+    public const int GroupSize = 32;
+
+    /// <summary>Largest finite fp16, the ceiling of a scale.</summary>
+    public const float MaxScale = 65504f;
+
+    /// <summary>Quantises one row of <c>headDim</c> values into <c>headDim/2</c> bytes and <c>headDim/32</c> scales.</summary>
+    public static void QuantizeRow(ReadOnlySpan<float> row, Span<byte> data, Span<Half> scales)
+    {
+        CheckRow(row.Length, data.Length, scales.Length);
+        for (var g = 0; g < scales.Length; g++)
+        {
+            var x = row.Slice(g * GroupSize, GroupSize);
+            var scale = (Half)MathF.Min(MathF.Abs(TensorPrimitives.MaxMagnitude(x)) / 7f, MaxScale);
+            scales[g] = scale;
+            var s = (float)scale;
+            var bytes = data.Slice(g * GroupSize / 2, GroupSize / 2);
+            for (var j = 0; j < bytes.Length; j++)
+                bytes[j] = (byte)(Nibble(x[2 * j], s) | (Nibble(x[2 * j + 1], s) << 4));
+        }
+    }
+
+    /// <summary>Dequantises one row: <c>x = (nibble - 8) * s</c>.</summary>
+    public static void DequantizeRow(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, Span<float> row)
+    {
+        CheckRow(row.Length, data.Length, scales.Length);
+        for (var g = 0; g < scales.Length; g++)
+        {
+            var s = (float)scales[g];
+            for (var j = 0; j < GroupSize / 2; j++)
+            {
+                var b = data[g * GroupSize / 2 + j];
+                row[g * GroupSize + 2 * j] = ((b & 0xF) - 8) * s;
+                row[g * GroupSize + 2 * j + 1] = ((b >> 4) - 8) * s;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="rows"/> (<c>[tokens, kvHeads, headDim]</c>) into slots <c>[firstSlot, firstSlot + tokens)</c>
+    /// of one half (keys or values) of a cache laid out <c>[kvHeads, capacity, ...]</c>.
+    /// </summary>
+    public static void Write(ReadOnlySpan<float> rows, int kvHeads, int headDim, int capacity, int firstSlot, Span<byte> data, Span<Half> scales)
+    {
+        var tokens = rows.Length / (kvHeads * headDim);
+        for (var t = 0; t < tokens; t++)
+        {
+            for (var h = 0; h < kvHeads; h++)
+            {
+                var slot = (long)h * capacity + firstSlot + t;
+                QuantizeRow(rows.Slice((t * kvHeads + h) * headDim, headDim),
+                    data.Slice((int)(slot * headDim / 2), headDim / 2),
+                    scales.Slice((int)(slot * headDim / GroupSize), headDim / GroupSize));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Decode attention of the query heads <paramref name="query"/> (<c>[group, headDim]</c>) that share KV head
+    /// <paramref name="kvHead"/>, over slots <c>[0, length)</c>; writes <c>[group, headDim]</c> to <paramref name="output"/>.
+    /// </summary>
+    public static void DecodeAttention(ReadOnlySpan<float> query, KvInt4View cache, int kvHead, int length, Span<float> output)
+    {
+        var d = cache.HeadDim;
+        var group = query.Length / d;
+        var scale = 1f / MathF.Sqrt(d);
+        var scores = new float[group * length];
+        var row = new float[d];
+        for (var p = 0; p < length; p++)
+        {
+            cache.DequantizeKey(kvHead, p, row);
+            for (var h = 0; h < group; h++)
+                scores[h * length + p] = TensorPrimitives.Dot(query.Slice(h * d, d), row) * scale;
+        }
+        var sums = new float[group];
+        for (var h = 0; h < group; h++)
+        {
+            var s = scores.AsSpan(h * length, length);
+            TensorPrimitives.Subtract(s, TensorPrimitives.Max(s), s);
+            TensorPrimitives.Exp(s, s);
+            sums[h] = TensorPrimitives.Sum(s);
+        }
+        output.Clear();
+        for (var p = 0; p < length; p++)
+        {
+            cache.DequantizeValue(kvHead, p, row);
+            for (var h = 0; h < group; h++)
+            {
+                var o = output.Slice(h * d, d);
+                TensorPrimitives.MultiplyAdd(row, scores[h * length + p], o, o);
+            }
+        }
+        for (var h = 0; h < group; h++)
+            TensorPrimitives.Divide(output.Slice(h * d, d), sums[h], output.Slice(h * d, d));
+    }
+
+    private static int Nibble(float x, float s) => s == 0f ? 8 : (int)Math.Clamp(MathF.Round(x / s, MidpointRounding.ToEven), -7f, 7f) + 8;
+
+    private static void CheckRow(int values, int bytes, int scales)
+    {
+        if (values % GroupSize != 0 || bytes * 2 != values || scales * GroupSize != values)
+            throw new ArgumentException($"a row of {values} values needs {values / 2} bytes and {values / GroupSize} scales, got {bytes} and {scales}");
+    }
+}
+
+/// <summary>Read access to one layer's INT4 cache in host memory, <c>[kvHeads, capacity, ...]</c>.</summary>
+public readonly ref struct KvInt4View
+{
+    private readonly ReadOnlySpan<byte> _keyData;
+    private readonly ReadOnlySpan<Half> _keyScales;
+    private readonly ReadOnlySpan<byte> _valueData;
+    private readonly ReadOnlySpan<Half> _valueScales;
+    private readonly int _capacity;
+
+    /// <summary>Wraps the four arrays of a layer.</summary>
+    public KvInt4View(ReadOnlySpan<byte> keyData, ReadOnlySpan<Half> keyScales, ReadOnlySpan<byte> valueData, ReadOnlySpan<Half> valueScales, int capacity, int headDim)
+    {
+        _keyData = keyData;
+        _keyScales = keyScales;
+        _valueData = valueData;
+        _valueScales = valueScales;
+        _capacity = capacity;
+        HeadDim = headDim;
+    }
+
+    /// <summary>Values per head.</summary>
+    public int HeadDim { get; }
+
+    /// <summary>Dequantises the key of <paramref name="slot"/> for <paramref name="kvHead"/>.</summary>
+    public void DequantizeKey(int kvHead, int slot, Span<float> row) => Dequantize(_keyData, _keyScales, kvHead, slot, row);
+
+    /// <summary>Dequantises the value of <paramref name="slot"/> for <paramref name="kvHead"/>.</summary>
+    public void DequantizeValue(int kvHead, int slot, Span<float> row) => Dequantize(_valueData, _valueScales, kvHead, slot, row);
+
+    private void Dequantize(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, int kvHead, int slot, Span<float> row)
+    {
+        var index = (long)kvHead * _capacity + slot;
+        KvInt4.DequantizeRow(data.Slice((int)(index * HeadDim / 2), HeadDim / 2),
+            scales.Slice((int)(index * HeadDim / KvInt4.GroupSize), HeadDim / KvInt4.GroupSize), row);
+    }
+}

@@ -1,0 +1,63 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+using Tritter.Native.Cuda;
+
+namespace Tritter.Cuda;
+
+/// <summary>INT4 KV-cache: <c>kernels/kv_int4.cu</c>.</summary>
+public sealed partial class CudaBackend : IKvCacheOps
+{
+    private DeviceMemory? _attentionPartials;
+
+    /// <inheritdoc />
+    public void KvCacheWrite(Tensor keys, Tensor values, KvCacheInt4Layer layer, int firstSlot)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        layer.CheckWrite(keys, values, firstSlot);
+        var tokens = keys.Shape[0];
+        MakeCurrent();
+        Kernel("kv_int4", $"kv_int4_write_d{SupportedHeadDim(layer)}").Launch(KernelLaunch.KvWrite(tokens, layer.KvHeads), Stream,
+            Own(keys).Pointer, Own(values).Pointer, tokens, layer.KvHeads, layer.Capacity, firstSlot,
+            Own(layer.KeyData).Pointer, Own(layer.KeyScales).Pointer, Own(layer.ValueData).Pointer, Own(layer.ValueScales).Pointer);
+    }
+
+    /// <inheritdoc />
+    public void DecodeAttention(Tensor query, KvCacheInt4Layer layer, int length, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var group = layer.CheckDecodeAttention(query, length, output);
+        if (group is not (1 or 2 or 4 or 8))
+            throw new ArgumentException($"{group} query heads per KV head: the CUDA kernels support 1, 2, 4 or 8", nameof(query));
+        var headDim = SupportedHeadDim(layer);
+        var numHeads = query.Shape[0];
+        var (geometry, splitSize, splits) = KernelLaunch.KvDecode(layer.KvHeads, group, length, Device);
+        var partials = (long)numHeads * splits;
+        var scratch = AttentionPartials(partials * (headDim + 2) * sizeof(float));
+        var acc = scratch.Pointer;
+        var max = acc.Offset(partials * headDim * sizeof(float));
+        var sum = max.Offset(partials * sizeof(float));
+        MakeCurrent();
+        Kernel("kv_int4", $"kv_int4_decode_d{headDim}_g{group}").Launch(geometry, Stream,
+            Own(query).Pointer, Own(layer.KeyData).Pointer, Own(layer.KeyScales).Pointer, Own(layer.ValueData).Pointer,
+            Own(layer.ValueScales).Pointer, layer.Capacity, length, splitSize, acc, max, sum);
+        Kernel("kv_int4", "kv_int4_combine").Launch(KernelLaunch.KvCombine(numHeads, headDim), Stream,
+            acc, max, sum, splits, Own(output).Pointer);
+    }
+
+    private static int SupportedHeadDim(KvCacheInt4Layer layer) => layer.HeadDim is 64 or 128
+        ? layer.HeadDim
+        : throw new ArgumentException($"head_dim {layer.HeadDim}: the CUDA kernels support 64 and 128", nameof(layer));
+
+    // Split partials live in one scratch allocation reused by every call; work on the one stream is ordered, so a
+    // reuse never overlaps a running kernel. Growing waits for the stream before freeing the old buffer.
+    private DeviceMemory AttentionPartials(long bytes)
+    {
+        if (_attentionPartials is { } current && current.Bytes >= bytes)
+            return current;
+        MakeCurrent();
+        Stream.Synchronize();
+        _attentionPartials?.Dispose();
+        _attentionPartials = DeviceMemory.Allocate(bytes);
+        return _attentionPartials;
+    }
+}

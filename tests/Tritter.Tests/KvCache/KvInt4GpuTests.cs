@@ -1,0 +1,74 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+using Tritter.Cpu;
+using Tritter.Tests.Support;
+
+namespace Tritter.Tests.KvCache;
+
+/// <summary>The CUDA INT4 KV-cache write and decode attention against the CPU ops.</summary>
+public sealed class KvInt4GpuTests : GpuFixture
+{
+    private static readonly object[] Cases =
+    [
+        new object[] { 1, 1, 128 }, new object[] { 31, 4, 128 }, new object[] { 1000, 1, 128 }, new object[] { 4097, 4, 128 },
+        new object[] { 40000, 4, 128 }, new object[] { 1000, 8, 128 }, new object[] { 4097, 2, 64 }, new object[] { 31, 8, 64 },
+    ];
+
+    [TestCaseSource(nameof(Cases))]
+    public void Write_and_decode_attention_match_cpu(int length, int group, int headDim)
+    {
+        var random = TestRandom.Create();
+        const int kvHeads = 8;
+        var capacity = (length + 15) / 16 * 16 + 16;
+        var keys = KvTestData.Rows(random, length * kvHeads, headDim);
+        var values = KvTestData.Rows(random, length * kvHeads, headDim);
+        var query = TestRandom.Floats(random, group * kvHeads * headDim, 0.5f);
+        using var cpu = new CpuBackend();
+        var (cpuCache, cpuOut) = Run(cpu, keys, values, query, kvHeads, capacity, headDim, length);
+        var (gpuCache, gpuOut) = Run(Gpu, keys, values, query, kvHeads, capacity, headDim, length);
+        // Written slots: both sides do the same float32 operations (IEEE division, round half to even, fp16 RN), so the
+        // bytes and scales are equal. Unwritten slots hold whatever the allocation held and are not compared.
+        var rowBytes = headDim / 2;
+        for (var h = 0; h < kvHeads; h++)
+        {
+            var data = h * capacity * rowBytes;
+            var scales = h * capacity * (headDim / 32);
+            Assert.That(gpuCache.KeyData.AsSpan(data, length * rowBytes).SequenceEqual(cpuCache.KeyData.AsSpan(data, length * rowBytes)), $"key data of head {h}");
+            Assert.That(gpuCache.ValueData.AsSpan(data, length * rowBytes).SequenceEqual(cpuCache.ValueData.AsSpan(data, length * rowBytes)), $"value data of head {h}");
+            Assert.That(gpuCache.KeyScales.AsSpan(scales, length * headDim / 32).SequenceEqual(cpuCache.KeyScales.AsSpan(scales, length * headDim / 32)), $"key scales of head {h}");
+            Assert.That(gpuCache.ValueScales.AsSpan(scales, length * headDim / 32).SequenceEqual(cpuCache.ValueScales.AsSpan(scales, length * headDim / 32)), $"value scales of head {h}");
+        }
+        // Attention: the same quantised inputs summed in another order (splits, lanes, log2 domain); every output is a
+        // convex combination of dequantised values, so the error is measured against their scale: 1e-4 max|v'|.
+        var vMax = values.Max(Math.Abs) * 1.1;
+        for (var i = 0; i < cpuOut.Length; i++)
+            Assert.That(gpuOut[i], Is.EqualTo(cpuOut[i]).Within(1e-4 * vMax), $"output {i} (head {i / headDim})");
+    }
+
+    private static ((byte[] KeyData, Half[] KeyScales, byte[] ValueData, Half[] ValueScales) Cache, float[] Output) Run<TBackend>(
+        TBackend backend, float[] keys, float[] values, float[] query, int kvHeads, int capacity, int headDim, int length)
+        where TBackend : ITensorStore, IKvCacheOps
+    {
+        using var layer = KvCacheInt4Layer.Allocate(backend, kvHeads, capacity, headDim);
+        // Two writes at an offset exercise firstSlot: [0, half) then [half, length).
+        var half = length / 2;
+        if (half > 0)
+            Write(backend, layer, keys[..(half * kvHeads * headDim)], values[..(half * kvHeads * headDim)], half, kvHeads, headDim, 0);
+        Write(backend, layer, keys[(half * kvHeads * headDim)..], values[(half * kvHeads * headDim)..], length - half, kvHeads, headDim, half);
+        var heads = query.Length / headDim;
+        using var q = KvTestData.Upload(backend, query, [heads, headDim]);
+        using var o = backend.Allocate(DType.Float32, [heads, headDim]);
+        backend.DecodeAttention(q, layer, length, o);
+        var output = new float[query.Length];
+        backend.Download<float>(o, output);
+        return (KvTestData.Download(backend, layer), output);
+    }
+
+    private static void Write<TBackend>(TBackend backend, KvCacheInt4Layer layer, float[] keys, float[] values, int tokens, int kvHeads, int headDim, int slot)
+        where TBackend : ITensorStore, IKvCacheOps
+    {
+        using var k = KvTestData.Upload(backend, keys, [tokens, kvHeads, headDim]);
+        using var v = KvTestData.Upload(backend, values, [tokens, kvHeads, headDim]);
+        backend.KvCacheWrite(k, v, layer, slot);
+    }
+}
