@@ -40,6 +40,7 @@ public static class ResultsWriter
             markdown.AppendLine(CultureInfo.InvariantCulture, $"- roofline: device-to-device copy {Roofline.CopyGBps:F0} GB/s (read + write, 1 GiB, median of 20, measured at start)");
         markdown.AppendLine();
         var rows = new List<Dictionary<string, object?>>();
+        var cases = new List<MeasuredCase>();
         foreach (var summary in summaries)
         {
             using var text = new StringWriter();
@@ -48,8 +49,16 @@ public static class ResultsWriter
             foreach (var report in summary.Reports)
             {
                 var median = DeviceTimings.Median(report.BenchmarkCase);
+                var measured = new MeasuredCase(
+                    $"{report.BenchmarkCase.Descriptor.Type.Name}.{report.BenchmarkCase.Descriptor.WorkloadMethod.Name}({report.BenchmarkCase.Parameters.PrintInfo})",
+                    median is null ? (report.ResultStatistics?.Mean ?? double.NaN) / 1e3 : median.Value.Milliseconds * 1e3,
+                    median is null ? (report.ResultStatistics?.StandardDeviation ?? double.NaN) / 1e3 : DeviceTimings.InterquartileRange(report.BenchmarkCase)!.Value * 1e3);
+                cases.Add(measured);
                 rows.Add(new()
                 {
+                    ["case"] = measured.Name,
+                    ["time_us"] = measured.Microseconds,
+                    ["spread_us"] = measured.SpreadMicroseconds,
                     ["suite"] = report.BenchmarkCase.Descriptor.Type.Name,
                     ["method"] = report.BenchmarkCase.Descriptor.WorkloadMethod.Name,
                     ["parameters"] = report.BenchmarkCase.Parameters.Items.ToDictionary(p => p.Name, p => p.Value?.ToString()),
@@ -61,6 +70,9 @@ public static class ResultsWriter
                 });
             }
         }
+        var previous = Directory.GetFiles(directory, "*.json").Where(f => string.CompareOrdinal(Path.GetFileName(f), name) < 0).Order(StringComparer.Ordinal).LastOrDefault();
+        if (previous is not null)
+            markdown.Append(RunComparison.Markdown(previous, cases));
         var path = Path.Combine(directory, name + ".md");
         File.WriteAllText(path, markdown.ToString());
         File.WriteAllText(Path.Combine(directory, name + ".json"), JsonSerializer.Serialize(new Dictionary<string, object?>

@@ -25,6 +25,15 @@ public static class DeviceTimings
         return sorted[sorted.Length / 2];
     }
 
+    /// <summary>Interquartile range of the device time of a benchmark case in milliseconds, or null when none was recorded.</summary>
+    public static double? InterquartileRange(BenchmarkCase benchmarkCase)
+    {
+        if (!Samples.TryGetValue(Key(benchmarkCase), out var bag) || bag.IsEmpty)
+            return null;
+        var sorted = bag.Select(s => s.Milliseconds).Order().ToArray();
+        return sorted[sorted.Length * 3 / 4] - sorted[sorted.Length / 4];
+    }
+
     /// <summary>The key of a benchmark case: type, method and parameter values.</summary>
     public static string Key(BenchmarkCase benchmarkCase) =>
         Key(benchmarkCase.Descriptor.Type.Name, benchmarkCase.Descriptor.WorkloadMethod.Name,
