@@ -12,13 +12,15 @@ public static class Embedding
             table.Slice(CheckedRow(tokens[n], vocab, n) * width, width).CopyTo(output.Slice(n * width, width));
     }
 
-    /// <summary><c>tableGradient[tokens[n]] += outputGradient[n]</c>, tokens in order.</summary>
+    /// <summary><c>tableGradient[tokens[n]] += outputGradient[n]</c>, tokens in order; the padding row gets no gradient.</summary>
     public static void Backward(ReadOnlySpan<int> tokens, ReadOnlySpan<float> outputGradient, Span<float> tableGradient, int width)
     {
         var vocab = SpanChecks.Rows(tableGradient.Length, width, nameof(tableGradient));
         SpanChecks.Length(tokens.Length * width, outputGradient.Length, nameof(outputGradient));
         for (var n = 0; n < tokens.Length; n++)
         {
+            if (tokens[n] == Loss.PaddingId)
+                continue;
             var row = tableGradient.Slice(CheckedRow(tokens[n], vocab, n) * width, width);
             Elementwise.Accumulate(outputGradient.Slice(n * width, width), row);
         }
