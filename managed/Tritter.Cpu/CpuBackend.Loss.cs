@@ -21,15 +21,17 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void SquaredError(Tensor prediction, Tensor target, Tensor targetIds, Tensor losses, Tensor predictionGradient, float gradientScale)
+    public void SquaredError(Tensor prediction, Tensor target, Tensor targetIds, Tensor losses, Tensor predictionGradient, Tensor targetGradient, float gradientScale)
     {
         var ids = Typed(targetIds, DType.Int32, nameof(targetIds));
         var width = prediction.Shape[-1];
         TensorChecks.RequireCount(prediction, targetIds.ElementCount * width, nameof(prediction));
         TensorChecks.RequireSameCount(prediction, nameof(prediction), target, nameof(target));
         TensorChecks.RequireSameCount(prediction, nameof(prediction), predictionGradient, nameof(predictionGradient));
+        TensorChecks.RequireSameCount(prediction, nameof(prediction), targetGradient, nameof(targetGradient));
         TensorChecks.RequireCount(losses, targetIds.ElementCount, nameof(losses));
         Ops.Loss.SquaredError(Floats(prediction, nameof(prediction)), Floats(target, nameof(target)), ids.Span<int>(),
-            Floats(losses, nameof(losses)), Floats(predictionGradient, nameof(predictionGradient)), width, gradientScale);
+            Floats(losses, nameof(losses)), Floats(predictionGradient, nameof(predictionGradient)),
+            Floats(targetGradient, nameof(targetGradient)), width, gradientScale);
     }
 }

@@ -15,8 +15,9 @@ public interface ILossOps
 
     /// <summary>
     /// Squared error of <paramref name="prediction"/> against <paramref name="target"/> (both <c>[rows, features]</c>):
-    /// <c>losses[n] = sum_j (p - t)^2</c> and <c>predictionGradient += gradientScale * 2 (p - t)</c>, rows whose
-    /// <paramref name="targetIds"/> entry is padding excluded. The target is treated as a constant.
+    /// <c>losses[n] = sum_j (p - t)^2</c>, <c>predictionGradient = gradientScale * 2 (p - t)</c> and
+    /// <c>targetGradient = -predictionGradient</c> (both overwritten); rows whose <paramref name="targetIds"/> entry is
+    /// padding get loss and gradients 0.
     /// </summary>
-    void SquaredError(Tensor prediction, Tensor target, Tensor targetIds, Tensor losses, Tensor predictionGradient, float gradientScale);
+    void SquaredError(Tensor prediction, Tensor target, Tensor targetIds, Tensor losses, Tensor predictionGradient, Tensor targetGradient, float gradientScale);
 }

@@ -38,6 +38,7 @@ public sealed class TritterActivations : IDisposable
         TargetEmbeddings = a.Float([batch, sequence, d]);
         EmbeddingLosses = a.Float([batch, sequence]);
         EmbeddingLossGradient = a.Float([batch, sequence, d]);
+        TargetEmbeddingGradient = a.Float([batch, sequence, d]);
         FinalGradient = a.Float([batch, sequence, d]);
         StreamGradients = [a.Float([batch, sequence, d]), a.Float([batch, sequence, d])];
         Scratch = new BlockGradients(a, config, batch, sequence);
@@ -70,6 +71,7 @@ public sealed class TritterActivations : IDisposable
     internal Tensor TargetEmbeddings { get; }
     internal Tensor EmbeddingLosses { get; }
     internal Tensor EmbeddingLossGradient { get; }
+    internal Tensor TargetEmbeddingGradient { get; }
     internal Tensor FinalGradient { get; }
     internal Tensor[] StreamGradients { get; }
     internal BlockGradients Scratch { get; }

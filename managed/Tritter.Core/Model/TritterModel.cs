@@ -48,8 +48,9 @@ public sealed class TritterModel : IDisposable
 
     /// <summary>
     /// Runs the forward pass on <paramref name="batch"/> and returns the mean loss over non-padding targets:
-    /// <c>(1 - alpha) CE + alpha MSE(h, E[next])</c>, the MSE averaged over targets and hidden features with the target
-    /// embeddings held constant. The loss gradients are left in <paramref name="activations"/> for <see cref="Backward"/>.
+    /// <c>(1 - alpha) CE + alpha MSE(h, E[next])</c>, h the final (normalised) hidden state, the MSE averaged over targets
+    /// and hidden features; its gradient reaches both h and the target embeddings. The loss gradients are left in
+    /// <paramref name="activations"/> for <see cref="Backward"/>.
     /// </summary>
     public double Forward(TritterActivations activations, TrainingBatch batch)
     {
@@ -76,8 +77,7 @@ public sealed class TritterModel : IDisposable
         {
             var perElement = perTarget / Config.HiddenSize;
             b.Embedding(a.Targets, _embedding.Value, a.TargetEmbeddings);
-            b.Fill(a.EmbeddingLossGradient, 0);
-            b.SquaredError(a.Final, a.TargetEmbeddings, a.Targets, a.EmbeddingLosses, a.EmbeddingLossGradient, (float)(alpha * perElement));
+            b.SquaredError(a.Final, a.TargetEmbeddings, a.Targets, a.EmbeddingLosses, a.EmbeddingLossGradient, a.TargetEmbeddingGradient, (float)(alpha * perElement));
             loss += alpha * perElement * SumOnHost(a.EmbeddingLosses);
         }
         return loss;
@@ -99,6 +99,8 @@ public sealed class TritterModel : IDisposable
             (current, next) = (next, current);
         }
         b.EmbeddingBackward(a.Tokens, current, _embedding.Gradient);
+        if (Config.EmbeddingPredictionAlpha > 0)
+            b.EmbeddingBackward(a.Targets, a.TargetEmbeddingGradient, _embedding.Gradient);
     }
 
     /// <summary>Frees the parameters and every buffer of the model.</summary>

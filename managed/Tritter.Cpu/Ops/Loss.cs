@@ -37,30 +37,38 @@ public static class Loss
         }
     }
 
-    /// <summary>Squared error per row, <c>sum (p - t)^2</c>, and <c>predictionGradient += gradientScale * 2 (p - t)</c>.</summary>
+    /// <summary>
+    /// Squared error per row, <c>sum (p - t)^2</c>, with <c>predictionGradient = gradientScale * 2 (p - t)</c> and
+    /// <c>targetGradient = -predictionGradient</c>.
+    /// </summary>
     public static void SquaredError(ReadOnlySpan<float> prediction, ReadOnlySpan<float> target, ReadOnlySpan<int> targetIds,
-        Span<float> losses, Span<float> predictionGradient, int width, float gradientScale)
+        Span<float> losses, Span<float> predictionGradient, Span<float> targetGradient, int width, float gradientScale)
     {
         SpanChecks.Length(targetIds.Length * width, prediction.Length, nameof(prediction));
         SpanChecks.Length(prediction.Length, target.Length, nameof(target));
         SpanChecks.Length(prediction.Length, predictionGradient.Length, nameof(predictionGradient));
+        SpanChecks.Length(prediction.Length, targetGradient.Length, nameof(targetGradient));
         SpanChecks.Length(targetIds.Length, losses.Length, nameof(losses));
         for (var n = 0; n < targetIds.Length; n++)
         {
+            var g = predictionGradient.Slice(n * width, width);
+            var gt = targetGradient.Slice(n * width, width);
             if (targetIds[n] == PaddingId)
             {
                 losses[n] = 0;
+                g.Clear();
+                gt.Clear();
                 continue;
             }
             var p = prediction.Slice(n * width, width);
             var t = target.Slice(n * width, width);
-            var g = predictionGradient.Slice(n * width, width);
             var sum = 0f;
             for (var i = 0; i < width; i++)
             {
                 var diff = p[i] - t[i];
                 sum += diff * diff;
-                g[i] += gradientScale * 2 * diff;
+                g[i] = gradientScale * 2 * diff;
+                gt[i] = -g[i];
             }
             losses[n] = sum;
         }
