@@ -67,9 +67,13 @@ public sealed partial class CpuBackend : IBackend
     private static CpuTensor Own(Tensor tensor) =>
         tensor as CpuTensor ?? throw new ArgumentException($"{tensor} belongs to another backend, not the CPU", nameof(tensor));
 
-    private static CpuTensor Float32(Tensor tensor, string name)
+    private static CpuTensor Float32(Tensor tensor, string name) => Typed(tensor, DType.Float32, name);
+
+    private static CpuTensor Typed(Tensor tensor, DType type, string name)
     {
-        TensorChecks.RequireType(tensor, DType.Float32, name);
+        TensorChecks.RequireType(tensor, type, name);
         return Own(tensor);
     }
+
+    private static Span<float> Floats(Tensor tensor, string name) => Float32(tensor, name).Span<float>();
 }

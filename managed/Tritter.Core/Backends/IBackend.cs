@@ -5,4 +5,5 @@ namespace Tritter.Core.Backends;
 /// still being built can implement the families it has and be used (and tested) for those, while the model graph asks
 /// for the complete contract.
 /// </summary>
-public interface IBackend : ITensorStore, IActivationOps, IKvCacheOps;
+public interface IBackend : ITensorStore, IActivationOps, IElementwiseOps, IMatmulOps, INormOps, IEmbeddingOps, IRopeOps,
+    IAttentionOps, ILossOps, IOptimizerOps, ITernaryOps, IKvCacheOps;

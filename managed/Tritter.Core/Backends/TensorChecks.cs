@@ -27,4 +27,33 @@ public static class TensorChecks
         if (count != tensor.ElementCount)
             throw new ArgumentException($"{name}: {count} elements for a tensor of {tensor.ElementCount}", name);
     }
+
+    /// <summary>Throws unless <paramref name="tensor"/> holds exactly <paramref name="count"/> elements.</summary>
+    public static void RequireCount(Tensor tensor, long count, string name)
+    {
+        if (tensor.ElementCount != count)
+            throw new ArgumentException($"{name} {tensor} must hold {count} elements", name);
+    }
+
+    /// <summary>Rows of <paramref name="columns"/> elements in <paramref name="tensor"/>; throws unless they fill it exactly.</summary>
+    public static int RequireRows(Tensor tensor, int columns, string name)
+    {
+        if (columns <= 0 || tensor.ElementCount % columns != 0)
+            throw new ArgumentException($"{name} {tensor} is not a whole number of rows of {columns}", name);
+        return checked((int)(tensor.ElementCount / columns));
+    }
+
+    /// <summary>Throws unless <paramref name="tensor"/> has rank <paramref name="rank"/>.</summary>
+    public static void RequireRank(Tensor tensor, int rank, string name)
+    {
+        if (tensor.Shape.Rank != rank)
+            throw new ArgumentException($"{name} {tensor} must have rank {rank}", name);
+    }
+
+    /// <summary>Throws unless <paramref name="tensor"/> has exactly <paramref name="shape"/>.</summary>
+    public static void RequireShape(Tensor tensor, TensorShape shape, string name)
+    {
+        if (!tensor.Shape.Equals(shape))
+            throw new ArgumentException($"{name} {tensor} must have shape {shape}", name);
+    }
 }

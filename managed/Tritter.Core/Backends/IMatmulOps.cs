@@ -1,0 +1,19 @@
+using Tritter.Core.Tensors;
+
+namespace Tritter.Core.Backends;
+
+/// <summary>
+/// Dense float32 matrix products of a linear layer. Weights are <c>[out, in]</c> as in PyTorch; inputs and outputs are
+/// any shape whose element count is rows times the feature count, so <c>[batch, seq, features]</c> works directly.
+/// </summary>
+public interface IMatmulOps
+{
+    /// <summary><c>output[n, m] = sum_k input[n, k] weight[m, k] + bias[m]</c>.</summary>
+    void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output);
+
+    /// <summary>
+    /// The backward products of <see cref="Matmul"/>: <c>inputGradient = outputGradient weight</c> (overwritten, skipped
+    /// when null), <c>weightGradient += outputGradient^T input</c>, <c>biasGradient += column sums of outputGradient</c>.
+    /// </summary>
+    void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient);
+}

@@ -1,0 +1,51 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Config;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Core.Model;
+
+/// <summary>
+/// The input of one or more projections, saved for the backward pass. In the paper scheme it also holds the per-token
+/// int8 quantisation (computed once even when several projections read the same input) and its dequantised copy, which
+/// is what the straight-through weight gradient multiplies.
+/// </summary>
+internal sealed class LinearInput : IDisposable
+{
+    public LinearInput(IBackend backend, Tensor values, bool quantize)
+    {
+        Values = values;
+        if (!quantize)
+            return;
+        var width = values.Shape[-1];
+        var rows = (int)(values.ElementCount / width);
+        Quantized = backend.Allocate(DType.Int8, values.Shape);
+        RowScale = backend.Allocate(DType.Float32, [rows]);
+        Dequantized = backend.Allocate(DType.Float32, values.Shape);
+    }
+
+    /// <summary>The float input (owned by the activation arena, not by this object).</summary>
+    public Tensor Values { get; }
+
+    public Tensor? Quantized { get; }
+
+    public Tensor? RowScale { get; }
+
+    public Tensor? Dequantized { get; }
+
+    /// <summary>Whether the projections reading this input see it quantised (paper scheme).</summary>
+    public static bool IsQuantized(TritterConfig config) => config.UseBitnet && config.QuantizationScheme == QuantizationScheme.Paper;
+
+    /// <summary>Quantises <see cref="Values"/> once they are written; nothing to do outside the paper scheme.</summary>
+    public void Prepare(IBackend backend)
+    {
+        if (Quantized is not null)
+            backend.QuantizeActivations(Values, Quantized, RowScale!, Dequantized!);
+    }
+
+    public void Dispose()
+    {
+        Quantized?.Dispose();
+        RowScale?.Dispose();
+        Dequantized?.Dispose();
+    }
+}

@@ -1,0 +1,81 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Config;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Core.Model;
+
+/// <summary>
+/// The planned memory of one forward/backward pass at a fixed batch size and sequence length: every activation the
+/// backward pass reads, the logits and loss buffers, and the gradient scratch, allocated once and reused every step.
+/// </summary>
+public sealed class TritterActivations : IDisposable
+{
+    private readonly TensorArena _arena;
+
+    internal TritterActivations(IBackend backend, TritterConfig config, int batch, int sequence)
+    {
+        if (batch <= 0 || sequence <= 0)
+            throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} and sequence {sequence} must be positive");
+        if (sequence > config.MaxPositionEmbeddings)
+            throw new ArgumentOutOfRangeException(nameof(sequence), sequence, $"longer than max_position_embeddings {config.MaxPositionEmbeddings}");
+        Batch = batch;
+        Sequence = sequence;
+        _arena = new TensorArena(backend);
+        var a = _arena;
+        var d = config.HiddenSize;
+        var quantize = LinearInput.IsQuantized(config);
+        Tokens = a.Int32([batch, sequence]);
+        Targets = a.Int32([batch, sequence]);
+        SegmentIds = a.Int32([batch, sequence]);
+        LayerOutputs = [.. Enumerable.Range(0, config.NumLayers + 1).Select(_ => a.Float([batch, sequence, d]))];
+        Blocks = [.. Enumerable.Range(0, config.NumLayers).Select(i => new BlockActivations(a, config, batch, sequence, LayerOutputs[i], LayerOutputs[i + 1]))];
+        Final = a.Float([batch, sequence, d]);
+        FinalStatistics = a.Statistics(batch * sequence);
+        HeadInput = a.Input(Final, quantize);
+        Logits = a.Float([batch, sequence, config.VocabSize]);
+        LogitsGradient = a.Float([batch, sequence, config.VocabSize]);
+        TokenLosses = a.Float([batch, sequence]);
+        TargetEmbeddings = a.Float([batch, sequence, d]);
+        EmbeddingLosses = a.Float([batch, sequence]);
+        EmbeddingLossGradient = a.Float([batch, sequence, d]);
+        TargetEmbeddingGradient = a.Float([batch, sequence, d]);
+        FinalGradient = a.Float([batch, sequence, d]);
+        StreamGradients = [a.Float([batch, sequence, d]), a.Float([batch, sequence, d])];
+        Scratch = new BlockGradients(a, config, batch, sequence);
+    }
+
+    /// <summary>Sequences per batch.</summary>
+    public int Batch { get; }
+
+    /// <summary>Positions per sequence.</summary>
+    public int Sequence { get; }
+
+    /// <summary>Bytes allocated for this pass.</summary>
+    public long Bytes => _arena.Bytes;
+
+    /// <summary>Logits <c>[batch, seq, vocab]</c> of the last forward pass.</summary>
+    public Tensor Logits { get; }
+
+    /// <summary>Final hidden states <c>[batch, seq, hidden]</c> (after the final LayerNorm): the predicted next-token embeddings.</summary>
+    public Tensor Final { get; }
+
+    internal Tensor Tokens { get; }
+    internal Tensor Targets { get; }
+    internal Tensor SegmentIds { get; }
+    internal Tensor[] LayerOutputs { get; }
+    internal BlockActivations[] Blocks { get; }
+    internal NormStatistics FinalStatistics { get; }
+    internal LinearInput HeadInput { get; }
+    internal Tensor LogitsGradient { get; }
+    internal Tensor TokenLosses { get; }
+    internal Tensor TargetEmbeddings { get; }
+    internal Tensor EmbeddingLosses { get; }
+    internal Tensor EmbeddingLossGradient { get; }
+    internal Tensor TargetEmbeddingGradient { get; }
+    internal Tensor FinalGradient { get; }
+    internal Tensor[] StreamGradients { get; }
+    internal BlockGradients Scratch { get; }
+
+    /// <summary>Frees every tensor of the pass.</summary>
+    public void Dispose() => _arena.Dispose();
+}

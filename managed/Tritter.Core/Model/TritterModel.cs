@@ -1,0 +1,140 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Config;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Core.Model;
+
+/// <summary>
+/// The BitNet b1.58 decoder of DESIGN.md §1 on any <see cref="IBackend"/>: parameters under their reference state-dict
+/// names, an explicit forward pass with the (hybrid) loss, and an explicit backward pass, as llm.c writes them.
+/// </summary>
+public sealed class TritterModel : IDisposable
+{
+    private readonly IBackend _backend;
+    private readonly ParameterSet _parameters;
+    private readonly NamedParameter _embedding;
+    private readonly TransformerBlock[] _blocks;
+    private readonly Norm _finalNorm;
+    private readonly Projection _head;
+
+    /// <summary>Builds and initialises a model as the reference does, from <paramref name="seed"/>.</summary>
+    public TritterModel(IBackend backend, TritterConfig config, int seed)
+    {
+        config.Validate();
+        _backend = backend;
+        Config = config;
+        _parameters = new ParameterSet(backend, seed);
+        _embedding = _parameters.Embedding("embed_tokens.embedding.weight", config.VocabSize, config.HiddenSize);
+        _blocks = [.. Enumerable.Range(0, config.NumLayers).Select(i => new TransformerBlock(backend, _parameters, config, i))];
+        _finalNorm = new Norm(backend, _parameters, "norm", config.HiddenSize, (float)config.NormEpsilon);
+        _head = new Projection(backend, _parameters, "lm_head", config.HiddenSize, config.VocabSize, config.UseBitnet, config.QuantizationScheme, hasBias: false);
+    }
+
+    /// <summary>The architecture.</summary>
+    public TritterConfig Config { get; }
+
+    /// <summary>Every trainable tensor, in state-dict order, with its gradient and weight-decay group.</summary>
+    public IReadOnlyList<NamedParameter> Parameters => _parameters.Parameters;
+
+    /// <summary>Allocates the activation memory for passes of <paramref name="batch"/> sequences of <paramref name="sequence"/> positions.</summary>
+    public TritterActivations CreateActivations(int batch, int sequence) => new(_backend, Config, batch, sequence);
+
+    /// <summary>Sets every gradient to zero (the backward pass accumulates).</summary>
+    public void ZeroGradients()
+    {
+        foreach (var p in Parameters)
+            _backend.Fill(p.Gradient, 0);
+    }
+
+    /// <summary>
+    /// Runs the forward pass on <paramref name="batch"/> and returns the mean loss over non-padding targets:
+    /// <c>(1 - alpha) CE + alpha MSE(h, E[next])</c>, h the final (normalised) hidden state, the MSE averaged over targets
+    /// and hidden features; its gradient reaches both h and the target embeddings. The loss gradients are left in
+    /// <paramref name="activations"/> for <see cref="Backward"/>.
+    /// </summary>
+    public double Forward(TritterActivations activations, TrainingBatch batch)
+    {
+        var b = _backend;
+        var a = activations;
+        var count = Upload(a, batch);
+        foreach (var block in _blocks)
+            block.PrepareWeights();
+        _head.PrepareWeights();
+
+        b.Embedding(a.Tokens, _embedding.Value, a.LayerOutputs[0]);
+        var mask = new AttentionMask(Config.AttentionMode, Config.SlidingWindow, batch.PrefixLength);
+        for (var i = 0; i < _blocks.Length; i++)
+            _blocks[i].Forward(a.Blocks[i], a.SegmentIds, mask);
+        _finalNorm.Forward(a.LayerOutputs[^1], a.Final, a.FinalStatistics);
+        a.HeadInput.Prepare(b);
+        _head.Forward(a.HeadInput, a.Logits);
+
+        var alpha = Config.EmbeddingPredictionAlpha;
+        var perTarget = count == 0 ? 0 : 1.0 / count;
+        b.CrossEntropy(a.Logits, a.Targets, a.TokenLosses, a.LogitsGradient, (float)((1 - alpha) * perTarget));
+        var loss = (1 - alpha) * perTarget * SumOnHost(a.TokenLosses);
+        if (alpha > 0)
+        {
+            var perElement = perTarget / Config.HiddenSize;
+            b.Embedding(a.Targets, _embedding.Value, a.TargetEmbeddings);
+            b.SquaredError(a.Final, a.TargetEmbeddings, a.Targets, a.EmbeddingLosses, a.EmbeddingLossGradient, a.TargetEmbeddingGradient, (float)(alpha * perElement));
+            loss += alpha * perElement * SumOnHost(a.EmbeddingLosses);
+        }
+        return loss;
+    }
+
+    /// <summary>Backward pass of the last <see cref="Forward"/> on <paramref name="activations"/>; accumulates into the parameter gradients.</summary>
+    public void Backward(TritterActivations activations)
+    {
+        var b = _backend;
+        var a = activations;
+        _head.Backward(a.LogitsGradient, a.HeadInput, a.FinalGradient);
+        if (Config.EmbeddingPredictionAlpha > 0)
+            b.Accumulate(a.EmbeddingLossGradient, a.FinalGradient);
+        var (current, next) = (a.StreamGradients[0], a.StreamGradients[1]);
+        _finalNorm.Backward(a.FinalGradient, a.LayerOutputs[^1], a.FinalStatistics, current);
+        for (var i = _blocks.Length - 1; i >= 0; i--)
+        {
+            _blocks[i].Backward(a.Blocks[i], a.Scratch, current, next);
+            (current, next) = (next, current);
+        }
+        b.EmbeddingBackward(a.Tokens, current, _embedding.Gradient);
+        if (Config.EmbeddingPredictionAlpha > 0)
+            b.EmbeddingBackward(a.Targets, a.TargetEmbeddingGradient, _embedding.Gradient);
+    }
+
+    /// <summary>Frees the parameters and every buffer of the model.</summary>
+    public void Dispose()
+    {
+        foreach (var block in _blocks)
+            block.Dispose();
+        _head.Dispose();
+        _parameters.Dispose();
+    }
+
+    private int Upload(TritterActivations a, TrainingBatch batch)
+    {
+        var size = a.Batch * a.Sequence;
+        if (batch.Tokens.Length != size || batch.Targets.Length != size)
+            throw new ArgumentException($"batch holds {batch.Tokens.Length} tokens and {batch.Targets.Length} targets; the activations are for {a.Batch} x {a.Sequence}", nameof(batch));
+        _backend.Upload<int>(a.Tokens, batch.Tokens);
+        _backend.Upload<int>(a.Targets, batch.Targets);
+        if (Config.AttentionMode == AttentionMode.DocumentBoundary)
+        {
+            if (batch.SegmentIds is null || batch.SegmentIds.Length != size)
+                throw new ArgumentException($"document-boundary attention needs {size} segment ids", nameof(batch));
+            _backend.Upload<int>(a.SegmentIds, batch.SegmentIds);
+        }
+        return batch.Targets.Count(t => t != 0);
+    }
+
+    private double SumOnHost(Tensor values)
+    {
+        var host = new float[values.ElementCount];
+        _backend.Download<float>(values, host);
+        var sum = 0.0;
+        foreach (var v in host)
+            sum += v;
+        return sum;
+    }
+}

@@ -1,0 +1,65 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Model;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Core.Training;
+
+/// <summary>
+/// AdamW over named parameters with global-norm clipping. Moments are float32 tensors on the parameters' backend;
+/// parameters marked without weight decay (biases, norms) are never decayed.
+/// </summary>
+public sealed class AdamWOptimizer : IDisposable
+{
+    private readonly IBackend _backend;
+    private readonly IReadOnlyList<NamedParameter> _parameters;
+    private readonly Tensor[] _firstMoments;
+    private readonly Tensor[] _secondMoments;
+
+    /// <summary>Allocates zeroed moments for every parameter.</summary>
+    public AdamWOptimizer(IBackend backend, IReadOnlyList<NamedParameter> parameters)
+    {
+        _backend = backend;
+        _parameters = parameters;
+        _firstMoments = [.. parameters.Select(p => Zeroed(p.Value.Shape))];
+        _secondMoments = [.. parameters.Select(p => Zeroed(p.Value.Shape))];
+    }
+
+    /// <summary>Steps taken so far.</summary>
+    public int Step { get; private set; }
+
+    /// <summary>L2 norm of all gradients together.</summary>
+    public double GradientNorm() => Math.Sqrt(_parameters.Sum(p => _backend.SumOfSquares(p.Gradient)));
+
+    /// <summary>
+    /// Clips the gradients to <paramref name="maxGradientNorm"/> (if positive) and updates every parameter; returns the
+    /// gradient norm before clipping.
+    /// </summary>
+    public double Update(double learningRate, double weightDecay, double beta1, double beta2, double epsilon, double maxGradientNorm)
+    {
+        var norm = GradientNorm();
+        var scale = maxGradientNorm > 0 && norm > maxGradientNorm ? maxGradientNorm / norm : 1.0;
+        Step++;
+        for (var i = 0; i < _parameters.Count; i++)
+        {
+            var p = _parameters[i];
+            var settings = new AdamWSettings((float)learningRate, (float)beta1, (float)beta2, (float)epsilon,
+                p.WeightDecay ? (float)weightDecay : 0f, Step, (float)scale);
+            _backend.AdamW(p.Value, p.Gradient, _firstMoments[i], _secondMoments[i], settings);
+        }
+        return norm;
+    }
+
+    /// <summary>Frees the moments.</summary>
+    public void Dispose()
+    {
+        foreach (var t in _firstMoments.Concat(_secondMoments))
+            t.Dispose();
+    }
+
+    private Tensor Zeroed(TensorShape shape)
+    {
+        var tensor = _backend.Allocate(DType.Float32, shape);
+        _backend.Fill(tensor, 0);
+        return tensor;
+    }
+}

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Tritter.Core.Backends;
+using Tritter.Core.Model;
+
+namespace Tritter.Core.Training;
+
+/// <summary>What one training step did.</summary>
+/// <param name="Step">1-based step number.</param>
+/// <param name="Loss">Loss of the batch before the update.</param>
+/// <param name="GradientNorm">Global gradient norm before clipping.</param>
+/// <param name="LearningRate">Rate used.</param>
+/// <param name="Tokens">Tokens in the batch.</param>
+/// <param name="Elapsed">Wall time of the step.</param>
+public readonly record struct TrainingStepResult(int Step, double Loss, double GradientNorm, double LearningRate, int Tokens, TimeSpan Elapsed);
+
+/// <summary>
+/// Quantisation-aware training of a <see cref="TritterModel"/> at a fixed batch shape: forward, loss, backward,
+/// global-norm clipping, AdamW.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly TritterModel _model;
+    private readonly TrainingOptions _options;
+    private readonly TritterActivations _activations;
+    private readonly AdamWOptimizer _optimizer;
+
+    /// <summary>Allocates activations for <paramref name="batch"/> x <paramref name="sequence"/> and the optimiser state.</summary>
+    public Trainer(IBackend backend, TritterModel model, TrainingOptions options, int batch, int sequence)
+    {
+        _model = model;
+        _options = options;
+        _activations = model.CreateActivations(batch, sequence);
+        _optimizer = new AdamWOptimizer(backend, model.Parameters);
+    }
+
+    /// <summary>One step on <paramref name="batch"/>.</summary>
+    public TrainingStepResult Step(TrainingBatch batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var step = _optimizer.Step + 1;
+        _model.ZeroGradients();
+        var loss = _model.Forward(_activations, batch);
+        _model.Backward(_activations);
+        var schedule = _options.Schedule;
+        var learningRate = schedule.LearningRate(step);
+        var norm = _optimizer.Update(learningRate, _options.WeightDecay * schedule.WeightDecayFactor(step),
+            _options.Beta1, _options.Beta2, _options.Epsilon, _options.MaxGradientNorm);
+        return new TrainingStepResult(step, loss, norm, learningRate, batch.Tokens.Length, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="steps"/> steps, taking step i's batch from <paramref name="batches"/>(i), reporting each
+    /// step and stopping between steps when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public IReadOnlyList<TrainingStepResult> Train(Func<int, TrainingBatch> batches, int steps, IProgress<TrainingStepResult>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var results = new List<TrainingStepResult>(steps);
+        for (var i = 0; i < steps; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var result = Step(batches(i));
+            results.Add(result);
+            progress?.Report(result);
+        }
+        return results;
+    }
+
+    /// <summary>Frees the activations and optimiser state (not the model).</summary>
+    public void Dispose()
+    {
+        _activations.Dispose();
+        _optimizer.Dispose();
+    }
+}

@@ -1,0 +1,23 @@
+namespace Tritter.Core.Training;
+
+/// <summary>Optimiser settings of a training run.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Learning-rate curve.</summary>
+    public required LearningRateSchedule Schedule { get; init; }
+
+    /// <summary>AdamW decoupled weight decay for weights, scales and the embedding.</summary>
+    public double WeightDecay { get; init; } = 0.1;
+
+    /// <summary>AdamW first-moment decay.</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>AdamW second-moment decay.</summary>
+    public double Beta2 { get; init; } = 0.95;
+
+    /// <summary>AdamW denominator guard.</summary>
+    public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>Global gradient-norm clip; non-positive disables clipping.</summary>
+    public double MaxGradientNorm { get; init; } = 1.0;
+}

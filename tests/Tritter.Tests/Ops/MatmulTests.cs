@@ -1,0 +1,73 @@
+using Tritter.Core.Tensors;
+using Tritter.Cpu;
+using Tritter.Tests.Support;
+using static Tritter.Tests.Support.HostTensors;
+
+namespace Tritter.Tests.Ops;
+
+/// <summary>Dense matmul forward and backward on the CPU against float64 and finite differences.</summary>
+public sealed class MatmulTests
+{
+    // (rows, in, out): tails off the 8-wide vectors and the 4-row weight blocks, and one large enough to run on both cores.
+    private static readonly object[] Shapes = [new[] { 1, 1, 1 }, new[] { 3, 7, 5 }, new[] { 5, 17, 9 }, new[] { 9, 64, 19 }, new[] { 300, 129, 67 }];
+
+    [TestCaseSource(nameof(Shapes))]
+    public void Forward_matches_float64_reference(int[] shape)
+    {
+        var (rows, inFeatures, outFeatures) = (shape[0], shape[1], shape[2]);
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, rows * inFeatures);
+        var w = TestRandom.Floats(random, outFeatures * inFeatures);
+        var b = TestRandom.Floats(random, outFeatures);
+        using var backend = new CpuBackend();
+        using var input = Floats(backend, x, [rows, inFeatures]);
+        using var weight = Floats(backend, w, [outFeatures, inFeatures]);
+        using var bias = Floats(backend, b, [outFeatures]);
+        using var output = backend.Allocate(DType.Float32, [rows, outFeatures]);
+        backend.Matmul(input, weight, bias, output);
+        var expected = Reference.Matmul(ToDouble(x), ToDouble(w), ToDouble(b), inFeatures, outFeatures);
+        // float32 dot products of up to 129 terms of magnitude <= 1: rounding error well under 1e-5 per unit of result.
+        Assert.That(Read(backend, output), Is.EqualTo(expected).Within(1e-5 * Math.Sqrt(inFeatures)));
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void Backward_matches_finite_differences(int[] shape)
+    {
+        var (rows, inFeatures, outFeatures) = (shape[0], shape[1], shape[2]);
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, rows * inFeatures);
+        var w = TestRandom.Floats(random, outFeatures * inFeatures);
+        var b = TestRandom.Floats(random, outFeatures);
+        var dy = TestRandom.Floats(random, rows * outFeatures);
+        using var backend = new CpuBackend();
+        using var input = Floats(backend, x, [rows, inFeatures]);
+        using var weight = Floats(backend, w, [outFeatures, inFeatures]);
+        using var outputGradient = Floats(backend, dy, [rows, outFeatures]);
+        using var inputGradient = backend.Allocate(DType.Float32, [rows, inFeatures]);
+        // Parameter gradients accumulate: start them from a known non-zero value.
+        var w0 = TestRandom.Floats(random, w.Length);
+        var b0 = TestRandom.Floats(random, b.Length);
+        using var weightGradient = Floats(backend, w0, [outFeatures, inFeatures]);
+        using var biasGradient = Floats(backend, b0, [outFeatures]);
+        backend.MatmulBackward(outputGradient, input, weight, inputGradient, weightGradient, biasGradient);
+        var dw = Read(backend, weightGradient).Select((v, i) => v - w0[i]).ToArray();
+        var db = Read(backend, biasGradient).Select((v, i) => v - b0[i]).ToArray();
+
+        // L = sum dy * (x W^T + b) in float64; it is linear, so h = 1e-3 loses nothing; float32 sums of up to 300 terms
+        // stay within 1e-4 relative.
+        var (xd, wd, bd) = (ToDouble(x), ToDouble(w), ToDouble(b));
+        GradientCheck.Assert(v => GradientCheck.Weighted(Reference.Matmul(v, wd, bd, inFeatures, outFeatures), dy), xd, Read(backend, inputGradient), 1e-3, 1e-4, what: "dx");
+        GradientCheck.Assert(v => GradientCheck.Weighted(Reference.Matmul(xd, v, bd, inFeatures, outFeatures), dy), wd, dw, 1e-3, 1e-4, what: "dW");
+        GradientCheck.Assert(v => GradientCheck.Weighted(Reference.Matmul(xd, wd, v, inFeatures, outFeatures), dy), bd, db, 1e-3, 1e-4, what: "db");
+    }
+
+    [Test]
+    public void Mismatched_shapes_are_rejected()
+    {
+        using var backend = new CpuBackend();
+        using var input = backend.Allocate(DType.Float32, [3, 5]);
+        using var weight = backend.Allocate(DType.Float32, [4, 6]);
+        using var output = backend.Allocate(DType.Float32, [3, 4]);
+        Assert.That(() => backend.Matmul(input, weight, null, output), Throws.ArgumentException.With.Message.Contains("rows of 6"));
+    }
+}
