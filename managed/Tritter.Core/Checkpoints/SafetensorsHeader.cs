@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Tritter.Core.Checkpoints;
 
@@ -21,6 +22,9 @@ internal static class SafetensorsHeader
     /// </summary>
     public static (List<SafetensorsTensorInfo> Tensors, Dictionary<string, string> Metadata) Parse(byte[] json, long dataLength, string path)
     {
+        // JsonDocument checks UTF-8 lazily, when a string is read; checking up front keeps bad bytes an InvalidDataException.
+        if (!Utf8.IsValid(json))
+            throw Invalid(path, "header is not valid UTF-8 JSON (invalid UTF-8 bytes)");
         JsonDocument document;
         try
         {
