@@ -34,10 +34,17 @@ public sealed class AdamWOptimizer : IDisposable
     /// Clips the gradients to <paramref name="maxGradientNorm"/> (if positive) and updates every parameter; returns the
     /// gradient norm before clipping.
     /// </summary>
-    public double Update(double learningRate, double weightDecay, double beta1, double beta2, double epsilon, double maxGradientNorm)
+    /// <remarks>
+    /// <paramref name="gradientNorm"/>, when given, is the norm of the gradients as they stand, already computed by the
+    /// caller. With gradient accumulation the gradients hold the sum over <paramref name="accumulatedBatches"/> batches
+    /// of each batch's mean gradient; the update uses their mean, and the returned norm is the mean's.
+    /// </remarks>
+    public double Update(double learningRate, double weightDecay, double beta1, double beta2, double epsilon, double maxGradientNorm,
+        double? gradientNorm = null, int accumulatedBatches = 1)
     {
-        var norm = GradientNorm();
-        var scale = maxGradientNorm > 0 && norm > maxGradientNorm ? maxGradientNorm / norm : 1.0;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(accumulatedBatches);
+        var norm = (gradientNorm ?? GradientNorm()) / accumulatedBatches;
+        var scale = (maxGradientNorm > 0 && norm > maxGradientNorm ? maxGradientNorm / norm : 1.0) / accumulatedBatches;
         Step++;
         for (var i = 0; i < _parameters.Count; i++)
         {
@@ -47,6 +54,17 @@ public sealed class AdamWOptimizer : IDisposable
             _backend.AdamW(p.Value, p.Gradient, _firstMoments[i], _secondMoments[i], settings);
         }
         return norm;
+    }
+
+    /// <summary>The moments of every parameter, by parameter name, as the checkpoint stores them.</summary>
+    public IEnumerable<(string Parameter, Tensor ExpAvg, Tensor ExpAvgSq)> Moments =>
+        _parameters.Select((p, i) => (p.Name, _firstMoments[i], _secondMoments[i]));
+
+    /// <summary>Continues a run from a checkpoint: the step count (moments are loaded through <see cref="Moments"/>).</summary>
+    public void RestoreStep(int step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        Step = step;
     }
 
     /// <summary>Frees the moments.</summary>

@@ -11,7 +11,8 @@ namespace Tritter.Core.Training;
 /// <param name="LearningRate">Rate used.</param>
 /// <param name="Tokens">Tokens in the batch.</param>
 /// <param name="Elapsed">Wall time of the step.</param>
-public readonly record struct TrainingStepResult(int Step, double Loss, double GradientNorm, double LearningRate, int Tokens, TimeSpan Elapsed);
+/// <param name="Skipped">True when the loss or the gradient was not finite and the update was not applied.</param>
+public readonly record struct TrainingStepResult(int Step, double Loss, double GradientNorm, double LearningRate, int Tokens, TimeSpan Elapsed, bool Skipped = false);
 
 /// <summary>
 /// Quantisation-aware training of a <see cref="TritterModel"/> at a fixed batch shape: forward, loss, backward,
@@ -33,19 +34,43 @@ public sealed class Trainer : IDisposable
         _optimizer = new AdamWOptimizer(backend, model.Parameters);
     }
 
+    /// <summary>The optimiser, for checkpoints.</summary>
+    public AdamWOptimizer Optimizer => _optimizer;
+
+    /// <summary>Mean loss of <paramref name="batch"/> without updating anything (held-out evaluation).</summary>
+    public double Evaluate(TrainingBatch batch) => _model.Forward(_activations, batch);
+
     /// <summary>One step on <paramref name="batch"/>.</summary>
-    public TrainingStepResult Step(TrainingBatch batch)
+    public TrainingStepResult Step(TrainingBatch batch) => Step([batch]);
+
+    /// <summary>
+    /// One optimiser step over the gradients of several micro-batches (gradient accumulation): the update uses the mean
+    /// of their gradients, and the reported loss is the mean of their losses.
+    /// </summary>
+    public TrainingStepResult Step(IReadOnlyList<TrainingBatch> microBatches)
     {
+        if (microBatches.Count == 0)
+            throw new ArgumentException("a step needs at least one batch", nameof(microBatches));
         var started = Stopwatch.GetTimestamp();
         var step = _optimizer.Step + 1;
         _model.ZeroGradients();
-        var loss = _model.Forward(_activations, batch);
-        _model.Backward(_activations);
+        var loss = 0.0;
+        var tokens = 0;
+        foreach (var batch in microBatches)
+        {
+            loss += _model.Forward(_activations, batch) / microBatches.Count;
+            _model.Backward(_activations);
+            tokens += batch.Tokens.Length;
+        }
         var schedule = _options.Schedule;
         var learningRate = schedule.LearningRate(step);
+        var summedNorm = _optimizer.GradientNorm();
+        // A non-finite loss or gradient would poison every parameter it touches: skip the update, keep the step count.
+        if (!double.IsFinite(loss) || !double.IsFinite(summedNorm))
+            return new TrainingStepResult(step, loss, summedNorm, learningRate, tokens, Stopwatch.GetElapsedTime(started), Skipped: true);
         var norm = _optimizer.Update(learningRate, _options.WeightDecay * schedule.WeightDecayFactor(step),
-            _options.Beta1, _options.Beta2, _options.Epsilon, _options.MaxGradientNorm);
-        return new TrainingStepResult(step, loss, norm, learningRate, batch.Tokens.Length, Stopwatch.GetElapsedTime(started));
+            _options.Beta1, _options.Beta2, _options.Epsilon, _options.MaxGradientNorm, summedNorm, microBatches.Count);
+        return new TrainingStepResult(step, loss, norm, learningRate, tokens, Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>

@@ -1,0 +1,88 @@
+using Tritter.Core.Config;
+using Tritter.Core.Training;
+using Tritter.Cpu;
+using Tritter.Tests.Support;
+
+namespace Tritter.Tests.Training;
+
+/// <summary>Checkpoints that lose nothing: a resumed run continues exactly as an uninterrupted one.</summary>
+public sealed class TrainingRunTests
+{
+    private static TrainingRunOptions Options(int steps, int saveEvery) => new()
+    {
+        Optimizer = new TrainingOptions { Schedule = new LearningRateSchedule(3e-3, 3e-4, 2, 6) },
+        Steps = steps,
+        Batch = 2,
+        SequenceLength = 16,
+        GradientAccumulation = 2,
+        Seed = 21,
+        EvalEvery = 3,
+        EvalBatches = 1,
+        SaveEvery = saveEvery,
+    };
+
+    [Test]
+    public void Resumed_run_repeats_the_uninterrupted_losses_bit_for_bit()
+    {
+        var random = TestRandom.Create();
+        var config = TritterPresets.Get("tiny");
+        var tokens = Enumerable.Range(0, 4000).Select(_ => random.Next(1, config.VocabSize)).ToArray();
+        var (train, eval) = (tokens.AsMemory(0, 3500), tokens.AsMemory(3500));
+        using var backend = new CpuBackend();
+        var root = Path.Combine(Path.GetTempPath(), $"tritter-run-{Guid.NewGuid():N}");
+        try
+        {
+            var straight = new List<double>();
+            using (var run = TrainingRun.Start(backend, config, Options(6, 0), Path.Combine(root, "straight"), train, eval))
+                run.Run(new Progress(e => straight.Add(e.Step.Loss)));
+
+            var resumed = new List<double>();
+            var directory = Path.Combine(root, "resumed");
+            using (var run = TrainingRun.Start(backend, config, Options(3, 3), directory, train, eval))
+                run.Run(new Progress(e => resumed.Add(e.Step.Loss)));
+            Assert.That(TrainingRun.LatestCheckpoint(directory), Is.Not.Null, "a checkpoint at step 3");
+            using (var run = TrainingRun.Resume(backend, null, Options(6, 3), directory, train, eval))
+            {
+                Assert.That(run.Step, Is.EqualTo(3));
+                run.Run(new Progress(e => resumed.Add(e.Step.Loss)));
+            }
+            Assert.That(resumed, Is.EqualTo(straight), "losses of steps 1-6, interrupted after 3 versus straight through");
+            Assert.That(straight[^1], Is.LessThan(straight[0]), "the loss falls");
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+                Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Resume_without_a_checkpoint_or_with_another_config_is_refused()
+    {
+        using var backend = new CpuBackend();
+        var config = TritterPresets.Get("tiny");
+        var tokens = Enumerable.Range(1, 2000).Select(i => i % (config.VocabSize - 1) + 1).ToArray();
+        var root = Path.Combine(Path.GetTempPath(), $"tritter-run-{Guid.NewGuid():N}");
+        try
+        {
+            Assert.That(() => TrainingRun.Resume(backend, null, Options(2, 1), root, tokens, tokens),
+                Throws.TypeOf<InvalidDataException>().With.Message.Contains("no checkpoint"));
+            using (var run = TrainingRun.Start(backend, config, Options(1, 1), root, tokens, tokens))
+                run.Run();
+            var other = config with { NumLayers = config.NumLayers + 1 };
+            Assert.That(() => TrainingRun.Resume(backend, other, Options(2, 1), root, tokens, tokens),
+                Throws.TypeOf<InvalidDataException>().With.Message.Contains("differs"));
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+                Directory.Delete(root, recursive: true);
+        }
+    }
+
+    /// <summary>Synchronous progress (System.Progress posts to the thread pool, which would race the assertions).</summary>
+    private sealed class Progress(Action<TrainingRunEvent> report) : IProgress<TrainingRunEvent>
+    {
+        public void Report(TrainingRunEvent value) => report(value);
+    }
+}
