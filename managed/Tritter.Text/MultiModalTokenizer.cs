@@ -71,27 +71,35 @@ public sealed class MultiModalTokenizer
 
     /// <summary>
     /// Encodes <paramref name="text"/> (as UTF-8) as a span of <paramref name="modality"/>: its begin marker, the BPE
-    /// ids, its end marker. Code is split into function/class blocks by <paramref name="language"/>; each block is
-    /// encoded on its own, so no token straddles a block boundary, and the blocks' first tokens are reported.
+    /// ids, its end marker. Code is split into function/class blocks by <paramref name="language"/> (see
+    /// <see cref="CodeBlockSplitter"/>).
     /// </summary>
     public EncodedDocument Encode(string text, Modality modality, SourceLanguage language = SourceLanguage.Unknown)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return Encode(text, modality, modality == Modality.Code ? CodeBlockSplitter.Split(text, language) : []);
+    }
+
+    /// <summary>
+    /// Encodes <paramref name="text"/> with its <paramref name="blocks"/> already known: each block is encoded on its
+    /// own, so no token straddles a block boundary, and the blocks' first tokens are reported.
+    /// </summary>
+    public EncodedDocument Encode(string text, Modality modality, IReadOnlyList<CodeBlock> blocks)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(blocks);
         if (modality is Modality.Image or Modality.Audio)
             throw new ArgumentException($"{modality} is encoded from codebook indices with {nameof(EncodeCodebook)}, not from text", nameof(modality));
         var (begin, end) = SpecialTokens.Markers(modality);
         var ids = new List<int>(text.Length / 3 + 2) { begin };
-        var blockStarts = new List<int>();
+        var blockStarts = new List<int>(blocks.Count);
         var position = 0;
-        if (modality == Modality.Code)
+        foreach (var block in blocks)
         {
-            foreach (var block in CodeBlockSplitter.Split(text, language))
-            {
-                EncodeText(text.AsSpan(position, block.Start - position), ids);
-                blockStarts.Add(ids.Count);
-                EncodeText(text.AsSpan(block.Start, block.Length), ids);
-                position = block.End;
-            }
+            EncodeText(text.AsSpan(position, block.Start - position), ids);
+            blockStarts.Add(ids.Count);
+            EncodeText(text.AsSpan(block.Start, block.Length), ids);
+            position = block.End;
         }
         EncodeText(text.AsSpan(position), ids);
         ids.Add(end);
