@@ -1,0 +1,193 @@
+using System.CommandLine;
+using System.Globalization;
+using Tritter.Cli.Training;
+using Tritter.Core.Config;
+using Tritter.Core.Training;
+using Tritter.Cpu;
+
+namespace Tritter.Cli.Commands;
+
+/// <summary><c>tritter train</c>: quantisation-aware training on curated token shards, with checkpoints and resume.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var preset = new Option<string>("--preset") { Description = $"Model preset: {string.Join(", ", TritterPresets.Names)}.", DefaultValueFactory = _ => "small" };
+        var config = new Option<FileInfo?>("--config") { Description = "A config.json to train instead of a preset." };
+        var data = new Option<DirectoryInfo>("--data") { Description = "Curated directory with tokens-*.bin shards and tokenizer.json (from 'tritter curate').", Required = true };
+        var tokenizer = new Option<FileInfo?>("--tokenizer") { Description = "tokenizer.json, when it is not in the data directory." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Run directory: checkpoint/, metrics.jsonl, loss.png, tokenizer.json.", Required = true };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its last checkpoint (same seed and data give the same losses)." };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps to reach.", DefaultValueFactory = _ => 300 };
+        var batch = new Option<int>("--batch") { Description = "Sequences per micro-batch.", DefaultValueFactory = _ => 8 };
+        var sequence = new Option<int>("--seq-len") { Description = "Tokens per sequence.", DefaultValueFactory = _ => 64 };
+        var accumulation = new Option<int>("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
+        var learningRate = new Option<double>("--lr") { Description = "Peak learning rate, reached after --warmup steps.", DefaultValueFactory = _ => 3e-3 };
+        var minLearningRate = new Option<double>("--min-lr") { Description = "Learning rate at the last step.", DefaultValueFactory = _ => 3e-4 };
+        var warmup = new Option<int>("--warmup") { Description = "Linear warm-up steps.", DefaultValueFactory = _ => 20 };
+        var schedule = new Option<string>("--schedule") { Description = "Decay after warm-up: cosine, or two-stage (BitNet: halve at mid-run, no weight decay after).", DefaultValueFactory = _ => "cosine" };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW decoupled weight decay (not on biases and norms).", DefaultValueFactory = _ => 0.1 };
+        var clip = new Option<double>("--clip") { Description = "Global gradient-norm clip; 0 disables.", DefaultValueFactory = _ => 1.0 };
+        var alpha = new Option<double>("--alpha") { Description = "Weight of the embedding-prediction MSE in the hybrid loss (0 = cross-entropy only).", DefaultValueFactory = _ => 0.0 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the initialisation and the data sampler.", DefaultValueFactory = _ => 1 };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Held-out loss and perplexity every N steps (0: never).", DefaultValueFactory = _ => 50 };
+        var saveEvery = new Option<int>("--save-every") { Description = "Checkpoint every N steps (also at the end and on Ctrl-C).", DefaultValueFactory = _ => 100 };
+
+        var command = new Command("train", "Train a model on curated token shards. Ctrl-C saves a checkpoint; --resume continues it.")
+        {
+            preset, config, data, tokenizer, output, resume, steps, batch, sequence, accumulation, learningRate, minLearningRate,
+            warmup, schedule, weightDecay, clip, alpha, seed, device, evalEvery, saveEvery,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var settings = new TrainSettings(
+                parse.GetValue(preset)!, parse.GetValue(config), parse.GetValue(data)!, parse.GetValue(tokenizer), parse.GetValue(output)!,
+                parse.GetValue(resume), parse.GetValue(device)!, parse.GetValue(alpha),
+                new TrainingRunOptions
+                {
+                    Optimizer = new TrainingOptions
+                    {
+                        Schedule = new LearningRateSchedule(parse.GetValue(learningRate), parse.GetValue(minLearningRate), parse.GetValue(warmup), parse.GetValue(steps),
+                            ParseSchedule(parse.GetValue(schedule)!)),
+                        WeightDecay = parse.GetValue(weightDecay),
+                        MaxGradientNorm = parse.GetValue(clip),
+                    },
+                    Steps = parse.GetValue(steps),
+                    Batch = parse.GetValue(batch),
+                    SequenceLength = parse.GetValue(sequence),
+                    GradientAccumulation = parse.GetValue(accumulation),
+                    Seed = parse.GetValue(seed),
+                    EvalEvery = parse.GetValue(evalEvery),
+                    SaveEvery = parse.GetValue(saveEvery),
+                });
+            return Task.FromResult(Train(settings, cancellationToken));
+        });
+        return command;
+    }
+
+    private static ScheduleKind ParseSchedule(string name) => name.ToLowerInvariant() switch
+    {
+        "cosine" => ScheduleKind.Cosine,
+        "two-stage" => ScheduleKind.BitnetTwoStage,
+        _ => throw new CliUsageException($"--schedule {name}: expected cosine or two-stage"),
+    };
+
+    private sealed record TrainSettings(string Preset, FileInfo? Config, DirectoryInfo Data, FileInfo? Tokenizer, DirectoryInfo Output,
+        bool Resume, string Device, double Alpha, TrainingRunOptions Run);
+
+    private static int Train(TrainSettings s, CancellationToken cancellationToken)
+    {
+        try
+        {
+            s.Run.Validate();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new CliUsageException($"{e.ParamName}: {e.Message.Split(" (Parameter", 2)[0]}");
+        }
+        var (backend, why) = BackendChoice.Open(s.Device);
+        using var _ = backend;
+        var data = TrainingData.Load(s.Data.FullName, s.Tokenizer?.FullName);
+        var config = LoadConfig(s, data);
+        var directory = s.Output.FullName;
+        Console.WriteLine($"backend: {backend.Name} ({why})");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"data: {data.Documents} documents, {data.Train.Length} training and {data.Eval.Length} held-out tokens; vocabulary {data.Tokenizer.Layout.Size}"));
+
+        using var run = s.Resume
+            ? Resume(backend, s, directory, data)
+            : StartFresh(backend, config, s, directory, data);
+        var parameters = run.Model.Parameters.Sum(p => p.Value.ElementCount);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"model: {run.Model.Config.NumLayers} layers, hidden {run.Model.Config.HiddenSize}, {parameters / 1e6:F2} M parameters; from step {run.Step} to {s.Run.Steps}"));
+
+        File.Copy(data.TokenizerPath, Path.Combine(directory, TrainingData.TokenizerFile), overwrite: true);
+        using var metrics = MetricsLog.Open(Path.Combine(directory, "metrics.jsonl"), run.Step);
+        var line = new ProgressLine(s.Run.Steps, run.Step);
+        var failed = false;
+        try
+        {
+            run.Run(new Reporter(e =>
+            {
+                var tokensPerSecond = e.Step.Tokens / Math.Max(1e-9, e.Step.Elapsed.TotalSeconds);
+                metrics.Append(new StepMetrics(e.Step.Step, e.Step.Loss, e.Step.LearningRate, e.Step.GradientNorm, tokensPerSecond, e.EvalLoss, e.Step.Skipped));
+                line.Report(e, tokensPerSecond);
+            }), cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"interrupted at step {run.Step}: checkpoint saved; continue with --resume --out {directory}");
+            failed = true;
+            throw;
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.WriteLine();
+            Console.Error.WriteLine($"tritter: {e.Message}");
+            failed = true;
+            return 1;
+        }
+        finally
+        {
+            WriteRecords(directory, metrics, line, run, failed);
+        }
+        return 0;
+    }
+
+    private static TrainingRun StartFresh(Core.Backends.IBackend backend, TritterConfig config, TrainSettings s, string directory, TrainingData data)
+    {
+        if (TrainingRun.LatestCheckpoint(directory) is not null)
+            throw new CliUsageException($"--out {directory} already holds a run; continue it with --resume or choose another directory");
+        return TrainingRun.Start(backend, config, s.Run, directory, data.Train, data.Eval);
+    }
+
+    private static TrainingRun Resume(Core.Backends.IBackend backend, TrainSettings s, string directory, TrainingData data)
+    {
+        var explicitConfig = s.Config is null ? null : TritterConfigFile.Read(s.Config.FullName);
+        return TrainingRun.Resume(backend, explicitConfig, s.Run, directory, data.Train, data.Eval);
+    }
+
+    private static TritterConfig LoadConfig(TrainSettings s, TrainingData data)
+    {
+        TritterConfig config;
+        try
+        {
+            config = s.Config is not null ? TritterConfigFile.Read(s.Config.FullName) : TritterPresets.Get(s.Preset);
+        }
+        catch (ArgumentException e) when (s.Config is null)
+        {
+            throw new CliUsageException($"--preset {s.Preset}: {e.Message.Split(" (Parameter", 2)[0]}");
+        }
+        // The vocabulary is the tokenizer's; the positions are at least the sequence length.
+        return config with
+        {
+            VocabSize = data.Tokenizer.Layout.Size,
+            EmbeddingPredictionAlpha = s.Alpha,
+            MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, s.Run.SequenceLength),
+        };
+    }
+
+    private static void WriteRecords(string directory, MetricsLog metrics, ProgressLine line, TrainingRun run, bool failed)
+    {
+        var training = metrics.History.Where(m => !m.Skipped).Select(m => (m.Step, m.Loss)).ToList();
+        var evaluation = metrics.History.Where(m => m.EvalLoss is not null).Select(m => (m.Step, m.EvalLoss!.Value)).ToList();
+        if (training.Count > 0)
+            LossPlot.Save(Path.Combine(directory, "loss.png"), training, evaluation, $"Tritter {run.Model.Config.NumLayers}x{run.Model.Config.HiddenSize}");
+        var summary = string.Create(CultureInfo.InvariantCulture,
+            $"steps: {run.Step}{(failed ? " (stopped early)" : "")}\n" +
+            $"first loss: {(training.Count > 0 ? training[0].Loss : double.NaN):F4}\n" +
+            $"last loss: {(training.Count > 0 ? training[^1].Loss : double.NaN):F4}\n" +
+            $"last held-out loss: {(evaluation.Count > 0 ? evaluation[^1].Item2 : double.NaN):F4}\n" +
+            $"tokens/s this session: {line.Tokens / Math.Max(1e-9, line.Elapsed.TotalSeconds):F0}\n");
+        File.WriteAllText(Path.Combine(directory, "summary.txt"), summary);
+        Console.Write(summary);
+        Console.WriteLine($"records: {Path.Combine(directory, "metrics.jsonl")}, {Path.Combine(directory, "loss.png")}");
+    }
+
+    private sealed class Reporter(Action<TrainingRunEvent> report) : IProgress<TrainingRunEvent>
+    {
+        public void Report(TrainingRunEvent value) => report(value);
+    }
+}
