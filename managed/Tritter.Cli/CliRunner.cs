@@ -22,7 +22,8 @@ internal static class CliRunner
         }
         try
         {
-            return await parse.InvokeAsync().ConfigureAwait(false);
+            // Exceptions must reach the handlers below: the library's default handler prints a stack trace.
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (CliUsageException e)
         {
@@ -38,6 +39,11 @@ internal static class CliRunner
         {
             await Console.Error.WriteLineAsync($"tritter: {e.Message}").ConfigureAwait(false);
             return UsageError;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("TRITTER_DEBUG") != "1")
+        {
+            await Console.Error.WriteLineAsync($"tritter: internal error: {e.GetType().Name}: {e.Message} (TRITTER_DEBUG=1 shows the stack trace)").ConfigureAwait(false);
+            return 1;
         }
     }
 }

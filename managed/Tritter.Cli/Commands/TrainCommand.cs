@@ -66,6 +66,17 @@ internal static class TrainCommand
         return command;
     }
 
+    /// <summary>The command-line flag of each validated <see cref="TrainingRunOptions"/> property.</summary>
+    private static readonly Dictionary<string, string> OptionFlags = new(StringComparer.Ordinal)
+    {
+        [nameof(TrainingRunOptions.Steps)] = "--steps",
+        [nameof(TrainingRunOptions.Batch)] = "--batch",
+        [nameof(TrainingRunOptions.SequenceLength)] = "--seq-len",
+        [nameof(TrainingRunOptions.GradientAccumulation)] = "--grad-accum",
+        [nameof(TrainingRunOptions.EvalEvery)] = "--eval-every",
+        [nameof(TrainingRunOptions.SaveEvery)] = "--save-every",
+    };
+
     private static ScheduleKind ParseSchedule(string name) => name.ToLowerInvariant() switch
     {
         "cosine" => ScheduleKind.Cosine,
@@ -84,7 +95,8 @@ internal static class TrainCommand
         }
         catch (ArgumentOutOfRangeException e)
         {
-            throw new CliUsageException($"{e.ParamName}: {e.Message.Split(" (Parameter", 2)[0]}");
+            var flag = e.ParamName is { } name && OptionFlags.TryGetValue(name, out var f) ? f : e.ParamName;
+            throw new CliUsageException($"{flag} {e.ActualValue}: out of range");
         }
         var (backend, why) = BackendChoice.Open(s.Device);
         using var _ = backend;

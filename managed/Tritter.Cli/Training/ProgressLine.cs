@@ -12,7 +12,7 @@ internal sealed class ProgressLine(int totalSteps, int firstStep)
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly bool _interactive = !Console.IsOutputRedirected;
-    private TimeSpan _lastPrinted = TimeSpan.MinValue;
+    private TimeSpan? _lastPrinted;
     private long _tokens;
 
     public void Report(TrainingRunEvent e, double tokensPerSecond)
@@ -35,7 +35,7 @@ internal sealed class ProgressLine(int totalSteps, int firstStep)
             if (important)
                 Console.WriteLine();
         }
-        else if (important || _clock.Elapsed - _lastPrinted > TimeSpan.FromSeconds(5))
+        else if (important || _lastPrinted is null || _clock.Elapsed - _lastPrinted > TimeSpan.FromSeconds(5))
         {
             Console.WriteLine(text);
             _lastPrinted = _clock.Elapsed;
