@@ -6,78 +6,77 @@ using System.Runtime.Intrinsics;
 namespace Tritter.Cpu.Ops;
 
 /// <summary>
-/// Dense products of a linear layer with weights <c>[out, in]</c>: the forward <c>y = x W^T + b</c> and the backward
-/// <c>dx = dy W</c>, <c>dW += dy^T x</c>, <c>db += sum dy</c>. Each function handles a contiguous block of rows so the
-/// caller can spread blocks over cores.
+/// Dense products of a linear layer with weights <c>[out, in]</c>. Every product is one kernel,
+/// <see cref="MultiplyTransposed"/> (<c>c[r, j] (+)= a[r, :] . b[j, :]</c>, both operands read along contiguous rows):
+/// the forward pass is <c>y = x W^T + b</c>; the backward passes transpose their operands first,
+/// <c>dx = dy (W^T)^T</c> and <c>dW += (dy^T) (x^T)^T</c>. Transposing costs one pass over the data, the product
+/// <c>in</c> or <c>rows</c> times more.
 /// </summary>
 public static class Matmul
 {
+    /// <summary>
+    /// <c>c[r, j] = a[r, :] . b[j, :]</c> (or <c>+=</c> when <paramref name="accumulate"/>), for every row r of
+    /// <paramref name="a"/> and row j of <paramref name="b"/>, both of <paramref name="inner"/> elements.
+    /// </summary>
+    public static void MultiplyTransposed(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int inner, bool accumulate)
+    {
+        var rows = SpanChecks.Rows(a.Length, inner, nameof(a));
+        var columns = SpanChecks.Rows(b.Length, inner, nameof(b));
+        SpanChecks.Length(rows * columns, c.Length, nameof(c));
+        Span<float> four = stackalloc float[4];
+        for (var r = 0; r < rows; r++)
+        {
+            var x = a.Slice(r * inner, inner);
+            var y = c.Slice(r * columns, columns);
+            var j = 0;
+            // Four rows of b per pass reuse each loaded slice of a four times.
+            for (; j + 4 <= columns; j += 4)
+            {
+                Dot4(x, b.Slice(j * inner, 4 * inner), four);
+                if (accumulate)
+                    TensorPrimitives.Add(y.Slice(j, 4), four, y.Slice(j, 4));
+                else
+                    four.CopyTo(y.Slice(j, 4));
+            }
+            for (; j < columns; j++)
+            {
+                var dot = TensorPrimitives.Dot(x, b.Slice(j * inner, inner));
+                y[j] = accumulate ? y[j] + dot : dot;
+            }
+        }
+    }
+
     /// <summary><c>output[n, m] = input[n, :] . weight[m, :] + bias[m]</c> for every row of <paramref name="input"/>; an empty bias means none.</summary>
     public static void Forward(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> output, int inFeatures, int outFeatures)
     {
-        var rows = SpanChecks.Rows(input.Length, inFeatures, nameof(input));
         SpanChecks.Length(outFeatures * inFeatures, weight.Length, nameof(weight));
-        SpanChecks.Length(rows * outFeatures, output.Length, nameof(output));
-        if (!bias.IsEmpty)
-            SpanChecks.Length(outFeatures, bias.Length, nameof(bias));
-        for (var n = 0; n < rows; n++)
-        {
-            var x = input.Slice(n * inFeatures, inFeatures);
-            var y = output.Slice(n * outFeatures, outFeatures);
-            var m = 0;
-            // Four weight rows per pass reuse each loaded slice of x four times.
-            for (; m + 4 <= outFeatures; m += 4)
-                Dot4(x, weight.Slice(m * inFeatures, 4 * inFeatures), y.Slice(m, 4));
-            for (; m < outFeatures; m++)
-                y[m] = TensorPrimitives.Dot(x, weight.Slice(m * inFeatures, inFeatures));
-            if (!bias.IsEmpty)
-                TensorPrimitives.Add(y, bias, y);
-        }
+        MultiplyTransposed(input, weight, output, inFeatures, accumulate: false);
+        if (bias.IsEmpty)
+            return;
+        SpanChecks.Length(outFeatures, bias.Length, nameof(bias));
+        for (var n = 0; n < output.Length; n += outFeatures)
+            TensorPrimitives.Add(output.Slice(n, outFeatures), bias, output.Slice(n, outFeatures));
     }
 
-    /// <summary><c>inputGradient[n, :] = sum_m outputGradient[n, m] weight[m, :]</c> for every row (overwrites).</summary>
-    public static void BackwardInput(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weight, Span<float> inputGradient, int inFeatures, int outFeatures)
+    /// <summary><c>destination[c, r] = source[r, c]</c> for a <paramref name="rows"/> x <paramref name="columns"/> source, in cache-sized tiles.</summary>
+    public static void Transpose(ReadOnlySpan<float> source, Span<float> destination, int rows, int columns)
     {
-        var rows = SpanChecks.Rows(outputGradient.Length, outFeatures, nameof(outputGradient));
-        SpanChecks.Length(outFeatures * inFeatures, weight.Length, nameof(weight));
-        SpanChecks.Length(rows * inFeatures, inputGradient.Length, nameof(inputGradient));
-        for (var n = 0; n < rows; n++)
-        {
-            var dy = outputGradient.Slice(n * outFeatures, outFeatures);
-            var dx = inputGradient.Slice(n * inFeatures, inFeatures);
-            dx.Clear();
-            for (var m = 0; m < outFeatures; m++)
-                TensorPrimitives.MultiplyAdd(weight.Slice(m * inFeatures, inFeatures), dy[m], dx, dx);
-        }
+        const int Tile = 32;
+        SpanChecks.Length(rows * columns, source.Length, nameof(source));
+        SpanChecks.Length(rows * columns, destination.Length, nameof(destination));
+        for (var r0 = 0; r0 < rows; r0 += Tile)
+            for (var c0 = 0; c0 < columns; c0 += Tile)
+                for (var r = r0; r < Math.Min(r0 + Tile, rows); r++)
+                    for (var c = c0; c < Math.Min(c0 + Tile, columns); c++)
+                        destination[c * rows + r] = source[r * columns + c];
     }
 
-    /// <summary>
-    /// For the block of output features starting at <paramref name="firstOut"/> (as many as <paramref name="weightGradient"/>
-    /// holds rows): <c>weightGradient[m, :] += sum_n outputGradient[n, m] input[n, :]</c> and, when non-empty,
-    /// <c>biasGradient[m] += sum_n outputGradient[n, m]</c>, summing over n in order.
-    /// </summary>
-    public static void BackwardWeight(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> input, Span<float> weightGradient, Span<float> biasGradient,
-        int inFeatures, int outFeatures, int firstOut)
+    /// <summary><c>destination[r] += sum of row r</c> of <paramref name="matrix"/>, rows of <paramref name="columns"/> (the bias gradient from the transposed output gradient).</summary>
+    public static void AccumulateRowSums(ReadOnlySpan<float> matrix, Span<float> destination, int columns)
     {
-        var rows = SpanChecks.Rows(input.Length, inFeatures, nameof(input));
-        SpanChecks.Length(rows * outFeatures, outputGradient.Length, nameof(outputGradient));
-        var block = SpanChecks.Rows(weightGradient.Length, inFeatures, nameof(weightGradient));
-        if (!biasGradient.IsEmpty)
-            SpanChecks.Length(block, biasGradient.Length, nameof(biasGradient));
-        for (var j = 0; j < block; j++)
-        {
-            var m = firstOut + j;
-            var dw = weightGradient.Slice(j * inFeatures, inFeatures);
-            var biasSum = 0f;
-            for (var n = 0; n < rows; n++)
-            {
-                var g = outputGradient[n * outFeatures + m];
-                biasSum += g;
-                TensorPrimitives.MultiplyAdd(input.Slice(n * inFeatures, inFeatures), g, dw, dw);
-            }
-            if (!biasGradient.IsEmpty)
-                biasGradient[j] += biasSum;
-        }
+        SpanChecks.Length(destination.Length * columns, matrix.Length, nameof(matrix));
+        for (var r = 0; r < destination.Length; r++)
+            destination[r] += TensorPrimitives.Sum(matrix.Slice(r * columns, columns));
     }
 
     private static void Dot4(ReadOnlySpan<float> x, ReadOnlySpan<float> w4, Span<float> y4)
