@@ -7,7 +7,7 @@ namespace Tritter.Cpu.Ops;
 
 /// <summary>
 /// Dense products of a linear layer with weights <c>[out, in]</c>. Every product is one kernel,
-/// <see cref="MultiplyTransposed"/> (<c>c[r, j] (+)= a[r, :] . b[j, :]</c>, both operands read along contiguous rows):
+/// <see cref="MultiplyTransposed"/> (<c>c[r, j] (+)= a[r, :] . b[j, :]</c>, both operands read along contiguous rows, two rows of a by four of b per pass):
 /// the forward pass is <c>y = x W^T + b</c>; the backward passes transpose their operands first,
 /// <c>dx = dy (W^T)^T</c> and <c>dW += (dy^T) (x^T)^T</c>. Transposing costs one pass over the data, the product
 /// <c>in</c> or <c>rows</c> times more.
@@ -23,27 +23,27 @@ public static class Matmul
         var rows = SpanChecks.Rows(a.Length, inner, nameof(a));
         var columns = SpanChecks.Rows(b.Length, inner, nameof(b));
         SpanChecks.Length(rows * columns, c.Length, nameof(c));
-        Span<float> four = stackalloc float[4];
-        for (var r = 0; r < rows; r++)
+        Span<float> tile = stackalloc float[8];
+        var r = 0;
+        // Two rows of a against four rows of b: eight accumulators, six loads per eight multiply-adds.
+        for (; r + 2 <= rows; r += 2)
         {
-            var x = a.Slice(r * inner, inner);
-            var y = c.Slice(r * columns, columns);
             var j = 0;
-            // Four rows of b per pass reuse each loaded slice of a four times.
             for (; j + 4 <= columns; j += 4)
             {
-                Dot4(x, b.Slice(j * inner, 4 * inner), four);
-                if (accumulate)
-                    TensorPrimitives.Add(y.Slice(j, 4), four, y.Slice(j, 4));
-                else
-                    four.CopyTo(y.Slice(j, 4));
+                Dot2x4(a.Slice(r * inner, 2 * inner), b.Slice(j * inner, 4 * inner), tile);
+                Store(tile[..4], c.Slice(r * columns + j, 4), accumulate);
+                Store(tile[4..], c.Slice((r + 1) * columns + j, 4), accumulate);
             }
             for (; j < columns; j++)
             {
-                var dot = TensorPrimitives.Dot(x, b.Slice(j * inner, inner));
-                y[j] = accumulate ? y[j] + dot : dot;
+                Store(TensorPrimitives.Dot(a.Slice(r * inner, inner), b.Slice(j * inner, inner)), ref c[r * columns + j], accumulate);
+                Store(TensorPrimitives.Dot(a.Slice((r + 1) * inner, inner), b.Slice(j * inner, inner)), ref c[(r + 1) * columns + j], accumulate);
             }
         }
+        for (; r < rows; r++)
+            for (var j = 0; j < columns; j++)
+                Store(TensorPrimitives.Dot(a.Slice(r * inner, inner), b.Slice(j * inner, inner)), ref c[r * columns + j], accumulate);
     }
 
     /// <summary><c>output[n, m] = input[n, :] . weight[m, :] + bias[m]</c> for every row of <paramref name="input"/>; an empty bias means none.</summary>
@@ -79,39 +79,64 @@ public static class Matmul
             destination[r] += TensorPrimitives.Sum(matrix.Slice(r * columns, columns));
     }
 
-    private static void Dot4(ReadOnlySpan<float> x, ReadOnlySpan<float> w4, Span<float> y4)
+    private static void Store(ReadOnlySpan<float> values, Span<float> destination, bool accumulate)
     {
-        var k = x.Length;
-        ref var xr = ref MemoryMarshal.GetReference(x);
+        for (var i = 0; i < values.Length; i++)
+            destination[i] = accumulate ? destination[i] + values[i] : values[i];
+    }
+
+    private static void Store(float value, ref float destination, bool accumulate) => destination = accumulate ? destination + value : value;
+
+    /// <summary><c>y[4 i + j] = x_i . w_j</c> for two rows x of <paramref name="x2"/> and four rows w of <paramref name="w4"/>.</summary>
+    private static void Dot2x4(ReadOnlySpan<float> x2, ReadOnlySpan<float> w4, Span<float> y8)
+    {
+        var k = x2.Length / 2;
+        ref var x0 = ref MemoryMarshal.GetReference(x2);
+        ref var x1 = ref Unsafe.Add(ref x0, k);
         ref var w0 = ref MemoryMarshal.GetReference(w4);
         ref var w1 = ref Unsafe.Add(ref w0, k);
         ref var w2 = ref Unsafe.Add(ref w0, 2 * k);
         ref var w3 = ref Unsafe.Add(ref w0, 3 * k);
-        var a0 = Vector256<float>.Zero;
-        var a1 = Vector256<float>.Zero;
-        var a2 = Vector256<float>.Zero;
-        var a3 = Vector256<float>.Zero;
+        Vector256<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector256<float> a10 = default, a11 = default, a12 = default, a13 = default;
         var i = 0;
         for (; i + Vector256<float>.Count <= k; i += Vector256<float>.Count)
         {
-            var xv = Vector256.LoadUnsafe(ref xr, (nuint)i);
-            a0 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref w0, (nuint)i), a0);
-            a1 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref w1, (nuint)i), a1);
-            a2 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref w2, (nuint)i), a2);
-            a3 = Vector256.FusedMultiplyAdd(xv, Vector256.LoadUnsafe(ref w3, (nuint)i), a3);
+            var u = (nuint)i;
+            var v0 = Vector256.LoadUnsafe(ref x0, u);
+            var v1 = Vector256.LoadUnsafe(ref x1, u);
+            var b = Vector256.LoadUnsafe(ref w0, u);
+            a00 = Vector256.FusedMultiplyAdd(v0, b, a00);
+            a10 = Vector256.FusedMultiplyAdd(v1, b, a10);
+            b = Vector256.LoadUnsafe(ref w1, u);
+            a01 = Vector256.FusedMultiplyAdd(v0, b, a01);
+            a11 = Vector256.FusedMultiplyAdd(v1, b, a11);
+            b = Vector256.LoadUnsafe(ref w2, u);
+            a02 = Vector256.FusedMultiplyAdd(v0, b, a02);
+            a12 = Vector256.FusedMultiplyAdd(v1, b, a12);
+            b = Vector256.LoadUnsafe(ref w3, u);
+            a03 = Vector256.FusedMultiplyAdd(v0, b, a03);
+            a13 = Vector256.FusedMultiplyAdd(v1, b, a13);
         }
-        float s0 = Vector256.Sum(a0), s1 = Vector256.Sum(a1), s2 = Vector256.Sum(a2), s3 = Vector256.Sum(a3);
+        y8[0] = Vector256.Sum(a00);
+        y8[1] = Vector256.Sum(a01);
+        y8[2] = Vector256.Sum(a02);
+        y8[3] = Vector256.Sum(a03);
+        y8[4] = Vector256.Sum(a10);
+        y8[5] = Vector256.Sum(a11);
+        y8[6] = Vector256.Sum(a12);
+        y8[7] = Vector256.Sum(a13);
         for (; i < k; i++)
         {
-            var xv = Unsafe.Add(ref xr, i);
-            s0 += xv * Unsafe.Add(ref w0, i);
-            s1 += xv * Unsafe.Add(ref w1, i);
-            s2 += xv * Unsafe.Add(ref w2, i);
-            s3 += xv * Unsafe.Add(ref w3, i);
+            var (v0, v1) = (Unsafe.Add(ref x0, i), Unsafe.Add(ref x1, i));
+            y8[0] += v0 * Unsafe.Add(ref w0, i);
+            y8[1] += v0 * Unsafe.Add(ref w1, i);
+            y8[2] += v0 * Unsafe.Add(ref w2, i);
+            y8[3] += v0 * Unsafe.Add(ref w3, i);
+            y8[4] += v1 * Unsafe.Add(ref w0, i);
+            y8[5] += v1 * Unsafe.Add(ref w1, i);
+            y8[6] += v1 * Unsafe.Add(ref w2, i);
+            y8[7] += v1 * Unsafe.Add(ref w3, i);
         }
-        y4[0] = s0;
-        y4[1] = s1;
-        y4[2] = s2;
-        y4[3] = s3;
     }
 }
