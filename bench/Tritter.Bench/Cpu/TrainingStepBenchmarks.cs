@@ -39,7 +39,7 @@ public class TrainingStepBenchmarks
         _backend = new CpuBackend();
         _model = new TritterModel(_backend, config, seed: 1);
         var options = new TrainingOptions { Schedule = new LearningRateSchedule(1e-3, 1e-4, 10, 1_000_000) };
-        _trainer = new Trainer(_backend, _model, options, batch, sequence);
+        _trainer = new Trainer(_model, options, batch, sequence);
     }
 
     /// <summary>One training step.</summary>

@@ -46,7 +46,7 @@ public sealed class TrainingTests
         var batch = ModelFixtures.RandomBatch(TestRandom.Create(), Batch, Sequence, config.VocabSize);
         using var backend = new CpuBackend();
         using var model = new TritterModel(backend, config, seed: 1);
-        using var trainer = new Trainer(backend, model, Options(10), Batch, Sequence);
+        using var trainer = new Trainer(model, Options(10), Batch, Sequence);
         using var cancellation = new CancellationTokenSource();
         var reported = new List<int>();
         var progress = new SynchronousProgress(r =>
@@ -86,7 +86,7 @@ public sealed class TrainingTests
         var data = ModelFixtures.RandomBatch(random, batch, sequence, config.VocabSize);
         using var backend = new CpuBackend();
         using var model = new TritterModel(backend, config, seed: 7);
-        using var trainer = new Trainer(backend, model, Options(100), batch, sequence);
+        using var trainer = new Trainer(model, Options(100), batch, sequence);
         trainer.Step(data);
         trainer.Step(data);
         const int steps = 5;
@@ -108,7 +108,7 @@ public sealed class TrainingTests
     {
         using var backend = new CpuBackend();
         using var model = new TritterModel(backend, config, seed);
-        using var trainer = new Trainer(backend, model, Options(steps), Batch, Sequence);
+        using var trainer = new Trainer(model, Options(steps), Batch, Sequence);
         return [.. trainer.Train(_ => batch, steps).Select(r => r.Loss)];
     }
 
