@@ -1,3 +1,4 @@
+using CommunityToolkit.HighPerformance.Buffers;
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
 
@@ -36,13 +37,23 @@ public sealed partial class CpuBackend
         {
             var dx = Float32(inputGradient, nameof(inputGradient));
             TensorChecks.RequireSameCount(input, nameof(input), inputGradient, nameof(inputGradient));
+            using var weightTransposed = MemoryOwner<float>.Allocate((int)weight.ElementCount);
+            Ops.Matmul.Transpose(w.Span<float>(), weightTransposed.Span, outFeatures, inFeatures);
+            var wt = weightTransposed.Memory;
             CpuParallel.ForRows(rows, (long)inFeatures * outFeatures, (start, count) =>
-                Ops.Matmul.BackwardInput(dy.Span<float>().Slice(start * outFeatures, count * outFeatures), w.Span<float>(),
-                    dx.Span<float>().Slice(start * inFeatures, count * inFeatures), inFeatures, outFeatures));
+                Ops.Matmul.MultiplyTransposed(dy.Span<float>().Slice(start * outFeatures, count * outFeatures), wt.Span,
+                    dx.Span<float>().Slice(start * inFeatures, count * inFeatures), outFeatures, accumulate: false));
         }
+        using var gradientTransposed = MemoryOwner<float>.Allocate((int)outputGradient.ElementCount);
+        using var inputTransposed = MemoryOwner<float>.Allocate((int)input.ElementCount);
+        Ops.Matmul.Transpose(dy.Span<float>(), gradientTransposed.Span, rows, outFeatures);
+        Ops.Matmul.Transpose(x.Span<float>(), inputTransposed.Span, rows, inFeatures);
+        var (dyt, xt) = (gradientTransposed.Memory, inputTransposed.Memory);
         CpuParallel.ForRows(outFeatures, (long)rows * inFeatures, (start, count) =>
-            Ops.Matmul.BackwardWeight(dy.Span<float>(), x.Span<float>(), dw.Span<float>().Slice(start * inFeatures, count * inFeatures),
-                db is null ? default : db.Span<float>().Slice(start, count), inFeatures, outFeatures, start));
+            Ops.Matmul.MultiplyTransposed(dyt.Span.Slice(start * rows, count * rows), xt.Span,
+                dw.Span<float>().Slice(start * inFeatures, count * inFeatures), rows, accumulate: true));
+        if (db is not null)
+            Ops.Matmul.AccumulateRowSums(dyt.Span, db.Span<float>(), rows);
     }
 
     private static (int Rows, int Columns) MatrixShape(Tensor matrix)

@@ -47,9 +47,10 @@ public sealed partial class CpuBackend
     {
         var (x, s, d) = (Float32(input, nameof(input)), Float32(rowScale, nameof(rowScale)), Float32(dequantized, nameof(dequantized)));
         var q = Typed(quantized, DType.Int8, nameof(quantized));
-        var width = input.Shape[-1];
-        var rows = TensorChecks.RequireRows(input, width, nameof(input));
-        TensorChecks.RequireCount(rowScale, rows, nameof(rowScale));
+        var rows = (int)rowScale.ElementCount;
+        if (input.ElementCount % rows != 0)
+            throw new ArgumentException($"input {input} does not split into {rows} rows, one per element of rowScale", nameof(input));
+        var width = (int)(input.ElementCount / rows);
         TensorChecks.RequireSameCount(input, nameof(input), quantized, nameof(quantized));
         TensorChecks.RequireSameCount(input, nameof(input), dequantized, nameof(dequantized));
         CpuParallel.ForRows(rows, 4L * width, (start, count) =>

@@ -27,7 +27,7 @@ public interface ITernaryOps
     void TernarizeTensor(Tensor weight, Tensor quantized, Tensor gamma, Tensor effectiveWeight);
 
     /// <summary>
-    /// Per-row absmax int8 quantisation: <c>s = max|x| / 127</c>, <c>quantized = clamp(round(x / s), -127, 127)</c>,
+    /// Per-row absmax int8 quantisation, one row per element of <paramref name="rowScale"/>: <c>s = max|x| / 127</c>, <c>quantized = clamp(round(x / s), -127, 127)</c>,
     /// <paramref name="rowScale"/> = s and <c>dequantized = quantized * s</c> (what the straight-through backward sees).
     /// </summary>
     void QuantizeActivations(Tensor input, Tensor quantized, Tensor rowScale, Tensor dequantized);

@@ -15,7 +15,7 @@ internal sealed class BlockActivations
         Output = output;
         NormIn = arena.Float([batch, sequence, d]);
         NormInStatistics = arena.Statistics(rows);
-        AttentionInput = arena.Input(NormIn, quantize);
+        AttentionInput = arena.Input(NormIn, d, quantize);
         Query = arena.Float([batch, sequence, h, hd]);
         Key = arena.Float([batch, sequence, kv, hd]);
         Value = arena.Float([batch, sequence, kv, hd]);
@@ -27,15 +27,15 @@ internal sealed class BlockActivations
         KeyRotated = arena.Float([batch, sequence, kv, hd]);
         Probabilities = arena.Float([batch, h, sequence, sequence]);
         AttentionOutput = arena.Float([batch, sequence, h, hd]);
-        OutputInput = arena.Input(AttentionOutput, quantize);
+        OutputInput = arena.Input(AttentionOutput, d, quantize);
         AttentionProjected = arena.Float([batch, sequence, d]);
         Hidden = arena.Float([batch, sequence, d]);
-        MlpInput = arena.Input(Hidden, quantize);
+        MlpInput = arena.Input(Hidden, d, quantize);
         Gate = arena.Float([batch, sequence, inter]);
         Up = arena.Float([batch, sequence, inter]);
         GateActivated = arena.Float([batch, sequence, inter]);
         Gated = arena.Float([batch, sequence, inter]);
-        DownInput = arena.Input(Gated, quantize);
+        DownInput = arena.Input(Gated, inter, quantize);
         Down = arena.Float([batch, sequence, d]);
         PreNormOutput = arena.Float([batch, sequence, d]);
         NormPostStatistics = arena.Statistics(rows);

@@ -11,13 +11,12 @@ namespace Tritter.Core.Model;
 /// </summary>
 internal sealed class LinearInput : IDisposable
 {
-    public LinearInput(IBackend backend, Tensor values, bool quantize)
+    public LinearInput(IBackend backend, Tensor values, int inFeatures, bool quantize)
     {
         Values = values;
         if (!quantize)
             return;
-        var width = values.Shape[-1];
-        var rows = (int)(values.ElementCount / width);
+        var rows = TensorChecks.RequireRows(values, inFeatures, nameof(values));
         Quantized = backend.Allocate(DType.Int8, values.Shape);
         RowScale = backend.Allocate(DType.Float32, [rows]);
         Dequantized = backend.Allocate(DType.Float32, values.Shape);

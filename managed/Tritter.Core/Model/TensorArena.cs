@@ -20,10 +20,10 @@ internal sealed class TensorArena(IBackend backend) : IDisposable
 
     public Tensor Int32(TensorShape shape) => Track(backend.Allocate(DType.Int32, shape));
 
-    /// <summary>A projection input over <paramref name="values"/>, quantised in the paper scheme.</summary>
-    public LinearInput Input(Tensor values, bool quantize)
+    /// <summary>A projection input over <paramref name="values"/> (rows of <paramref name="inFeatures"/>), quantised in the paper scheme.</summary>
+    public LinearInput Input(Tensor values, int inFeatures, bool quantize)
     {
-        var input = new LinearInput(backend, values, quantize);
+        var input = new LinearInput(backend, values, inFeatures, quantize);
         _owned.Add(input);
         Bytes += input.Quantized is null ? 0 : input.Quantized.Bytes + input.RowScale!.Bytes + input.Dequantized!.Bytes;
         return input;

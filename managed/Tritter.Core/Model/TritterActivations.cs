@@ -31,7 +31,7 @@ public sealed class TritterActivations : IDisposable
         Blocks = [.. Enumerable.Range(0, config.NumLayers).Select(i => new BlockActivations(a, config, batch, sequence, LayerOutputs[i], LayerOutputs[i + 1]))];
         Final = a.Float([batch, sequence, d]);
         FinalStatistics = a.Statistics(batch * sequence);
-        HeadInput = a.Input(Final, quantize);
+        HeadInput = a.Input(Final, d, quantize);
         Logits = a.Float([batch, sequence, config.VocabSize]);
         LogitsGradient = a.Float([batch, sequence, config.VocabSize]);
         TokenLosses = a.Float([batch, sequence]);

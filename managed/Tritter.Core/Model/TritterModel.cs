@@ -33,6 +33,9 @@ public sealed class TritterModel : IDisposable
     /// <summary>The architecture.</summary>
     public TritterConfig Config { get; }
 
+    /// <summary>The backend holding the parameters and running every op.</summary>
+    public IBackend Backend => _backend;
+
     /// <summary>Every trainable tensor, in state-dict order, with its gradient and weight-decay group.</summary>
     public IReadOnlyList<NamedParameter> Parameters => _parameters.Parameters;
 

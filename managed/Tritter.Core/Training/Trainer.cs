@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Tritter.Core.Backends;
 using Tritter.Core.Model;
 
 namespace Tritter.Core.Training;
@@ -26,12 +25,12 @@ public sealed class Trainer : IDisposable
     private readonly AdamWOptimizer _optimizer;
 
     /// <summary>Allocates activations for <paramref name="batch"/> x <paramref name="sequence"/> and the optimiser state.</summary>
-    public Trainer(IBackend backend, TritterModel model, TrainingOptions options, int batch, int sequence)
+    public Trainer(TritterModel model, TrainingOptions options, int batch, int sequence)
     {
         _model = model;
         _options = options;
         _activations = model.CreateActivations(batch, sequence);
-        _optimizer = new AdamWOptimizer(backend, model.Parameters);
+        _optimizer = new AdamWOptimizer(model.Backend, model.Parameters);
     }
 
     /// <summary>The optimiser, for checkpoints.</summary>

@@ -37,7 +37,7 @@ public sealed class TrainingRun : IDisposable
         _model = model;
         _options = options;
         _directory = directory;
-        _trainer = new Trainer(backend, model, options.Optimizer, options.Batch, options.SequenceLength);
+        _trainer = new Trainer(model, options.Optimizer, options.Batch, options.SequenceLength);
         _train = new TokenWindowSampler(trainTokens, options.Batch, options.SequenceLength, (ulong)options.Seed);
         _eval = new TokenWindowSampler(evalTokens, options.Batch, options.SequenceLength, (ulong)options.Seed ^ 0x5EEDUL);
     }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Tritter.Cpu.Ops;
 
@@ -107,13 +108,7 @@ public static class Ternary
             var x = quantizedInput.Slice(n * inFeatures, inFeatures);
             var rescale = gamma * rowScale[n];
             for (var m = 0; m < outFeatures; m++)
-            {
-                var w = quantizedWeight.Slice(m * inFeatures, inFeatures);
-                var sum = 0;
-                for (var k = 0; k < inFeatures; k++)
-                    sum += x[k] * w[k];
-                output[n * outFeatures + m] = sum * rescale + (bias.IsEmpty ? 0f : bias[m]);
-            }
+                output[n * outFeatures + m] = DotInt8(x, quantizedWeight.Slice(m * inFeatures, inFeatures)) * rescale + (bias.IsEmpty ? 0f : bias[m]);
         }
     }
 
@@ -125,6 +120,28 @@ public static class Ternary
         for (var i = 0; i < values.Length; i += Block)
             total += TensorPrimitives.SumOfMagnitudes(values.Slice(i, Math.Min(Block, values.Length - i)));
         return (float)(total / values.Length);
+    }
+
+    /// <summary>Exact int8 dot product: 32 lanes widened to int16 (a sum of two products of int8 fits), then to int32.</summary>
+    private static int DotInt8(ReadOnlySpan<sbyte> x, ReadOnlySpan<sbyte> w)
+    {
+        var i = 0;
+        var sum = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var accumulator = Vector256<int>.Zero;
+            for (; i + Vector256<sbyte>.Count <= x.Length; i += Vector256<sbyte>.Count)
+            {
+                var (xLow, xHigh) = Vector256.Widen(Vector256.Create(x[i..]));
+                var (wLow, wHigh) = Vector256.Widen(Vector256.Create(w[i..]));
+                var (low, high) = Vector256.Widen(xLow * wLow + xHigh * wHigh);
+                accumulator += low + high;
+            }
+            sum = Vector256.Sum(accumulator);
+        }
+        for (; i < x.Length; i++)
+            sum += x[i] * w[i];
+        return sum;
     }
 
     private static float RowThreshold(ReadOnlySpan<float> row) => TensorPrimitives.SumOfMagnitudes(row) / row.Length;

@@ -12,10 +12,12 @@ public sealed class ModelGradientTests
     [TestCase(AttentionMode.Causal, 0.0)]
     [TestCase(AttentionMode.DocumentBoundary, 0.3)]
     [TestCase(AttentionMode.PrefixLm, 0.3)]
+    [TestCase(AttentionMode.SlidingWindow, 0.0)]
+    [TestCase(AttentionMode.Bidirectional, 0.0)]
     public void Full_precision_gradients_match_finite_differences(AttentionMode mode, double alpha)
     {
         var random = TestRandom.Create();
-        var config = ModelFixtures.Micro(useBitnet: false, alpha: alpha) with { AttentionMode = mode };
+        var config = ModelFixtures.Micro(useBitnet: false, alpha: alpha) with { AttentionMode = mode, SlidingWindow = 3 };
         using var backend = new CpuBackend();
         using var model = new TritterModel(backend, config, seed: random.Next());
         using var activations = model.CreateActivations(2, 5);
