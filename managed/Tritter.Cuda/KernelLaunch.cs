@@ -103,6 +103,22 @@ public static class KernelLaunch
         return new LaunchGeometry(new Dim3((uint)distinctIds, (uint)((units + block - 1) / block)), new Dim3(block));
     }
 
+    /// <summary>
+    /// Column partial sums over rows (<c>layernorm_param_partials_f32</c>): a thread per column, blocks along y each
+    /// summing a chunk of 32 rows (more when the rows would exceed the grid's y limit). The chunking depends only on the
+    /// shape, so the summation order, and the result, is the same on every device.
+    /// </summary>
+    public static (LaunchGeometry Geometry, int RowsPerChunk, int Chunks) ColumnPartials(int rows, int width)
+    {
+        const int maxGridY = 65535;
+        var rowsPerChunk = Math.Max(32, (rows + maxGridY - 1) / maxGridY);
+        var chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
+        return (new LaunchGeometry(new Dim3((uint)((width + 255) / 256), (uint)chunks), new Dim3(256)), rowsPerChunk, chunks);
+    }
+
+    /// <summary>A thread per column of <paramref name="width"/>, 256 per block.</summary>
+    public static LaunchGeometry Columns(int width) => new(new Dim3((uint)((width + 255) / 256)), new Dim3(256));
+
     /// <summary>Positions per pipeline stage of <c>kv_int4_decode_*</c>; split boundaries are multiples of it.</summary>
     public const int KvDecodeTile = 64;
 
