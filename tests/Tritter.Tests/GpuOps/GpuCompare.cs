@@ -22,12 +22,16 @@ public static class GpuCompare
     /// <paramref name="scale"/> (the magnitude of the terms that were summed) so that values near zero after
     /// cancellation are held to the precision of what produced them.
     /// </summary>
-    public static void Close(float[] expected, float[] actual, double relative, double scale, string what)
+    public static void Close(float[] expected, float[] actual, double relative, double scale, string what) =>
+        Close(expected, actual, relative, _ => scale, what);
+
+    /// <summary>As <see cref="Close(float[], float[], double, double, string)"/>, with a floor per element.</summary>
+    public static void Close(float[] expected, float[] actual, double relative, Func<int, double> scale, string what)
     {
         Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
         for (var i = 0; i < expected.Length; i++)
         {
-            var bound = relative * (Math.Abs(expected[i]) + scale);
+            var bound = relative * (Math.Abs(expected[i]) + scale(i));
             if (!(Math.Abs((double)actual[i] - expected[i]) <= bound))
                 Assert.Fail($"{what}[{i}] of {expected.Length}: GPU {actual[i]:R}, CPU {expected[i]:R} (bound {bound:G3})");
         }
