@@ -82,6 +82,43 @@ public static class KernelLaunch
 
     /// <summary>One block of 256 threads per row for the per-row reductions (absmax, sums) over K.</summary>
     public static LaunchGeometry RowReduction(int rows) => new(new Dim3((uint)rows), new Dim3(256));
+    /// <summary>One block of 256 threads per row, for row gathers and reductions over long rows (embedding, cross-entropy).</summary>
+    public static LaunchGeometry BlockPerRow(int rows) => new(new Dim3((uint)rows), new Dim3(256));
+
+    /// <summary>Rows per block of the warp-per-row kernels (LayerNorm, squared error).</summary>
+    public const int WarpRowsPerBlock = 8;
+
+    /// <summary>One warp per row, <see cref="WarpRowsPerBlock"/> rows per block: rows of a few thousand elements or fewer.</summary>
+    public static LaunchGeometry WarpPerRow(int rows) =>
+        new(new Dim3((uint)((rows + WarpRowsPerBlock - 1) / WarpRowsPerBlock)), new Dim3(WarpRowsPerBlock * 32));
+
+    /// <summary>
+    /// <c>embedding_backward_f32</c>: one block row per distinct id, and enough blocks along y for one column (a float4
+    /// when the width allows) per thread.
+    /// </summary>
+    public static LaunchGeometry EmbeddingScatter(int distinctIds, int width)
+    {
+        const int block = 256;
+        var units = width % 4 == 0 ? width / 4 : width;
+        return new LaunchGeometry(new Dim3((uint)distinctIds, (uint)((units + block - 1) / block)), new Dim3(block));
+    }
+
+    /// <summary>
+    /// Column partial sums over rows (<c>layernorm_param_partials_f32</c>): a thread per column, blocks along y each
+    /// summing a chunk of 32 rows (more when the rows would exceed the grid's y limit). The chunking depends only on the
+    /// shape, so the summation order, and the result, is the same on every device.
+    /// </summary>
+    public static (LaunchGeometry Geometry, int RowsPerChunk, int Chunks) ColumnPartials(int rows, int width)
+    {
+        const int maxGridY = 65535;
+        var rowsPerChunk = Math.Max(32, (rows + maxGridY - 1) / maxGridY);
+        var chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
+        return (new LaunchGeometry(new Dim3((uint)((width + 255) / 256), (uint)chunks), new Dim3(256)), rowsPerChunk, chunks);
+    }
+
+    /// <summary>A thread per column of <paramref name="width"/>, 256 per block.</summary>
+    public static LaunchGeometry Columns(int width) => new(new Dim3((uint)((width + 255) / 256)), new Dim3(256));
+
     /// <summary>Positions per pipeline stage of <c>kv_int4_decode_*</c>; split boundaries are multiples of it.</summary>
     public const int KvDecodeTile = 64;
 

@@ -1,0 +1,66 @@
+// Training losses fused with their gradients: softmax cross-entropy and squared error; target id 0 (padding) gets loss
+// 0 and gradient 0. CPU twin: managed/Tritter.Cpu/Ops/Loss.cs.
+//
+// Floor of cross_entropy_f32: 8 bytes per logit (read the logits, write the gradient) and ~4 flops plus one exp. One
+// block per row makes three passes over it (max, sum of exp, gradient); a row of 65536 logits is 256 KiB, so the
+// second and third reads come from L2. The CPU's sequence: max, exp(x - max), sum, loss = max + log(sum) - x[target],
+// gradient = exp(x - max) * (scale / sum), minus scale at the target.
+//
+// Floor of squared_error_f32: 16 bytes per element (read prediction and target, write both gradients), 4 flops; one
+// warp per row.
+#include "reduce.cuh"
+
+namespace {
+constexpr int kPaddingId = 0;
+constexpr int kWarpRows = 8; // rows per block of the warp-per-row kernel (KernelLaunch.WarpRowsPerBlock)
+}
+
+// Grid: one block per row (targets checked on the host).
+TRITTER_KERNEL void cross_entropy_f32(const float* __restrict__ logits, const int* __restrict__ targets, float* __restrict__ losses,
+    float* __restrict__ logits_gradient, int vocab, float gradient_scale)
+{
+    __shared__ float shared[32];
+    const int64_t row = blockIdx.x;
+    const float* x = logits + row * vocab;
+    float* g = logits_gradient + row * vocab;
+    const int target = targets[row];
+    if (target == kPaddingId) {
+        for (int c = threadIdx.x; c < vocab; c += blockDim.x) g[c] = 0.0f;
+        if (threadIdx.x == 0) losses[row] = 0.0f;
+        return;
+    }
+    float max_logit = -INFINITY;
+    for (int c = threadIdx.x; c < vocab; c += blockDim.x) max_logit = fmaxf(max_logit, x[c]);
+    max_logit = block_max(max_logit, shared);
+    float sum = 0.0f;
+    for (int c = threadIdx.x; c < vocab; c += blockDim.x) sum += expf(__fsub_rn(x[c], max_logit));
+    sum = block_sum(sum, shared);
+    const float factor = __fdiv_rn(gradient_scale, sum);
+    for (int c = threadIdx.x; c < vocab; c += blockDim.x) {
+        const float p = __fmul_rn(expf(__fsub_rn(x[c], max_logit)), factor);
+        g[c] = c == target ? __fsub_rn(p, gradient_scale) : p;
+    }
+    if (threadIdx.x == 0) losses[row] = __fsub_rn(__fadd_rn(max_logit, logf(sum)), x[target]);
+}
+
+// One warp per row: losses[n] = sum (p - t)^2, prediction_gradient = scale * 2 * (p - t), target_gradient = its negation.
+TRITTER_KERNEL void squared_error_f32(const float* __restrict__ prediction, const float* __restrict__ target, const int* __restrict__ target_ids,
+    float* __restrict__ losses, float* __restrict__ prediction_gradient, float* __restrict__ target_gradient, int rows, int width,
+    float gradient_scale)
+{
+    const int row = blockIdx.x * kWarpRows + (threadIdx.x >> 5), lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    const int64_t offset = (int64_t)row * width;
+    const bool padding = target_ids[row] == kPaddingId;
+    const float twice_scale = __fmul_rn(gradient_scale, 2.0f);
+    float sum = 0.0f;
+    for (int i = lane; i < width; i += 32) {
+        const float diff = __fsub_rn(prediction[offset + i], target[offset + i]);
+        const float g = padding ? 0.0f : __fmul_rn(twice_scale, diff);
+        sum = fmaf(diff, diff, sum);
+        prediction_gradient[offset + i] = g;
+        target_gradient[offset + i] = padding ? 0.0f : -g;
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) losses[row] = padding ? 0.0f : sum;
+}

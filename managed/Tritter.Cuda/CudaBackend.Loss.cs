@@ -1,0 +1,47 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Cuda;
+
+/// <summary>Training losses fused with their gradients: <c>kernels/loss.cu</c>.</summary>
+public sealed partial class CudaBackend : ILossOps
+{
+    /// <inheritdoc />
+    public void CrossEntropy(Tensor logits, Tensor targets, Tensor losses, Tensor logitsGradient, float gradientScale)
+    {
+        var x = Float32(logits, nameof(logits));
+        TensorChecks.RequireType(targets, DType.Int32, nameof(targets));
+        var (l, g) = (Float32(losses, nameof(losses)), Float32(logitsGradient, nameof(logitsGradient)));
+        var rows = (int)targets.ElementCount;
+        var vocab = logits.Shape[-1];
+        TensorChecks.RequireCount(logits, (long)rows * vocab, nameof(logits));
+        TensorChecks.RequireCount(losses, rows, nameof(losses));
+        TensorChecks.RequireSameCount(logits, nameof(logits), logitsGradient, nameof(logitsGradient));
+        ReadIds(targets, vocab, nameof(targets), "target at row");
+        if (rows == 0)
+            return;
+        MakeCurrent();
+        Kernel("loss", "cross_entropy_f32").Launch(KernelLaunch.BlockPerRow(rows), Stream,
+            x.Pointer, Own(targets).Pointer, l.Pointer, g.Pointer, vocab, gradientScale);
+    }
+
+    /// <inheritdoc />
+    public void SquaredError(Tensor prediction, Tensor target, Tensor targetIds, Tensor losses, Tensor predictionGradient, Tensor targetGradient, float gradientScale)
+    {
+        TensorChecks.RequireType(targetIds, DType.Int32, nameof(targetIds));
+        var width = prediction.Shape[-1];
+        TensorChecks.RequireCount(prediction, targetIds.ElementCount * width, nameof(prediction));
+        TensorChecks.RequireSameCount(prediction, nameof(prediction), target, nameof(target));
+        TensorChecks.RequireSameCount(prediction, nameof(prediction), predictionGradient, nameof(predictionGradient));
+        TensorChecks.RequireSameCount(prediction, nameof(prediction), targetGradient, nameof(targetGradient));
+        TensorChecks.RequireCount(losses, targetIds.ElementCount, nameof(losses));
+        var (p, t) = (Float32(prediction, nameof(prediction)), Float32(target, nameof(target)));
+        var (l, gp, gt) = (Float32(losses, nameof(losses)), Float32(predictionGradient, nameof(predictionGradient)), Float32(targetGradient, nameof(targetGradient)));
+        var rows = (int)targetIds.ElementCount;
+        if (rows == 0)
+            return;
+        MakeCurrent();
+        Kernel("loss", "squared_error_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
+            p.Pointer, t.Pointer, Own(targetIds).Pointer, l.Pointer, gp.Pointer, gt.Pointer, rows, width, gradientScale);
+    }
+}

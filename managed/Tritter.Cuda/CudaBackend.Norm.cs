@@ -1,0 +1,55 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Cuda;
+
+/// <summary>LayerNorm: <c>kernels/layernorm.cu</c>.</summary>
+public sealed partial class CudaBackend : INormOps
+{
+    /// <inheritdoc />
+    public void LayerNorm(Tensor input, Tensor weight, Tensor bias, Tensor output, Tensor mean, Tensor reciprocalStd, float epsilon)
+    {
+        var (x, w, b, y) = (Float32(input, nameof(input)), Float32(weight, nameof(weight)), Float32(bias, nameof(bias)), Float32(output, nameof(output)));
+        var (mu, rstd) = (Float32(mean, nameof(mean)), Float32(reciprocalStd, nameof(reciprocalStd)));
+        var width = (int)weight.ElementCount;
+        var rows = TensorChecks.RequireRows(input, width, nameof(input));
+        TensorChecks.RequireCount(bias, width, nameof(bias));
+        TensorChecks.RequireSameCount(input, nameof(input), output, nameof(output));
+        TensorChecks.RequireCount(mean, rows, nameof(mean));
+        TensorChecks.RequireCount(reciprocalStd, rows, nameof(reciprocalStd));
+        if (rows == 0)
+            return;
+        MakeCurrent();
+        Kernel("layernorm", "layernorm_forward_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
+            x.Pointer, w.Pointer, b.Pointer, y.Pointer, mu.Pointer, rstd.Pointer, rows, width, epsilon);
+    }
+
+    /// <inheritdoc />
+    public void LayerNormBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor mean, Tensor reciprocalStd,
+        Tensor inputGradient, Tensor weightGradient, Tensor biasGradient)
+    {
+        var (dy, x, w) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)), Float32(weight, nameof(weight)));
+        var (mu, rstd) = (Float32(mean, nameof(mean)), Float32(reciprocalStd, nameof(reciprocalStd)));
+        var dx = Float32(inputGradient, nameof(inputGradient));
+        var (dw, db) = (Float32(weightGradient, nameof(weightGradient)), Float32(biasGradient, nameof(biasGradient)));
+        var width = (int)weight.ElementCount;
+        var rows = TensorChecks.RequireRows(input, width, nameof(input));
+        TensorChecks.RequireSameCount(input, nameof(input), outputGradient, nameof(outputGradient));
+        TensorChecks.RequireSameCount(input, nameof(input), inputGradient, nameof(inputGradient));
+        TensorChecks.RequireCount(mean, rows, nameof(mean));
+        TensorChecks.RequireCount(reciprocalStd, rows, nameof(reciprocalStd));
+        TensorChecks.RequireCount(weightGradient, width, nameof(weightGradient));
+        TensorChecks.RequireCount(biasGradient, width, nameof(biasGradient));
+        if (rows == 0)
+            return;
+        var (geometry, rowsPerChunk, chunks) = KernelLaunch.ColumnPartials(rows, width);
+        var partials = Scratch("layernorm_partials", DType.Float32, 2L * chunks * width);
+        MakeCurrent();
+        Kernel("layernorm", "layernorm_backward_input_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
+            dy.Pointer, x.Pointer, w.Pointer, mu.Pointer, rstd.Pointer, dx.Pointer, rows, width);
+        Kernel("layernorm", "layernorm_param_partials_f32").Launch(geometry, Stream,
+            dy.Pointer, x.Pointer, mu.Pointer, rstd.Pointer, partials.Pointer, rows, width, rowsPerChunk);
+        Kernel("layernorm", "layernorm_param_sum_f32").Launch(KernelLaunch.Columns(width), Stream,
+            partials.Pointer, chunks, width, dw.Pointer, db.Pointer);
+    }
+}

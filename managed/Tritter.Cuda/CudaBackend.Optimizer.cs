@@ -1,0 +1,46 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Cuda;
+
+/// <summary>AdamW and the sum of squares for gradient clipping: <c>kernels/adamw.cu</c>.</summary>
+public sealed partial class CudaBackend : IOptimizerOps
+{
+    /// <inheritdoc />
+    public void AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings)
+    {
+        var (p, g) = (Float32(parameter, nameof(parameter)), Float32(gradient, nameof(gradient)));
+        var (m, v) = (Float32(firstMoment, nameof(firstMoment)), Float32(secondMoment, nameof(secondMoment)));
+        TensorChecks.RequireSameCount(parameter, nameof(parameter), gradient, nameof(gradient));
+        TensorChecks.RequireSameCount(parameter, nameof(parameter), firstMoment, nameof(firstMoment));
+        TensorChecks.RequireSameCount(parameter, nameof(parameter), secondMoment, nameof(secondMoment));
+        if (settings.Step < 1)
+            throw new ArgumentOutOfRangeException(nameof(settings), settings.Step, "AdamW steps count from 1");
+        // The per-step scalars in float32 exactly as the CPU twin computes them, so both sides apply the same factors.
+        var firstCorrection = 1 / (1 - MathF.Pow(settings.Beta1, settings.Step));
+        var secondCorrection = 1 / (1 - MathF.Pow(settings.Beta2, settings.Step));
+        var decay = 1 - settings.LearningRate * settings.WeightDecay;
+        MakeCurrent();
+        Kernel("adamw", "adamw_f32").Launch(KernelLaunch.Elementwise(parameter.ElementCount, Device), Stream,
+            p.Pointer, g.Pointer, m.Pointer, v.Pointer, parameter.ElementCount, settings.LearningRate, settings.Beta1,
+            settings.Beta2, settings.Epsilon, decay, firstCorrection, secondCorrection, settings.GradientScale);
+    }
+
+    /// <inheritdoc />
+    public double SumOfSquares(Tensor tensor)
+    {
+        var x = Float32(tensor, nameof(tensor));
+        var geometry = KernelLaunch.Elementwise(tensor.ElementCount, Device);
+        var blocks = (int)geometry.Grid.X;
+        var partials = Scratch("sumsq_partials", DType.UInt8, (long)blocks * sizeof(double));
+        MakeCurrent();
+        Kernel("adamw", "sum_squares_f32").Launch(geometry, Stream, x.Pointer, tensor.ElementCount, partials.Pointer);
+        Span<double> host = stackalloc double[blocks];
+        ReadScratch(partials, host);
+        // Block order, on the host: the same partials always add up to the same total.
+        var total = 0.0;
+        foreach (var partial in host)
+            total += partial;
+        return total;
+    }
+}

@@ -1,0 +1,35 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Cuda;
+
+/// <summary>Rotary position embedding: <c>kernels/rope.cu</c>.</summary>
+public sealed partial class CudaBackend : IRopeOps
+{
+    /// <inheritdoc />
+    public void Rope(Tensor input, Tensor output, double theta) => Rotate(input, output, theta, inverse: false);
+
+    /// <inheritdoc />
+    public void RopeBackward(Tensor outputGradient, Tensor inputGradient, double theta) => Rotate(outputGradient, inputGradient, theta, inverse: true);
+
+    private void Rotate(Tensor input, Tensor output, double theta, bool inverse)
+    {
+        var (x, y) = (Float32(input, nameof(input)), Float32(output, nameof(output)));
+        TensorChecks.RequireRank(input, 4, nameof(input));
+        TensorChecks.RequireShape(output, input.Shape, nameof(output));
+        var (sequence, heads, headDim) = (input.Shape[1], input.Shape[2], input.Shape[3]);
+        if (headDim % 2 != 0)
+            throw new ArgumentException($"head_dim of {input} must be even for rotate-half RoPE", nameof(input));
+        if (input.ElementCount == 0)
+            return;
+        var entries = (long)sequence * (headDim / 2);
+        var table = Scratch("rope_angles", DType.Float32, 2 * entries);
+        var sines = table.Pointer.Offset(entries * sizeof(float));
+        var rows = input.ElementCount / headDim;
+        MakeCurrent();
+        Kernel("rope", "rope_angles_f32").Launch(KernelLaunch.Elementwise(entries, Device), Stream,
+            sequence, headDim, BitConverter.DoubleToInt64Bits(theta), table.Pointer, sines);
+        Kernel("rope", "rope_rotate_f32").Launch(KernelLaunch.Elementwise(rows * (headDim / 2), Device), Stream,
+            x.Pointer, y.Pointer, table.Pointer, sines, rows, sequence, heads, headDim, inverse ? -1f : 1f);
+    }
+}

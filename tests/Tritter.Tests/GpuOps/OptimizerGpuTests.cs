@@ -1,0 +1,70 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+using Tritter.Cpu;
+using Tritter.Tests.Support;
+
+namespace Tritter.Tests.GpuOps;
+
+/// <summary>The CUDA AdamW and sum of squares against the CPU backend.</summary>
+public sealed class OptimizerGpuTests : GpuFixture
+{
+    private static readonly int[] Sizes = GpuCompare.OddSizes;
+
+    // The kernel performs the CPU's float32 operations in the CPU's order with FMA contraction ruled out, and the
+    // per-step scalars come from the same C# expressions: parameter and both moments must be bit-equal after each step.
+    [TestCaseSource(nameof(Sizes))]
+    public void AdamW_is_bit_equal_to_cpu_over_three_steps(int n)
+    {
+        var random = TestRandom.Create();
+        var parameter = TestRandom.Floats(random, n);
+        var first = TestRandom.Floats(random, n, 0.01f);
+        var second = Array.ConvertAll(TestRandom.Floats(random, n, 1e-4f), MathF.Abs);
+        var gradients = Enumerable.Range(0, 3).Select(_ => TestRandom.Floats(random, n, 0.1f)).ToArray();
+        var settings = new AdamWSettings(3e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, random.Next(1, 1000), 0.7f);
+        using var cpu = new CpuBackend();
+        var expected = Run(cpu, parameter, first, second, gradients, settings);
+        var actual = Run(Gpu, parameter, first, second, gradients, settings);
+        string[] names = ["parameter", "first moment", "second moment"];
+        for (var i = 0; i < names.Length; i++)
+            GpuCompare.Ulps(expected[i], actual[i], 0, names[i]);
+    }
+
+    // All terms are positive, so there is no cancellation: the CPU's float32 block sums (4096 terms, relative error a
+    // few 1e-7) and the GPU's float64 sums must agree to 1e-5 relative.
+    [TestCaseSource(nameof(Sizes))]
+    public void SumOfSquares_matches_cpu(int n)
+    {
+        var random = TestRandom.Create();
+        var values = TestRandom.Floats(random, n, 3f);
+        using var cpu = new CpuBackend();
+        using var cpuTensor = HostTensors.Floats(cpu, values, [n]);
+        using var gpuTensor = HostTensors.Floats(Gpu, values, [n]);
+        var expected = cpu.SumOfSquares(cpuTensor);
+        var actual = Gpu.SumOfSquares(gpuTensor);
+        Assert.That(actual, Is.EqualTo(expected).Within(1e-5 * expected));
+        Assert.That(Gpu.SumOfSquares(gpuTensor), Is.EqualTo(actual), "deterministic");
+    }
+
+    [Test]
+    public void Step_zero_is_rejected()
+    {
+        using var x = Gpu.Allocate(DType.Float32, [4]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.AdamW(x, x, x, x, new AdamWSettings(1e-3f, 0.9f, 0.95f, 1e-8f, 0, 0, 1)));
+    }
+
+    private static float[][] Run<TBackend>(TBackend backend, float[] parameter, float[] first, float[] second, float[][] gradients,
+        AdamWSettings settings) where TBackend : ITensorStore, IOptimizerOps
+    {
+        TensorShape shape = [parameter.Length];
+        using var p = HostTensors.Floats(backend, parameter, shape);
+        using var m = HostTensors.Floats(backend, first, shape);
+        using var v = HostTensors.Floats(backend, second, shape);
+        using var g = backend.Allocate(DType.Float32, shape);
+        for (var step = 0; step < gradients.Length; step++)
+        {
+            backend.Upload<float>(g, gradients[step]);
+            backend.AdamW(p, g, m, v, settings with { Step = settings.Step + step });
+        }
+        return [HostTensors.Read(backend, p), HostTensors.Read(backend, m), HostTensors.Read(backend, v)];
+    }
+}
