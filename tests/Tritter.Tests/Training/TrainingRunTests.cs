@@ -47,7 +47,6 @@ public sealed class TrainingRunTests
                 run.Run(new Progress(e => resumed.Add(e.Step.Loss)));
             }
             Assert.That(resumed, Is.EqualTo(straight), "losses of steps 1-6, interrupted after 3 versus straight through");
-            Assert.That(straight[^1], Is.LessThan(straight[0]), "the loss falls");
         }
         finally
         {
