@@ -22,7 +22,8 @@ internal static class CliRunner
         }
         try
         {
-            return await parse.InvokeAsync().ConfigureAwait(false);
+            // System.CommandLine's own handler would print a stack trace and exit 1; the catches below do better.
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (CliUsageException e)
         {
