@@ -22,8 +22,25 @@ internal static class CliRunner
         }
         try
         {
-            // Exceptions must reach the handlers below: the library's default handler prints a stack trace.
-            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            // Ctrl-C cancels the command's token (so long work stops cleanly, leaving no half-written files) instead of
+            // killing the process. System.CommandLine's own exception handler would print a stack trace and exit 1;
+            // the catches below do better.
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+                return await parse.InvokeAsync(configuration, cancel.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancel;
+            }
         }
         catch (CliUsageException e)
         {

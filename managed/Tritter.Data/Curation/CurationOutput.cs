@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Tritter.Data.Shards;
 using Tritter.Text.Code;
@@ -42,7 +43,7 @@ public sealed class CurationOutput : IDisposable
         {
             _jsonlName = $"documents-{_jsonlIndex++:D5}.jsonl";
             _jsonlStream = new FileStream(Path.Combine(_directory, _jsonlName + ".tmp"), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
-            _jsonl = new Utf8JsonWriter(_jsonlStream, new JsonWriterOptions { SkipValidation = true });
+            _jsonl = new Utf8JsonWriter(_jsonlStream, new JsonWriterOptions { SkipValidation = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         }
         WriteRecord(_jsonl, document);
         _jsonl.Flush();

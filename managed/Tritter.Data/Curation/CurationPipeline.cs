@@ -81,7 +81,9 @@ public static class CurationPipeline
         var all = Task.WhenAll(walk, curate, write);
         try
         {
-            while (await Task.WhenAny(all, Task.Delay(100, stop.Token)).ConfigureAwait(false) != all)
+            // The delay ignores cancellation: a cancelled delay would spin this loop and flood the progress handler
+            // exactly when the workers need the thread pool to wind down.
+            while (await Task.WhenAny(all, Task.Delay(100, CancellationToken.None)).ConfigureAwait(false) != all)
                 progress?.Report(new CurationProgress(stats.FilesIn, stats.BytesIn, totalBytes, stats.Kept.Files, clock.Elapsed));
             await all.ConfigureAwait(false);
         }

@@ -30,16 +30,15 @@ public sealed class FileCurator(CurationOptions options, LicenseDetector license
         byte[] bytes;
         try
         {
+            // A file without a known extension is read in full only if its first line names an interpreter.
+            if (language == SourceLanguage.Unknown && (language = LanguageDetector.FromShebang(ReadHead(file.FullPath))) == SourceLanguage.Unknown)
+                return Dropped(DropReasons.UnknownLanguage);
             bytes = File.ReadAllBytes(file.FullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return Dropped(DropReasons.Unreadable, language);
         }
-        if (language == SourceLanguage.Unknown)
-            language = LanguageDetector.FromShebang(bytes);
-        if (language == SourceLanguage.Unknown)
-            return Dropped(DropReasons.UnknownLanguage);
         if (bytes.AsSpan(0, Math.Min(bytes.Length, 8192)).Contains((byte)0) || !TryDecode(bytes, out var text))
             return Dropped(DropReasons.Binary, language);
         var (qualityDrop, quality) = QualityFilter.Evaluate(text, options);
@@ -63,6 +62,13 @@ public sealed class FileCurator(CurationOptions options, LicenseDetector license
         var modality = LanguageDetector.IsProse(language) ? Modality.Text : Modality.Code;
         var tokens = tokenizer?.Encode(text, modality, blocks).Ids;
         return new CurationOutcome(new CuratedDocument(text, language, file.RelativePath, license ?? "unknown", quality, blocks, tokens, file.Length), null, language);
+    }
+
+    private static byte[] ReadHead(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var head = new byte[256];
+        return head[..stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
     }
 
     private static CurationOutcome Dropped(string reason, SourceLanguage language = SourceLanguage.Unknown) => new(null, reason, language);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.ML.Tokenizers;
 
@@ -7,7 +8,9 @@ namespace Tritter.Text.Bpe;
 /// Byte-exact encoding and decoding around a Microsoft.ML.Tokenizers byte-level tokenizer. The library encodes a
 /// .NET string (so only valid UTF-8 reaches it) and decodes to a string (so a token that ends inside a UTF-8
 /// sequence decodes lossily). This wrapper does the minimum on top: valid UTF-8 runs go to the library; each byte of
-/// an invalid sequence becomes its single-byte token; decoding concatenates each token's bytes.
+/// an invalid sequence becomes its single-byte token; decoding concatenates each token's bytes. It also remembers
+/// the ids of short pre-tokenised pieces: the library's own BPE runs at a few MB/s on code, and source code repeats
+/// the same identifiers and indentation runs, so a piece cache makes encoding several times faster.
 /// </summary>
 internal sealed class ByteLevelCodec
 {
@@ -16,6 +19,13 @@ internal sealed class ByteLevelCodec
     private readonly byte[][] _tokenBytes;
     private readonly int[] _singleByteIds = new int[256];
     private readonly int _textStart;
+    private readonly ConcurrentDictionary<string, int[]> _pieces = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _pieceLookup;
+
+    // Bounds on the cache: pieces longer than this are rare and are encoded each time; past this many entries the
+    // cache stops growing (a few hundred MB at most).
+    private const int MaxCachedPieceLength = 32;
+    private const int MaxCachedPieces = 1 << 21;
 
     /// <param name="tokenizer">Encodes valid text to ids; its ids plus <paramref name="idShift"/> are shared-vocabulary ids.</param>
     /// <param name="idShift">What to add to the library's ids.</param>
@@ -26,6 +36,7 @@ internal sealed class ByteLevelCodec
         _idShift = idShift;
         _tokenBytes = [.. tokenBytes];
         _textStart = SpecialTokens.Count;
+        _pieceLookup = _pieces.GetAlternateLookup<ReadOnlySpan<char>>();
         Array.Fill(_singleByteIds, -1);
         for (var local = 0; local < _tokenBytes.Length; local++)
         {
@@ -78,7 +89,17 @@ internal sealed class ByteLevelCodec
         if (utf8.IsEmpty)
             return;
         var text = Encoding.UTF8.GetString(utf8);
-        foreach (var id in _tokenizer.EncodeToIds(text, considerPreTokenization: true, considerNormalization: false))
-            ids.Add(id + _idShift);
+        foreach (var (offset, length) in _tokenizer.PreTokenizer!.PreTokenize(text))
+        {
+            var piece = text.AsSpan(offset, length);
+            if (!_pieceLookup.TryGetValue(piece, out var pieceIds))
+            {
+                pieceIds = [.. _tokenizer.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false)];
+                if (length <= MaxCachedPieceLength && _pieces.Count < MaxCachedPieces)
+                    _pieceLookup.TryAdd(piece, pieceIds);
+            }
+            foreach (var id in pieceIds)
+                ids.Add(id + _idShift);
+        }
     }
 }
