@@ -1,0 +1,101 @@
+using CommunityToolkit.HighPerformance.Buffers;
+using Tritter.Core.Ternary;
+
+namespace Tritter.Cpu.Ternary;
+
+/// <summary>
+/// The packed ternary matmul for inference, <c>Y[M, N] = X[M, K] (Q[N, K] * scale)^T + bias</c>, multi-threaded over
+/// output rows. Float activations serve the reference scheme (W1.58A16); int8 activations, quantised per token by
+/// absmax and accumulated exactly in integers, serve the paper scheme (W1.58A8). Either works with either kind of
+/// scale; the weights' <see cref="PackedTernaryMatrix.Scheme"/> picks one in <see cref="Multiply"/>.
+/// </summary>
+public static class TernaryMatmul
+{
+    /// <summary>Float activations for the reference scheme, int8 for the paper scheme.</summary>
+    public static void Multiply(ReadOnlySpan<float> x, int m, PackedTernaryMatrix weights, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        if (weights.Scheme == TernaryScheme.Paper)
+            MultiplyInt8(x, m, weights, bias, y);
+        else
+            MultiplyFloat(x, m, weights, bias, y);
+    }
+
+    /// <summary>
+    /// <c>y[r, n] = scale(n) sum_k q[n, k] x[r, k] + bias[n]</c> in float32. <paramref name="x"/> is <c>[m, K]</c>,
+    /// <paramref name="y"/> <c>[m, N]</c>, <paramref name="bias"/> empty or <c>[N]</c>.
+    /// </summary>
+    public static void MultiplyFloat(ReadOnlySpan<float> x, int m, PackedTernaryMatrix weights, ReadOnlySpan<float> bias, Span<float> y) =>
+        MultiplyFloat(x, m, weights, bias, y, TernaryKernelPaths.Best);
+
+    /// <summary>
+    /// <c>y[r, n] = scale(n) (max|x_r| / 127) sum_k q[n, k] x_q[r, k] + bias[n]</c> with <c>x_q</c> from
+    /// <see cref="Int8Activations.Quantize"/>; shapes as in <see cref="MultiplyFloat(ReadOnlySpan{float}, int, PackedTernaryMatrix, ReadOnlySpan{float}, Span{float})"/>.
+    /// </summary>
+    public static void MultiplyInt8(ReadOnlySpan<float> x, int m, PackedTernaryMatrix weights, ReadOnlySpan<float> bias, Span<float> y) =>
+        MultiplyInt8(x, m, weights, bias, y, TernaryKernelPaths.Best);
+
+    internal static unsafe void MultiplyFloat(ReadOnlySpan<float> x, int m, PackedTernaryMatrix weights, ReadOnlySpan<float> bias, Span<float> y, TernaryKernelPath path)
+    {
+        CheckShapes(x.Length, m, weights, bias.Length, y.Length);
+        var (k, kp, n) = (weights.Columns, weights.PaddedColumns, weights.Rows);
+        using var padded = MemoryOwner<float>.Allocate(m * kp, AllocationMode.Clear);
+        for (var r = 0; r < m; r++)
+            x.Slice(r * k, k).CopyTo(padded.Span.Slice(r * kp, k));
+        fixed (float* xp = padded.Span)
+        fixed (uint* wp = weights.Words)
+        fixed (float* yp = y)
+        {
+            var (xa, wa, ya) = ((nint)xp, (nint)wp, (nint)yp);
+            RowBlocks.For(n, (long)m * kp, (start, end) =>
+                TernaryFloatKernel.Rows((float*)xa, m, kp, (uint*)wa, n, start, end, (float*)ya, path));
+        }
+        for (var r = 0; r < m; r++)
+            ScaleAndBias(y.Slice(r * n, n), weights, 1f, bias);
+    }
+
+    internal static unsafe void MultiplyInt8(ReadOnlySpan<float> x, int m, PackedTernaryMatrix weights, ReadOnlySpan<float> bias, Span<float> y, TernaryKernelPath path)
+    {
+        CheckShapes(x.Length, m, weights, bias.Length, y.Length);
+        var (k, kp, n) = (weights.Columns, weights.PaddedColumns, weights.Rows);
+        using var natural = MemoryOwner<sbyte>.Allocate(m * kp, AllocationMode.Clear);
+        using var arranged = MemoryOwner<sbyte>.Allocate(m * kp);
+        using var dots = MemoryOwner<int>.Allocate(m * n);
+        Span<float> rowScales = stackalloc float[m];
+        for (var r = 0; r < m; r++)
+            rowScales[r] = Int8Activations.Quantize(x.Slice(r * k, k), natural.Span.Slice(r * kp, k));
+        TernaryInt8Kernel.Arrange(natural.Span, arranged.Span, path);
+        fixed (sbyte* xp = arranged.Span)
+        fixed (uint* wp = weights.Words)
+        fixed (int* dp = dots.Span)
+        {
+            var (xa, wa, da) = ((nint)xp, (nint)wp, (nint)dp);
+            RowBlocks.For(n, (long)m * kp, (start, end) =>
+                TernaryInt8Kernel.Rows((sbyte*)xa, m, kp, (uint*)wa, n, start, end, (int*)da, path));
+        }
+        for (var r = 0; r < m; r++)
+        {
+            var row = y.Slice(r * n, n);
+            var rowDots = dots.Span.Slice(r * n, n);
+            for (var c = 0; c < n; c++)
+                row[c] = rowDots[c];
+            ScaleAndBias(row, weights, rowScales[r], bias);
+        }
+    }
+
+    private static void ScaleAndBias(Span<float> row, PackedTernaryMatrix weights, float rowScale, ReadOnlySpan<float> bias)
+    {
+        for (var c = 0; c < row.Length; c++)
+            row[c] = row[c] * (weights.ScaleOf(c) * rowScale) + (bias.IsEmpty ? 0f : bias[c]);
+    }
+
+    private static void CheckShapes(int xLength, int m, PackedTernaryMatrix weights, int biasLength, int yLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(m);
+        if (xLength != (long)m * weights.Columns)
+            throw new ArgumentException($"x holds {xLength} values, not {m} x {weights.Columns}", nameof(xLength));
+        if (yLength != (long)m * weights.Rows)
+            throw new ArgumentException($"y holds {yLength} values, not {m} x {weights.Rows}", nameof(yLength));
+        if (biasLength != 0 && biasLength != weights.Rows)
+            throw new ArgumentException($"bias holds {biasLength} values, not 0 or {weights.Rows}", nameof(biasLength));
+    }
+}
