@@ -10,16 +10,10 @@ namespace Tritter.Bench;
 /// </summary>
 public static class BenchConfig
 {
-    /// <summary>The option this configuration reads; BenchmarkDotNet's own parser rejects it, so it is removed before.</summary>
-    private const string QuickOption = "--quick";
-
-    /// <summary>The command line without this configuration's own options, for BenchmarkDotNet's parser.</summary>
-    public static string[] BenchmarkDotNetArguments(string[] args) => [.. args.Where(a => a != QuickOption)];
-
     /// <summary>Builds the configuration from the command line.</summary>
     public static IConfig Create(string[] args)
     {
-        var quick = args.Contains(QuickOption);
+        var quick = args.Contains("--quick");
         var job = quick
             ? Job.ShortRun.WithWarmupCount(1).WithIterationCount(3).WithLaunchCount(1)
             : Job.Default.WithWarmupCount(3).WithIterationCount(10);

@@ -1,6 +1,4 @@
 using BenchmarkDotNet.Running;
 using Tritter.Bench;
 
-return BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly)
-    .Run(BenchConfig.BenchmarkDotNetArguments(args), BenchConfig.Create(args))
-    .Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
+return BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run(args, BenchConfig.Create(args)).Any(s => s.HasCriticalValidationErrors) ? 1 : 0;
