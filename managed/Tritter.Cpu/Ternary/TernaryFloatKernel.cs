@@ -8,7 +8,7 @@ namespace Tritter.Cpu.Ternary;
 /// <summary>
 /// Packed ternary weights times float32 activations: <c>dots[r, n] = sum_k q[n, k] x[r, k]</c>, unscaled. The vector
 /// paths decode one 32-bit word (16 weights) per step: a variable shift moves each 2-bit code to the bottom of its lane
-/// and a table lookup (<c>vpermps</c>) maps it to 0, +1 or -1, which multiplies the activations. Floor at batch 1: 4
+/// and an in-lane table lookup (<c>vpermilps</c>, which reads only the low two bits of each index) maps it to 0, +1 or -1, which multiplies the activations. Floor at batch 1: 4
 /// bytes of weights per 16 multiply-adds, so the kernel is bound by decoding (3 instructions per 16 weights) rather than
 /// by memory.
 /// </summary>
@@ -65,7 +65,7 @@ internal static unsafe class TernaryFloatKernel
     private static void Avx512Tile<T>(float* x, int stride, uint* w0, uint* w1, uint* w2, uint* w3, int wordsPerRow, float* sums)
         where T : struct, ITileRows
     {
-        // Entry i is the value of the code in i's low two bits; the upper bits of the index belong to the next code.
+        // Each 128-bit lane holds the table {0, +1, -1, invalid as 0}; vpermilps ignores the index bits of the next codes.
         var table = Vector512.Create(0f, 1f, -1f, 0f, 0f, 1f, -1f, 0f, 0f, 1f, -1f, 0f, 0f, 1f, -1f, 0f);
         var shifts = Vector512.Create(0u, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
         Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
@@ -74,10 +74,10 @@ internal static unsafe class TernaryFloatKernel
         Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
         for (var j = 0; j < wordsPerRow; j++)
         {
-            var q0 = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w0[j]), shifts).AsInt32());
-            var q1 = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w1[j]), shifts).AsInt32());
-            var q2 = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w2[j]), shifts).AsInt32());
-            var q3 = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w3[j]), shifts).AsInt32());
+            var q0 = Avx512F.PermuteVar4x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w0[j]), shifts).AsInt32());
+            var q1 = Avx512F.PermuteVar4x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w1[j]), shifts).AsInt32());
+            var q2 = Avx512F.PermuteVar4x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w2[j]), shifts).AsInt32());
+            var q3 = Avx512F.PermuteVar4x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w3[j]), shifts).AsInt32());
             var offset = (long)j * TernaryPacking.WeightsPerWord;
             var x0 = Vector512.Load(x + offset);
             a00 = Avx512F.FusedMultiplyAdd(q0, x0, a00);
@@ -151,7 +151,7 @@ internal static unsafe class TernaryFloatKernel
     private static (Vector256<float> Low, Vector256<float> High) Decode(uint word, Vector256<float> table, Vector256<uint> low, Vector256<uint> high)
     {
         var codes = Vector256.Create(word);
-        return (Avx2.PermuteVar8x32(table, Avx2.ShiftRightLogicalVariable(codes, low).AsInt32()),
-            Avx2.PermuteVar8x32(table, Avx2.ShiftRightLogicalVariable(codes, high).AsInt32()));
+        return (Avx.PermuteVar(table, Avx2.ShiftRightLogicalVariable(codes, low).AsInt32()),
+            Avx.PermuteVar(table, Avx2.ShiftRightLogicalVariable(codes, high).AsInt32()));
     }
 }
