@@ -8,9 +8,9 @@ namespace Tritter.Cpu.Ternary;
 /// <summary>
 /// Packed ternary weights times float32 activations: <c>dots[r, n] = sum_k q[n, k] x[r, k]</c>, unscaled. The vector
 /// paths decode one 32-bit word (16 weights) per step: a variable shift moves each 2-bit code to the bottom of its lane
-/// and an in-lane table lookup (<c>vpermilps</c>, which reads only the low two bits of each index) maps it to 0, +1 or -1, which multiplies the activations. Floor at batch 1: 4
-/// bytes of weights per 16 multiply-adds, so the kernel is bound by decoding (3 instructions per 16 weights) rather than
-/// by memory.
+/// and an in-lane table lookup (<c>vpermilps</c>, which reads only the low two bits of each index) maps it to 0, +1 or
+/// -1, which multiplies the activations. Floor at batch 1: 4 bytes of weights per 16 multiply-adds, so the kernel is
+/// bound by decoding (3 instructions per 16 weights) rather than by memory.
 /// </summary>
 internal static unsafe class TernaryFloatKernel
 {

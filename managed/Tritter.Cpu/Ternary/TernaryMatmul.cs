@@ -56,7 +56,7 @@ public static class TernaryMatmul
     {
         CheckShapes(x.Length, m, words.Length, n, k, scales.Length, bias.Length, y.Length);
         var kp = TernaryPacking.PaddedColumns(k);
-        using var padded = MemoryOwner<float>.Allocate(m * kp, AllocationMode.Clear);
+        using var padded = MemoryOwner<float>.Allocate(checked(m * kp), AllocationMode.Clear);
         for (var r = 0; r < m; r++)
             x.Slice(r * k, k).CopyTo(padded.Span.Slice(r * kp, k));
         fixed (float* xp = padded.Span)
@@ -75,10 +75,11 @@ public static class TernaryMatmul
     {
         CheckShapes(x.Length, m, words.Length, n, k, scales.Length, bias.Length, y.Length);
         var kp = TernaryPacking.PaddedColumns(k);
-        using var natural = MemoryOwner<sbyte>.Allocate(m * kp, AllocationMode.Clear);
-        using var arranged = MemoryOwner<sbyte>.Allocate(m * kp);
+        using var natural = MemoryOwner<sbyte>.Allocate(checked(m * kp), AllocationMode.Clear);
+        using var arranged = MemoryOwner<sbyte>.Allocate(checked(m * kp));
         using var dots = MemoryOwner<int>.Allocate(m * n);
-        Span<float> rowScales = stackalloc float[m];
+        using var rowScaleOwner = MemoryOwner<float>.Allocate(m);
+        var rowScales = rowScaleOwner.Span;
         for (var r = 0; r < m; r++)
             rowScales[r] = Int8Activations.Quantize(x.Slice(r * k, k), natural.Span.Slice(r * kp, k));
         TernaryInt8Kernel.Arrange(natural.Span, arranged.Span, path);
