@@ -1,5 +1,6 @@
 using System.Text;
 using Tritter.Core.Checkpoints;
+using Tritter.Tests.Support;
 
 namespace Tritter.Tests.Checkpoints;
 
@@ -87,6 +88,41 @@ public sealed class SafetensorsHostileInputTests
         var header = Encoding.UTF8.GetBytes("{\"a\xff\":{}}");
         header[3] = 0xFF;
         AssertRejected(SafetensorsFiles.Raw(dir, header, []), "not valid UTF-8 JSON", "bad UTF-8");
+    }
+
+    [Test]
+    public void Random_corruption_is_either_read_or_rejected_as_invalid_data()
+    {
+        var random = TestRandom.Create();
+        using var dir = new TempDirectory();
+        var writer = new SafetensorsWriter();
+        writer.Metadata["format"] = "pt";
+        writer.AddFloat32("a.weight", [3, 5], TestRandom.Floats(random, 15));
+        writer.Add("b", SafetensorsDType.I64, [2], new byte[16]);
+        var path = dir.File("valid.safetensors");
+        writer.Write(path);
+        var valid = File.ReadAllBytes(path);
+        for (var trial = 0; trial < 300; trial++)
+        {
+            var bytes = (byte[])valid.Clone();
+            // Flip bytes mostly in the length prefix and header, where parsing happens; sometimes truncate.
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+                bytes[random.Next(Math.Min(bytes.Length, 8 + 160))] = (byte)random.Next(256);
+            if (random.Next(4) == 0)
+                bytes = bytes[..random.Next(bytes.Length)];
+            var corrupt = SafetensorsFiles.Bytes(dir, bytes);
+            try
+            {
+                using var file = SafetensorsFile.Open(corrupt);
+                foreach (var tensor in file.Tensors)
+                    file.ReadBytes(tensor.Name, new byte[tensor.ByteLength]);
+            }
+            catch (InvalidDataException e)
+            {
+                Assert.That(e.Message, Does.Contain(corrupt), $"trial {trial}");
+            }
+            File.Delete(corrupt);
+        }
     }
 
     private static void AssertRejected(string path, string expected, string caseName)

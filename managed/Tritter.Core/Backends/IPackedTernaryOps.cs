@@ -1,0 +1,17 @@
+using Tritter.Core.Tensors;
+using Tritter.Core.Ternary;
+
+namespace Tritter.Core.Backends;
+
+/// <summary>Inference on packed ternary weights (docs/formats/ternary-packing.md).</summary>
+public interface IPackedTernaryOps
+{
+    /// <summary>
+    /// <c>output[M, N] = input[M, K] (q[N, K] * scale)^T + bias</c>. <paramref name="packedWeight"/> is UInt8
+    /// <c>[N, PaddedColumns(K) / 4]</c> in the packed layout, K being the last dimension of the float32
+    /// <paramref name="input"/>; <paramref name="scale"/> is float32 with N elements (per row) or 1 (per tensor);
+    /// <paramref name="bias"/> float32 <c>[N]</c> or null. <paramref name="scheme"/> picks the activations: float32 for
+    /// <see cref="TernaryScheme.Reference"/>, per-token absmax int8 with exact integer sums for <see cref="TernaryScheme.Paper"/>.
+    /// </summary>
+    void PackedTernaryMatmul(Tensor input, Tensor packedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output);
+}
