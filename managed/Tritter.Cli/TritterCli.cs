@@ -16,6 +16,7 @@ public static class TritterCli
             TokenizerCommand.Create(),
             TrainCommand.Create(),
             GenerateCommand.Create(),
+            QuickstartCommand.Create(),
         };
         return CliRunner.RunAsync(root, args);
     }

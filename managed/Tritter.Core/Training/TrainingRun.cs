@@ -73,6 +73,9 @@ public sealed class TrainingRun : IDisposable
         var stored = ModelState.ReadConfig(checkpoint);
         if (config is not null && config != stored)
             throw new InvalidDataException($"{checkpoint}: the checkpoint's configuration differs from the one given; resume with the stored one (omit --preset/--config)");
+        // The data stream is a function of the seed and the batch shape: continue with the ones the run started with.
+        using (var training = TrainingCheckpoint.Open(checkpoint))
+            options = WithStoredShape(options, training.State.RngState, checkpoint);
         var model = new TritterModel(backend, stored, options.Seed);
         var run = new TrainingRun(backend, model, options, directory, trainTokens, evalTokens);
         ModelState.LoadModel(checkpoint, backend, model);
@@ -130,6 +133,21 @@ public sealed class TrainingRun : IDisposable
         }
     }
 
+    /// <summary>What the sampler's stream depends on, kept in the trainer state: <c>seed=S;batch=B;seq=T;accum=A</c>.</summary>
+    private static string StoredShape(TrainingRunOptions o) =>
+        FormattableString.Invariant($"seed={o.Seed};batch={o.Batch};seq={o.SequenceLength};accum={o.GradientAccumulation}");
+
+    private static TrainingRunOptions WithStoredShape(TrainingRunOptions options, string stored, string checkpoint)
+    {
+        var fields = stored.Split(';', StringSplitOptions.RemoveEmptyEntries)
+            .Select(f => f.Split('=', 2))
+            .Where(kv => kv.Length == 2 && int.TryParse(kv[1], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out _))
+            .ToDictionary(kv => kv[0], kv => int.Parse(kv[1], System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        if (!fields.TryGetValue("seed", out var seed) || !fields.TryGetValue("batch", out var batch) || !fields.TryGetValue("seq", out var sequence) || !fields.TryGetValue("accum", out var accumulation))
+            throw new InvalidDataException($"{checkpoint}: trainer state \"{stored}\" does not record the run's seed and batch shape");
+        return options with { Seed = seed, Batch = batch, SequenceLength = sequence, GradientAccumulation = accumulation };
+    }
+
     /// <summary>Mean held-out loss over <see cref="TrainingRunOptions.EvalBatches"/> fixed batches.</summary>
     public double Evaluate()
     {
@@ -151,7 +169,7 @@ public sealed class TrainingRun : IDisposable
         if (Directory.Exists(partial))
             Directory.Delete(partial, recursive: true);
         ModelState.SaveModel(partial, _backend, _model);
-        ModelState.SaveTraining(partial, _backend, _trainer.Optimizer, new TrainerState(Step, Step, $"seed:{_options.Seed}"));
+        ModelState.SaveTraining(partial, _backend, _trainer.Optimizer, new TrainerState(Step, Step, StoredShape(_options)));
         if (Directory.Exists(target))
         {
             if (Directory.Exists(previous))

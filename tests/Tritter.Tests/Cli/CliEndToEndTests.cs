@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Tritter.Cli;
+
+namespace Tritter.Tests.Cli;
+
+/// <summary>
+/// The driver end to end, in-process, on a real source tree (this repository's own engine code): curate, train a
+/// tokenizer, curate into shards, train, stop, resume, generate; and each bad input's message and exit code.
+/// </summary>
+[NonParallelizable]
+public sealed class CliEndToEndTests
+{
+    private string _root = "";
+    private string _data = "";
+    private string _tokenizer = "";
+
+    [OneTimeSetUp]
+    public async Task Prepare_a_corpus()
+    {
+        _root = Path.Combine(Path.GetTempPath(), $"tritter-cli-{Guid.NewGuid():N}");
+        var source = Path.Combine(RepositoryRoot(), "managed", "Tritter.Core");
+        var raw = Path.Combine(_root, "raw");
+        _data = Path.Combine(_root, "data");
+        _tokenizer = Path.Combine(_root, "tokenizer.json");
+        Assert.That((await Run("curate", source, "--out", raw, "--keep-unlicensed")).Code, Is.Zero);
+        Assert.That((await Run("tokenizer", "train", "--data", raw, "--vocab", "400", "--image-codes", "0", "--audio-codes", "0", "--out", _tokenizer)).Code, Is.Zero);
+        Assert.That((await Run("curate", source, "--out", _data, "--keep-unlicensed", "--tokenizer", _tokenizer, "--image-codes", "0", "--audio-codes", "0")).Code, Is.Zero);
+    }
+
+    [OneTimeTearDown]
+    public void Clean()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    [Test]
+    public async Task Interrupted_and_resumed_training_logs_the_losses_of_an_uninterrupted_run_and_generation_is_seeded()
+    {
+        var straight = Path.Combine(_root, "straight");
+        var resumed = Path.Combine(_root, "resumed");
+        Assert.That((await Train(straight, 8)).Code, Is.Zero);
+        Assert.That((await Train(resumed, 4)).Code, Is.Zero);
+        var resume = await Run("train", "--data", _data, "--tokenizer", _tokenizer, "--out", resumed, "--steps", "8", "--batch", "2", "--seq-len", "32",
+            "--eval-every", "4", "--save-every", "4", "--resume");
+        Assert.That(resume.Code, Is.Zero, resume.Output);
+        Assert.That(Losses(resumed), Is.EqualTo(Losses(straight)).And.Count.EqualTo(8));
+        Assert.That(File.Exists(Path.Combine(straight, "loss.png")), "the loss curve is drawn");
+
+        string[] generate = ["generate", "--model", straight, "--prompt", "public ", "--max-new-tokens", "12", "--seed", "4"];
+        var first = await Run(generate);
+        var second = await Run(generate);
+        Assert.That(first.Code, Is.Zero, first.Output);
+        Assert.That(second.Output, Is.EqualTo(first.Output));
+        Assert.That(first.Output, Does.StartWith("public "));
+    }
+
+    [TestCase(new[] { "train", "--data", "/no/such/dir", "--out", "/tmp/x" }, "no such directory")]
+    [TestCase(new[] { "train", "--bogus" }, "bogus")]
+    [TestCase(new[] { "generate", "--model", "/no/such/run" }, "no such directory")]
+    [TestCase(new[] { "generate", "--model", "/tmp", "--top-p", "0" }, "top-p")]
+    public async Task Bad_input_is_one_line_and_exit_code_2(string[] args, string expected)
+    {
+        var result = await Run(args);
+        Assert.That(result.Code, Is.EqualTo(2));
+        Assert.That(result.Error, Does.Contain(expected).And.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task A_corrupt_checkpoint_is_named_and_refused()
+    {
+        var run = Path.Combine(_root, "corrupt");
+        Assert.That((await Train(run, 2)).Code, Is.Zero);
+        var weights = Path.Combine(run, "checkpoint", "model.safetensors");
+        var bytes = await File.ReadAllBytesAsync(weights);
+        await File.WriteAllBytesAsync(weights, bytes[..(bytes.Length / 2)]);
+        var result = await Run("generate", "--model", run);
+        Assert.That(result.Code, Is.EqualTo(2));
+        Assert.That(result.Error, Does.Contain("model.safetensors").And.Not.Contain("   at "));
+        var other = await Run("train", "--data", _data, "--tokenizer", _tokenizer, "--out", run, "--steps", "3", "--resume");
+        Assert.That(other.Code, Is.EqualTo(2));
+    }
+
+    private Task<(int Code, string Output, string Error)> Train(string directory, int steps) =>
+        Run("train", "--data", _data, "--tokenizer", _tokenizer, "--out", directory, "--preset", "tiny", "--steps", steps.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--batch", "2", "--seq-len", "32", "--eval-every", "4", "--save-every", "4", "--seed", "3");
+
+    private static List<double> Losses(string run) =>
+        [.. File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("loss").GetDouble())];
+
+    private static async Task<(int Code, string Output, string Error)> Run(params string[] args)
+    {
+        var (output, error) = (Console.Out, Console.Error);
+        using var capturedOut = new StringWriter();
+        using var capturedError = new StringWriter();
+        Console.SetOut(capturedOut);
+        Console.SetError(capturedError);
+        try
+        {
+            var code = await TritterCli.RunAsync(args);
+            return (code, capturedOut.ToString(), capturedError.ToString());
+        }
+        finally
+        {
+            Console.SetOut(output);
+            Console.SetError(error);
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Tritter.sln")))
+            directory = directory.Parent;
+        return directory?.FullName ?? throw new InvalidOperationException("tests must run inside the repository (Tritter.sln not found above the test binaries)");
+    }
+}
