@@ -9,8 +9,9 @@ internal static class InfoCommand
 {
     public static Command Create()
     {
-        var command = new Command("info", "Show the CPU and GPUs found, and why a GPU is or is not used.");
-        command.SetAction(_ =>
+        var presets = new Option<bool>("--presets") { Description = "Also list every preset with its shape and parameter count." };
+        var command = new Command("info", "Show the CPU and GPUs found, and why a GPU is or is not used.") { presets };
+        command.SetAction(parse =>
         {
             Console.WriteLine($"cpu: {Environment.ProcessorCount} threads, {CpuBackend.SimdDescription}");
             var probe = CudaProbe.Result;
@@ -23,8 +24,23 @@ internal static class InfoCommand
             Console.WriteLine(probe.IsUsable
                 ? "backend: cpu (the CUDA backend runs the op families it has kernels for; the model graph runs on the CPU until it has all)"
                 : $"backend: cpu ({probe.Reason})");
+            if (parse.GetValue(presets))
+                PrintPresets();
             return 0;
         });
         return command;
+    }
+
+    private static void PrintPresets()
+    {
+        Console.WriteLine();
+        Console.WriteLine("| preset | hidden | layers | heads | KV heads | intermediate | vocab | parameters |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var name in Core.Config.TritterPresets.Names)
+        {
+            var c = Core.Config.TritterPresets.Get(name);
+            Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"| {name} | {c.HiddenSize} | {c.NumLayers} | {c.NumHeads} | {c.NumKvHeads} | {c.IntermediateSize} | {c.VocabSize} | {c.ParameterCount:N0} |"));
+        }
     }
 }
