@@ -10,11 +10,7 @@ public sealed partial class CpuBackend
     {
         var (x, ids) = (Float32(logits, nameof(logits)), Typed(targets, DType.Int32, nameof(targets)));
         var (l, g) = (Float32(losses, nameof(losses)), Float32(logitsGradient, nameof(logitsGradient)));
-        var rows = (int)targets.ElementCount;
-        var vocab = logits.Shape[-1];
-        TensorChecks.RequireCount(logits, (long)rows * vocab, nameof(logits));
-        TensorChecks.RequireCount(losses, rows, nameof(losses));
-        TensorChecks.RequireSameCount(logits, nameof(logits), logitsGradient, nameof(logitsGradient));
+        var (rows, vocab) = OpShapes.CrossEntropy(logits, targets, losses, logitsGradient);
         CpuParallel.ForRows(rows, 8L * vocab, (start, count) =>
             Ops.Loss.CrossEntropy(x.Span<float>().Slice(start * vocab, count * vocab), ids.Span<int>().Slice(start, count),
                 l.Span<float>().Slice(start, count), g.Span<float>().Slice(start * vocab, count * vocab), vocab, gradientScale));
@@ -24,12 +20,7 @@ public sealed partial class CpuBackend
     public void SquaredError(Tensor prediction, Tensor target, Tensor targetIds, Tensor losses, Tensor predictionGradient, Tensor targetGradient, float gradientScale)
     {
         var ids = Typed(targetIds, DType.Int32, nameof(targetIds));
-        var width = prediction.Shape[-1];
-        TensorChecks.RequireCount(prediction, targetIds.ElementCount * width, nameof(prediction));
-        TensorChecks.RequireSameCount(prediction, nameof(prediction), target, nameof(target));
-        TensorChecks.RequireSameCount(prediction, nameof(prediction), predictionGradient, nameof(predictionGradient));
-        TensorChecks.RequireSameCount(prediction, nameof(prediction), targetGradient, nameof(targetGradient));
-        TensorChecks.RequireCount(losses, targetIds.ElementCount, nameof(losses));
+        var (_, width) = OpShapes.SquaredError(prediction, target, targetIds, losses, predictionGradient, targetGradient);
         Ops.Loss.SquaredError(Floats(prediction, nameof(prediction)), Floats(target, nameof(target)), ids.Span<int>(),
             Floats(losses, nameof(losses)), Floats(predictionGradient, nameof(predictionGradient)),
             Floats(targetGradient, nameof(targetGradient)), width, gradientScale);

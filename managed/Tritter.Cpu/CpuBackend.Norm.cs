@@ -10,12 +10,7 @@ public sealed partial class CpuBackend
     {
         var (x, w, b, y) = (Float32(input, nameof(input)), Float32(weight, nameof(weight)), Float32(bias, nameof(bias)), Float32(output, nameof(output)));
         var (mu, rstd) = (Float32(mean, nameof(mean)), Float32(reciprocalStd, nameof(reciprocalStd)));
-        var width = (int)weight.ElementCount;
-        var rows = TensorChecks.RequireRows(input, width, nameof(input));
-        TensorChecks.RequireCount(bias, width, nameof(bias));
-        TensorChecks.RequireSameCount(input, nameof(input), output, nameof(output));
-        TensorChecks.RequireCount(mean, rows, nameof(mean));
-        TensorChecks.RequireCount(reciprocalStd, rows, nameof(reciprocalStd));
+        var (rows, width) = OpShapes.LayerNorm(input, weight, bias, output, mean, reciprocalStd);
         CpuParallel.ForRows(rows, 8L * width, (start, count) =>
             Ops.LayerNorm.Forward(x.Span<float>().Slice(start * width, count * width), w.Span<float>(), b.Span<float>(),
                 y.Span<float>().Slice(start * width, count * width), mu.Span<float>().Slice(start, count), rstd.Span<float>().Slice(start, count), epsilon));
@@ -28,14 +23,7 @@ public sealed partial class CpuBackend
         var (dy, x, w) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)), Float32(weight, nameof(weight)));
         var (mu, rstd) = (Float32(mean, nameof(mean)), Float32(reciprocalStd, nameof(reciprocalStd)));
         var dx = Float32(inputGradient, nameof(inputGradient));
-        var width = (int)weight.ElementCount;
-        var rows = TensorChecks.RequireRows(input, width, nameof(input));
-        TensorChecks.RequireSameCount(input, nameof(input), outputGradient, nameof(outputGradient));
-        TensorChecks.RequireSameCount(input, nameof(input), inputGradient, nameof(inputGradient));
-        TensorChecks.RequireCount(mean, rows, nameof(mean));
-        TensorChecks.RequireCount(reciprocalStd, rows, nameof(reciprocalStd));
-        TensorChecks.RequireCount(weightGradient, width, nameof(weightGradient));
-        TensorChecks.RequireCount(biasGradient, width, nameof(biasGradient));
+        var (rows, width) = OpShapes.LayerNormBackward(outputGradient, input, weight, mean, reciprocalStd, inputGradient, weightGradient, biasGradient);
         CpuParallel.ForRows(rows, 10L * width, (start, count) =>
             Ops.LayerNorm.BackwardInput(dy.Span<float>().Slice(start * width, count * width), x.Span<float>().Slice(start * width, count * width),
                 w.Span<float>(), mu.Span<float>().Slice(start, count), rstd.Span<float>().Slice(start, count),

@@ -10,11 +10,7 @@ public sealed partial class CpuBackend
     {
         var (p, g) = (Float32(parameter, nameof(parameter)), Float32(gradient, nameof(gradient)));
         var (m, v) = (Float32(firstMoment, nameof(firstMoment)), Float32(secondMoment, nameof(secondMoment)));
-        TensorChecks.RequireSameCount(parameter, nameof(parameter), gradient, nameof(gradient));
-        TensorChecks.RequireSameCount(parameter, nameof(parameter), firstMoment, nameof(firstMoment));
-        TensorChecks.RequireSameCount(parameter, nameof(parameter), secondMoment, nameof(secondMoment));
-        if (settings.Step < 1)
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.Step, "AdamW steps count from 1");
+        OpShapes.AdamW(parameter, gradient, firstMoment, secondMoment, settings);
         CpuParallel.ForChunks(parameter.ElementCount, (start, length) =>
             Ops.AdamW.Update(p.Span<float>().Slice(start, length), g.Span<float>().Slice(start, length),
                 m.Span<float>().Slice(start, length), v.Span<float>().Slice(start, length), settings));

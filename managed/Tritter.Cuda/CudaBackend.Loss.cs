@@ -10,13 +10,8 @@ public sealed partial class CudaBackend : ILossOps
     public void CrossEntropy(Tensor logits, Tensor targets, Tensor losses, Tensor logitsGradient, float gradientScale)
     {
         var x = Float32(logits, nameof(logits));
-        TensorChecks.RequireType(targets, DType.Int32, nameof(targets));
         var (l, g) = (Float32(losses, nameof(losses)), Float32(logitsGradient, nameof(logitsGradient)));
-        var rows = (int)targets.ElementCount;
-        var vocab = logits.Shape[-1];
-        TensorChecks.RequireCount(logits, (long)rows * vocab, nameof(logits));
-        TensorChecks.RequireCount(losses, rows, nameof(losses));
-        TensorChecks.RequireSameCount(logits, nameof(logits), logitsGradient, nameof(logitsGradient));
+        var (rows, vocab) = OpShapes.CrossEntropy(logits, targets, losses, logitsGradient);
         ReadIds(targets, vocab, nameof(targets), "target at row");
         if (rows == 0)
             return;
@@ -28,16 +23,9 @@ public sealed partial class CudaBackend : ILossOps
     /// <inheritdoc />
     public void SquaredError(Tensor prediction, Tensor target, Tensor targetIds, Tensor losses, Tensor predictionGradient, Tensor targetGradient, float gradientScale)
     {
-        TensorChecks.RequireType(targetIds, DType.Int32, nameof(targetIds));
-        var width = prediction.Shape[-1];
-        TensorChecks.RequireCount(prediction, targetIds.ElementCount * width, nameof(prediction));
-        TensorChecks.RequireSameCount(prediction, nameof(prediction), target, nameof(target));
-        TensorChecks.RequireSameCount(prediction, nameof(prediction), predictionGradient, nameof(predictionGradient));
-        TensorChecks.RequireSameCount(prediction, nameof(prediction), targetGradient, nameof(targetGradient));
-        TensorChecks.RequireCount(losses, targetIds.ElementCount, nameof(losses));
+        var (rows, width) = OpShapes.SquaredError(prediction, target, targetIds, losses, predictionGradient, targetGradient);
         var (p, t) = (Float32(prediction, nameof(prediction)), Float32(target, nameof(target)));
         var (l, gp, gt) = (Float32(losses, nameof(losses)), Float32(predictionGradient, nameof(predictionGradient)), Float32(targetGradient, nameof(targetGradient)));
-        var rows = (int)targetIds.ElementCount;
         if (rows == 0)
             return;
         MakeCurrent();

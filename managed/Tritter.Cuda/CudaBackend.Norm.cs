@@ -11,12 +11,7 @@ public sealed partial class CudaBackend : INormOps
     {
         var (x, w, b, y) = (Float32(input, nameof(input)), Float32(weight, nameof(weight)), Float32(bias, nameof(bias)), Float32(output, nameof(output)));
         var (mu, rstd) = (Float32(mean, nameof(mean)), Float32(reciprocalStd, nameof(reciprocalStd)));
-        var width = (int)weight.ElementCount;
-        var rows = TensorChecks.RequireRows(input, width, nameof(input));
-        TensorChecks.RequireCount(bias, width, nameof(bias));
-        TensorChecks.RequireSameCount(input, nameof(input), output, nameof(output));
-        TensorChecks.RequireCount(mean, rows, nameof(mean));
-        TensorChecks.RequireCount(reciprocalStd, rows, nameof(reciprocalStd));
+        var (rows, width) = OpShapes.LayerNorm(input, weight, bias, output, mean, reciprocalStd);
         if (rows == 0)
             return;
         MakeCurrent();
@@ -32,14 +27,7 @@ public sealed partial class CudaBackend : INormOps
         var (mu, rstd) = (Float32(mean, nameof(mean)), Float32(reciprocalStd, nameof(reciprocalStd)));
         var dx = Float32(inputGradient, nameof(inputGradient));
         var (dw, db) = (Float32(weightGradient, nameof(weightGradient)), Float32(biasGradient, nameof(biasGradient)));
-        var width = (int)weight.ElementCount;
-        var rows = TensorChecks.RequireRows(input, width, nameof(input));
-        TensorChecks.RequireSameCount(input, nameof(input), outputGradient, nameof(outputGradient));
-        TensorChecks.RequireSameCount(input, nameof(input), inputGradient, nameof(inputGradient));
-        TensorChecks.RequireCount(mean, rows, nameof(mean));
-        TensorChecks.RequireCount(reciprocalStd, rows, nameof(reciprocalStd));
-        TensorChecks.RequireCount(weightGradient, width, nameof(weightGradient));
-        TensorChecks.RequireCount(biasGradient, width, nameof(biasGradient));
+        var (rows, width) = OpShapes.LayerNormBackward(outputGradient, input, weight, mean, reciprocalStd, inputGradient, weightGradient, biasGradient);
         if (rows == 0)
             return;
         var (geometry, rowsPerChunk, chunks) = KernelLaunch.ColumnPartials(rows, width);

@@ -11,11 +11,7 @@ public sealed partial class CudaBackend : IOptimizerOps
     {
         var (p, g) = (Float32(parameter, nameof(parameter)), Float32(gradient, nameof(gradient)));
         var (m, v) = (Float32(firstMoment, nameof(firstMoment)), Float32(secondMoment, nameof(secondMoment)));
-        TensorChecks.RequireSameCount(parameter, nameof(parameter), gradient, nameof(gradient));
-        TensorChecks.RequireSameCount(parameter, nameof(parameter), firstMoment, nameof(firstMoment));
-        TensorChecks.RequireSameCount(parameter, nameof(parameter), secondMoment, nameof(secondMoment));
-        if (settings.Step < 1)
-            throw new ArgumentOutOfRangeException(nameof(settings), settings.Step, "AdamW steps count from 1");
+        OpShapes.AdamW(parameter, gradient, firstMoment, secondMoment, settings);
         // The per-step scalars in float32 exactly as the CPU twin computes them, so both sides apply the same factors.
         var firstCorrection = 1 / (1 - MathF.Pow(settings.Beta1, settings.Step));
         var secondCorrection = 1 / (1 - MathF.Pow(settings.Beta2, settings.Step));
