@@ -101,13 +101,8 @@ TRITTER_KERNEL void ternary_pad_rows_f32(const float* __restrict__ x, int k, int
     }
 }
 
-__device__ __forceinline__ float warp_sum_f32(float v)
-{
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
-__device__ __forceinline__ int warp_sum_i32(int v)
+template <typename T>
+__device__ __forceinline__ T warp_sum(T v)
 {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
@@ -148,6 +143,22 @@ __device__ __forceinline__ void stream_row(const uint4* __restrict__ row, int ch
     }
 }
 
+// Dots one weight row, whose first group is already in `w`, against M activation rows: `dot` accumulates one 4-weight
+// byte group into acc[0..M), and `finish`(m, sum) receives each row's warp-wide sum on lane 0, for live rows only.
+template <int M, typename Acc, typename Dot, typename Finish>
+__device__ __forceinline__ void dot_row(const uint4* __restrict__ row, int chunks, int lane, uint4 (&w)[4], int rows, Dot dot, Finish finish)
+{
+    Acc acc[M];
+#pragma unroll
+    for (int m = 0; m < M; m++) acc[m] = Acc(0);
+    stream_row(row, chunks, lane, w, [&](uint32_t codes, int c, int t) { dot(acc, codes, c, t); });
+#pragma unroll
+    for (int m = 0; m < M; m++) {
+        Acc total = warp_sum(acc[m]);
+        if (lane == 0 && m < rows) finish(m, total);
+    }
+}
+
 // Direct variants, for activations too large for shared memory: one warp per output feature, each lane streaming
 // 16-byte chunks (64 weights) of the row, four in flight, against activations read through L1 from the padded
 // buffers the prepare kernels wrote.
@@ -162,23 +173,25 @@ __device__ __forceinline__ void gemv_w2a8(const uint32_t* __restrict__ packed, i
     if (feature >= n) return;
     int chunks = words_per_row / 4;
     const int* x = reinterpret_cast<const int*>(xq);
-    int acc[M];
-#pragma unroll
-    for (int m = 0; m < M; m++) acc[m] = 0;
     uint4 w[4];
     load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
-    stream_row(weight_row(packed, words_per_row, feature), chunks, lane, w, [&](uint32_t codes, int c, int t) {
+    dot_row<M, int>(weight_row(packed, words_per_row, feature), chunks, lane, w, rows,
+        [&](int (&acc)[M], uint32_t codes, int c, int t) {
 #pragma unroll
-        for (int m = 0; m < M; m++) acc[m] = __dp4a((int)codes, __ldg(x + (int64_t)m * chunks * 16 + c * 16 + t), acc[m]);
-    });
-#pragma unroll
-    for (int m = 0; m < M; m++) {
-        int total = warp_sum_i32(acc[m]);
-        if (lane == 0 && m < rows) {
+            for (int m = 0; m < M; m++) acc[m] = __dp4a((int)codes, __ldg(x + (int64_t)m * chunks * 16 + c * 16 + t), acc[m]);
+        },
+        [&](int m, int total) {
             float v = (float)(total - row_sum[m]) * x_scale[m] * scale[feature];
             y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
-        }
-    }
+        });
+}
+
+// One 4-weight byte group (codes c in {0,1,2}) against four float activations.
+__device__ __forceinline__ float dot_codes(uint32_t codes, float4 x, float acc)
+{
+    float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
+    float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
+    return fmaf(c0, x.x, fmaf(c1, x.y, fmaf(c2, x.z, fmaf(c3, x.w, acc))));
 }
 
 template <int M>
@@ -192,28 +205,17 @@ __device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, 
     if (feature >= n) return;
     int chunks = words_per_row / 4;
     const float4* x = reinterpret_cast<const float4*>(xp);
-    float acc[M];
-#pragma unroll
-    for (int m = 0; m < M; m++) acc[m] = 0.0f;
     uint4 w[4];
     load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
-    stream_row(weight_row(packed, words_per_row, feature), chunks, lane, w, [&](uint32_t codes, int c, int t) {
-        float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
-        float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
+    dot_row<M, float>(weight_row(packed, words_per_row, feature), chunks, lane, w, rows,
+        [&](float (&acc)[M], uint32_t codes, int c, int t) {
 #pragma unroll
-        for (int m = 0; m < M; m++) {
-            float4 xv = __ldg(x + (int64_t)m * chunks * 16 + c * 16 + t);
-            acc[m] = fmaf(c0, xv.x, fmaf(c1, xv.y, fmaf(c2, xv.z, fmaf(c3, xv.w, acc[m]))));
-        }
-    });
-#pragma unroll
-    for (int m = 0; m < M; m++) {
-        float total = warp_sum_f32(acc[m]);
-        if (lane == 0 && m < rows) {
+            for (int m = 0; m < M; m++) acc[m] = dot_codes(codes, __ldg(x + (int64_t)m * chunks * 16 + c * 16 + t), acc[m]);
+        },
+        [&](int m, float total) {
             float v = (total - row_sum[m]) * scale[feature];
             y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
-        }
-    }
+        });
 }
 
 // Staged variants, used whenever the activations fit in shared memory. The direct kernels above read each lane's
@@ -316,23 +318,16 @@ __device__ __forceinline__ void gemv_w2a8_staged(const uint32_t* __restrict__ pa
     __syncthreads();
     int warps = gridDim.x * TERNARY_WARPS_PER_BLOCK;
     for (int feature = first; feature < n; feature += warps) {
-        int acc[M];
-#pragma unroll
-        for (int m = 0; m < M; m++) acc[m] = 0;
         if (feature != first) load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
-        stream_row(weight_row(packed, words_per_row, feature), chunks, lane, w,
-            [&](uint32_t codes, int c, int t) {
+        dot_row<M, int>(weight_row(packed, words_per_row, feature), chunks, lane, w, rows,
+            [&](int (&acc)[M], uint32_t codes, int c, int t) {
 #pragma unroll
                 for (int m = 0; m < M; m++) acc[m] = __dp4a((int)codes, xs_i8[m * units + t * chunks + c], acc[m]);
-            });
-#pragma unroll
-        for (int m = 0; m < M; m++) {
-            int dot = warp_sum_i32(acc[m]);
-            if (lane == 0 && m < rows) {
-                float v = (float)(dot - row_sum[m]) * row_scale[m] * scale[feature];
+            },
+            [&](int m, int total) {
+                float v = (float)(total - row_sum[m]) * row_scale[m] * scale[feature];
                 y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
-            }
-        }
+            });
     }
 }
 
@@ -363,28 +358,16 @@ __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ p
     __syncthreads();
     int warps = gridDim.x * TERNARY_WARPS_PER_BLOCK;
     for (int feature = first; feature < n; feature += warps) {
-        float acc[M];
-#pragma unroll
-        for (int m = 0; m < M; m++) acc[m] = 0.0f;
         if (feature != first) load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
-        stream_row(weight_row(packed, words_per_row, feature), chunks, lane, w,
-            [&](uint32_t codes, int c, int t) {
-                float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
-                float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
+        dot_row<M, float>(weight_row(packed, words_per_row, feature), chunks, lane, w, rows,
+            [&](float (&acc)[M], uint32_t codes, int c, int t) {
 #pragma unroll
-                for (int m = 0; m < M; m++) {
-                    float4 xv = xs_f32[m * units + t * chunks + c];
-                    acc[m] = fmaf(c0, xv.x, fmaf(c1, xv.y, fmaf(c2, xv.z, fmaf(c3, xv.w, acc[m]))));
-                }
-            });
-#pragma unroll
-        for (int m = 0; m < M; m++) {
-            float dot = warp_sum_f32(acc[m]);
-            if (lane == 0 && m < rows) {
-                float v = (dot - row_sum[m]) * scale[feature];
+                for (int m = 0; m < M; m++) acc[m] = dot_codes(codes, xs_f32[m * units + t * chunks + c], acc[m]);
+            },
+            [&](int m, float total) {
+                float v = (total - row_sum[m]) * scale[feature];
                 y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
-            }
-        }
+            });
     }
 }
 
