@@ -11,7 +11,7 @@
 // 7B shapes: 4096x4096 = 4 MiB, 4096x11008 = 11 MiB, i.e. 1.4 us and 3.9 us at 2.99 TB/s. Operations: 2*M*N*K, far
 // below the dp4a rate, but the 2-bit decode costs instructions: the int8 path spends about 0.75 integer instructions
 // per weight (shift, mask, dp4a per 4 weights), the float path about 3 (byte extract, convert, FMA).
-#include "common.cuh"
+#include "reduce.cuh"
 
 #define TERNARY_WARPS_PER_BLOCK 8
 #define TERNARY_MAX_ROWS 16
@@ -49,16 +49,12 @@ TRITTER_KERNEL void ternary_pack_gpu(const uint32_t* __restrict__ canonical, int
 TRITTER_KERNEL void ternary_quantize_rows_i8(const float* __restrict__ x, int k, int k_padded,
                                              int8_t* __restrict__ xq, float* __restrict__ x_scale, int* __restrict__ row_sum)
 {
-    __shared__ float warp_max[32];
-    __shared__ int warp_sum[32];
+    __shared__ float peaks[32];
+    __shared__ int sums[32];
     const float* row = x + (int64_t)blockIdx.x * k;
     float m = 0.0f;
     for (int i = threadIdx.x; i < k; i += blockDim.x) m = fmaxf(m, fabsf(row[i]));
-    for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
-    if ((threadIdx.x & 31) == 0) warp_max[threadIdx.x >> 5] = m;
-    __syncthreads();
-    m = 0.0f;
-    for (int w = 0; w < (int)(blockDim.x >> 5); w++) m = fmaxf(m, warp_max[w]);
+    m = block_max(m, peaks);
     float inv = m > 0.0f ? 127.0f / m : 0.0f;
     int s = 0;
     int8_t* out = xq + (int64_t)blockIdx.x * k_padded;
@@ -67,13 +63,9 @@ TRITTER_KERNEL void ternary_quantize_rows_i8(const float* __restrict__ x, int k,
         out[i] = (int8_t)v;
         s += v;
     }
-    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-    if ((threadIdx.x & 31) == 0) warp_sum[threadIdx.x >> 5] = s;
-    __syncthreads();
+    s = block_sum(s, sums);
     if (threadIdx.x == 0) {
-        int total = 0;
-        for (int w = 0; w < (int)(blockDim.x >> 5); w++) total += warp_sum[w];
-        row_sum[blockIdx.x] = total;
+        row_sum[blockIdx.x] = s;
         x_scale[blockIdx.x] = m / 127.0f;
     }
 }
@@ -82,7 +74,7 @@ TRITTER_KERNEL void ternary_quantize_rows_i8(const float* __restrict__ x, int k,
 TRITTER_KERNEL void ternary_pad_rows_f32(const float* __restrict__ x, int k, int k_padded,
                                          float* __restrict__ xp, float* __restrict__ row_sum)
 {
-    __shared__ float warp_sum[32];
+    __shared__ float sums[32];
     const float* row = x + (int64_t)blockIdx.x * k;
     float* out = xp + (int64_t)blockIdx.x * k_padded;
     float s = 0.0f;
@@ -91,21 +83,8 @@ TRITTER_KERNEL void ternary_pad_rows_f32(const float* __restrict__ x, int k, int
         out[i] = v;
         s += v;
     }
-    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-    if ((threadIdx.x & 31) == 0) warp_sum[threadIdx.x >> 5] = s;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        float total = 0.0f;
-        for (int w = 0; w < (int)(blockDim.x >> 5); w++) total += warp_sum[w];
-        row_sum[blockIdx.x] = total;
-    }
-}
-
-template <typename T>
-__device__ __forceinline__ T warp_sum(T v)
-{
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
+    s = block_sum(s, sums);
+    if (threadIdx.x == 0) row_sum[blockIdx.x] = s;
 }
 
 // Requests one group of four 16-byte chunks of a row per lane (chunks base, base + 32, base + 64, base + 96).
@@ -226,28 +205,6 @@ __device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, 
 // the 32 lanes of a warp read 32 consecutive units, free of bank conflicts. Unit: one int (4 int8 activations) or one
 // float4 (4 float activations), 16 units per 64-weight chunk. The first weights of each warp are requested before the
 // staging starts, so their latency overlaps it.
-__device__ __forceinline__ float block_max(float v, float* scratch)
-{
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    __syncthreads();
-    if ((threadIdx.x & 31) == 0) scratch[threadIdx.x >> 5] = v;
-    __syncthreads();
-    v = 0.0f;
-    for (int w = 0; w < (int)(blockDim.x >> 5); w++) v = fmaxf(v, scratch[w]);
-    return v;
-}
-
-__device__ __forceinline__ float block_sum(float v, float* scratch)
-{
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    __syncthreads();
-    if ((threadIdx.x & 31) == 0) scratch[threadIdx.x >> 5] = v;
-    __syncthreads();
-    v = 0.0f;
-    for (int w = 0; w < (int)(blockDim.x >> 5); w++) v += scratch[w];
-    return v;
-}
-
 // Unit u of a row: activations 4u..4u+3, zero beyond k; float4 loads when the row is 16-byte aligned.
 __device__ __forceinline__ float4 activation_unit(const float* __restrict__ row, int k, int u)
 {
@@ -292,6 +249,7 @@ __device__ __forceinline__ void gemv_w2a8_staged(const uint32_t* __restrict__ pa
 {
     extern __shared__ int xs_i8[];
     __shared__ float reduce[32];
+    __shared__ int int_reduce[32];
     __shared__ float row_scale[M];
     __shared__ int row_sum[M];
     int lane = threadIdx.x & 31;
@@ -312,8 +270,8 @@ __device__ __forceinline__ void gemv_w2a8_staged(const uint32_t* __restrict__ pa
         for_each_unit(row, k, units, [&](int u, float4 v) {
             xs_i8[m * units + (u & 15) * chunks + (u >> 4)] = quantize_unit(v, inv, sum);
         });
-        float total = block_sum((float)sum, reduce); // |sum| <= 127 K < 2^24 for K < 132K: exact in float
-        if (threadIdx.x == 0) { row_scale[m] = peak / 127.0f; row_sum[m] = (int)total; }
+        int total = block_sum(sum, int_reduce);
+        if (threadIdx.x == 0) { row_scale[m] = peak / 127.0f; row_sum[m] = total; }
     }
     __syncthreads();
     int warps = gridDim.x * TERNARY_WARPS_PER_BLOCK;
