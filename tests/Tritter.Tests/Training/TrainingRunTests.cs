@@ -79,6 +79,35 @@ public sealed class TrainingRunTests
         }
     }
 
+    [Test]
+    public void Non_finite_steps_are_skipped_reported_and_stop_the_run_before_any_checkpoint()
+    {
+        var random = TestRandom.Create();
+        var config = TritterPresets.Get("tiny");
+        var tokens = Enumerable.Range(0, 3000).Select(_ => random.Next(1, config.VocabSize)).ToArray();
+        using var backend = new CpuBackend();
+        var root = Path.Combine(Path.GetTempPath(), $"tritter-run-{Guid.NewGuid():N}");
+        try
+        {
+            using var run = TrainingRun.Start(backend, config, Options(10, 1) with { MaxConsecutiveSkips = 3 }, root, tokens, tokens);
+            // NaN embeddings poison every loss from the first step on.
+            var embedding = run.Model.Parameters.First(p => p.Name == "embed_tokens.embedding.weight").Value;
+            var poisoned = new float[embedding.ElementCount];
+            Array.Fill(poisoned, float.NaN);
+            backend.Upload<float>(embedding, poisoned);
+            var events = new List<TrainingRunEvent>();
+            Assert.That(() => run.Run(new Progress(events.Add)),
+                Throws.InvalidOperationException.With.Message.Contains("3 consecutive steps had a non-finite loss"));
+            Assert.That(events, Has.Count.EqualTo(3).And.All.Matches<TrainingRunEvent>(e => e.Step.Skipped && !e.Saved));
+            Assert.That(TrainingRun.LatestCheckpoint(root), Is.Null, "no poisoned checkpoint is written");
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+                Directory.Delete(root, recursive: true);
+        }
+    }
+
     /// <summary>Synchronous progress (System.Progress posts to the thread pool, which would race the assertions).</summary>
     private sealed class Progress(Action<TrainingRunEvent> report) : IProgress<TrainingRunEvent>
     {
