@@ -22,6 +22,10 @@ internal sealed class ByteLevelCodec
     private readonly ConcurrentDictionary<string, int[]> _pieces = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _pieceLookup;
 
+    // Counted here because ConcurrentDictionary.Count takes every lock of the table: asked on each cache miss, it cost
+    // more than the BPE encoding of the piece itself.
+    private int _cachedPieces;
+
     // Bounds on the cache: pieces longer than this are rare and are encoded each time; past this many entries the
     // cache stops growing (a few hundred MB at most).
     private const int MaxCachedPieceLength = 32;
@@ -95,8 +99,8 @@ internal sealed class ByteLevelCodec
             if (!_pieceLookup.TryGetValue(piece, out var pieceIds))
             {
                 pieceIds = [.. _tokenizer.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false)];
-                if (length <= MaxCachedPieceLength && _pieces.Count < MaxCachedPieces)
-                    _pieceLookup.TryAdd(piece, pieceIds);
+                if (length <= MaxCachedPieceLength && Volatile.Read(ref _cachedPieces) < MaxCachedPieces && _pieceLookup.TryAdd(piece, pieceIds))
+                    Interlocked.Increment(ref _cachedPieces);
             }
             foreach (var id in pieceIds)
                 ids.Add(id + _idShift);
