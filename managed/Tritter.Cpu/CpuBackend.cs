@@ -16,7 +16,10 @@ public sealed partial class CpuBackend : IBackend
         Vector512.IsHardwareAccelerated ? "AVX-512" : Vector256.IsHardwareAccelerated ? "AVX2" : Vector128.IsHardwareAccelerated ? "SSE/NEON" : "scalar";
 
     /// <inheritdoc />
-    public Tensor Allocate(DType type, TensorShape shape) => new CpuTensor(type, shape);
+    public MemoryMeter Memory { get; } = new();
+
+    /// <inheritdoc />
+    public Tensor Allocate(DType type, TensorShape shape) => new CpuTensor(type, shape, Memory);
 
     /// <inheritdoc />
     public void Upload<T>(Tensor destination, ReadOnlySpan<T> source) where T : unmanaged

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
 
 namespace Tritter.Cpu;
@@ -7,13 +8,16 @@ namespace Tritter.Cpu;
 public sealed unsafe class CpuTensor : Tensor
 {
     private const nuint Alignment = 64;
+    private readonly MemoryMeter? _meter;
     private void* _data;
 
-    /// <summary>Allocates zeroed memory for <paramref name="shape"/> elements of <paramref name="type"/>.</summary>
-    public CpuTensor(DType type, TensorShape shape) : base(type, shape)
+    /// <summary>Allocates zeroed memory for <paramref name="shape"/> elements of <paramref name="type"/>, counted by <paramref name="meter"/>.</summary>
+    public CpuTensor(DType type, TensorShape shape, MemoryMeter? meter = null) : base(type, shape)
     {
         _data = NativeMemory.AlignedAlloc((nuint)Math.Max(Bytes, 1), Alignment);
         NativeMemory.Clear(_data, (nuint)Bytes);
+        _meter = meter;
+        _meter?.Allocated(Bytes);
     }
 
     /// <summary>Finalizer: frees the native memory of an undisposed tensor.</summary>
@@ -35,5 +39,6 @@ public sealed unsafe class CpuTensor : Tensor
             return;
         NativeMemory.AlignedFree(_data);
         _data = null;
+        _meter?.Freed(Bytes);
     }
 }

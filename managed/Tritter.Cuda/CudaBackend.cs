@@ -53,10 +53,13 @@ public sealed partial class CudaBackend : ITensorStore, IActivationOps
     }
 
     /// <inheritdoc />
+    public MemoryMeter Memory { get; } = new();
+
+    /// <inheritdoc />
     public Tensor Allocate(DType type, TensorShape shape)
     {
         MakeCurrent();
-        return new CudaTensor(type, shape);
+        return new CudaTensor(type, shape, Memory);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
 using Tritter.Native.Cuda;
 
@@ -7,9 +8,15 @@ namespace Tritter.Cuda;
 public sealed class CudaTensor : Tensor
 {
     private readonly DeviceMemory _memory;
+    private readonly MemoryMeter _meter;
+    private bool _disposed;
 
-    internal CudaTensor(DType type, TensorShape shape) : base(type, shape) =>
+    internal CudaTensor(DType type, TensorShape shape, MemoryMeter meter) : base(type, shape)
+    {
         _memory = DeviceMemory.Allocate(Math.Max(Bytes, 1));
+        _meter = meter;
+        _meter.Allocated(Bytes);
+    }
 
     /// <summary>The device allocation.</summary>
     public DeviceMemory Memory => _memory;
@@ -20,7 +27,10 @@ public sealed class CudaTensor : Tensor
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-            _memory.Dispose();
+        if (!disposing || _disposed)
+            return;
+        _disposed = true;
+        _memory.Dispose();
+        _meter.Freed(Bytes);
     }
 }

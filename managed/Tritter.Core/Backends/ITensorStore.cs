@@ -8,6 +8,9 @@ public interface ITensorStore : IDisposable
     /// <summary>Human-readable name, e.g. "cpu (AVX-512, 2 threads)" or "cuda:0 NVIDIA H100".</summary>
     string Name { get; }
 
+    /// <summary>Bytes held by this backend's tensors, now and at peak.</summary>
+    MemoryMeter Memory { get; }
+
     /// <summary>Allocates an uninitialised tensor.</summary>
     Tensor Allocate(DType type, TensorShape shape);
 
