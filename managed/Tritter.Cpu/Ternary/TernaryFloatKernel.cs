@@ -28,7 +28,7 @@ internal static unsafe class TernaryFloatKernel
             var dr = dots + (long)r0 * rows;
             var count = Math.Min(tileRows, m - r0);
             if (path == TernaryKernelPath.Portable)
-                Portable(xr, count, paddedColumns, words, wordsPerRow, rows, start, end, dr);
+                TileLoop.Portable(xr, count, paddedColumns, words, wordsPerRow, rows, start, end, dr);
             else
                 TileLoop.Run(Tile(path, count), count, xr, paddedColumns, words, wordsPerRow, wordsPerRow, rows, start, end, dr);
         }
@@ -44,22 +44,6 @@ internal static unsafe class TernaryFloatKernel
         _ => &Avx512Tile<FourRows>,
     };
 
-    private static void Portable(float* x, int count, int paddedColumns, uint* words, int wordsPerRow, int rows, int start, int end, float* dots)
-    {
-        ReadOnlySpan<float> values = [0f, 1f, -1f, 0f];
-        for (var n = start; n < end; n++)
-        {
-            var row = words + (long)n * wordsPerRow;
-            for (var r = 0; r < count; r++)
-            {
-                var xr = x + (long)r * paddedColumns;
-                var sum = 0f;
-                for (var k = 0; k < paddedColumns; k++)
-                    sum += values[(int)(row[k / TernaryPacking.WeightsPerWord] >> (2 * (k % TernaryPacking.WeightsPerWord))) & 3] * xr[k];
-                dots[(long)r * rows + n] = sum;
-            }
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Avx512Tile<T>(float* x, int stride, uint* w0, uint* w1, uint* w2, uint* w3, int wordsPerRow, float* sums)

@@ -48,7 +48,7 @@ internal static unsafe class TernaryInt8Kernel
             var count = Math.Min(tileRows, m - r0);
             if (path == TernaryKernelPath.Portable)
             {
-                Portable(xr, count, paddedColumns, words, wordsPerRow, rows, start, end, dr);
+                TileLoop.Portable(xr, count, paddedColumns, words, wordsPerRow, rows, start, end, dr);
                 continue;
             }
             TileLoop.Run(Tile(path, count), count, xr, paddedColumns, words, wordsPerRow, paddedColumns / BlockWeights, rows, start, end, dr);
@@ -84,22 +84,6 @@ internal static unsafe class TernaryInt8Kernel
         _ => &Avx512Tile<FourRows>,
     };
 
-    private static void Portable(sbyte* x, int count, int paddedColumns, uint* words, int wordsPerRow, int rows, int start, int end, int* dots)
-    {
-        ReadOnlySpan<int> values = [0, 1, -1, 0];
-        for (var n = start; n < end; n++)
-        {
-            var row = words + (long)n * wordsPerRow;
-            for (var r = 0; r < count; r++)
-            {
-                var xr = x + (long)r * paddedColumns;
-                var sum = 0;
-                for (var k = 0; k < paddedColumns; k++)
-                    sum += values[(int)(row[k / TernaryPacking.WeightsPerWord] >> (2 * (k % TernaryPacking.WeightsPerWord))) & 3] * xr[k];
-                dots[(long)r * rows + n] = sum;
-            }
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Avx512Tile<T>(sbyte* x, int stride, uint* w0, uint* w1, uint* w2, uint* w3, int blocks, int* sums)

@@ -1,3 +1,6 @@
+using System.Numerics;
+using Tritter.Core.Ternary;
+
 namespace Tritter.Cpu.Ternary;
 
 /// <summary>
@@ -30,6 +33,32 @@ internal static unsafe class TileLoop
             {
                 for (var c = 0; c < TileShape.WeightRows && n + c < end; c++)
                     dots[(long)r * rows + n + c] = sums[r * TileShape.WeightRows + c];
+            }
+        }
+    }
+
+    /// <summary>
+    /// The scalar path of both kernels, in the natural order: rows [<paramref name="start"/>, <paramref name="end"/>)
+    /// of the <c>[count, rows]</c> block <paramref name="dots"/>, each a sum of decoded weights times activations.
+    /// </summary>
+    public static void Portable<TX, TSum>(TX* x, int count, int paddedColumns, uint* words, int wordsPerRow, int rows, int start, int end, TSum* dots)
+        where TX : unmanaged, INumber<TX>
+        where TSum : unmanaged, INumber<TSum>
+    {
+        ReadOnlySpan<int> values = [0, 1, -1, 0];
+        for (var n = start; n < end; n++)
+        {
+            var row = words + (long)n * wordsPerRow;
+            for (var r = 0; r < count; r++)
+            {
+                var xr = x + (long)r * paddedColumns;
+                var sum = TSum.Zero;
+                for (var k = 0; k < paddedColumns; k++)
+                {
+                    var q = values[(int)(row[k / TernaryPacking.WeightsPerWord] >> (2 * (k % TernaryPacking.WeightsPerWord))) & 3];
+                    sum += TSum.CreateTruncating(q) * TSum.CreateTruncating(xr[k]);
+                }
+                dots[(long)r * rows + n] = sum;
             }
         }
     }
