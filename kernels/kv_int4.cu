@@ -45,9 +45,11 @@ __device__ __forceinline__ void write_row(const float* __restrict__ src, uint8_t
     if constexpr (kPerLane == 4) {
         const float4 v = __ldg(reinterpret_cast<const float4*>(src) + lane);
         x[0] = v.x; x[1] = v.y; x[2] = v.z; x[3] = v.w;
-    } else {
+    } else if constexpr (kPerLane == 2) {
         const float2 v = __ldg(reinterpret_cast<const float2*>(src) + lane);
         x[0] = v.x; x[1] = v.y;
+    } else {
+        x[0] = __ldg(src + lane);
     }
     float m = 0.0f;
 #pragma unroll
@@ -62,8 +64,15 @@ __device__ __forceinline__ void write_row(const float* __restrict__ src, uint8_t
         const int q = s == 0.0f ? 8 : (int)fminf(fmaxf(rintf(x[i] / s), -7.0f), 7.0f) + 8;
         packed |= (uint32_t)q << (4 * i);
     }
-    if constexpr (kPerLane == 4) reinterpret_cast<uint16_t*>(data)[lane] = (uint16_t)packed;
-    else data[lane] = (uint8_t)packed;
+    if constexpr (kPerLane == 4) {
+        reinterpret_cast<uint16_t*>(data)[lane] = (uint16_t)packed;
+    } else if constexpr (kPerLane == 2) {
+        data[lane] = (uint8_t)packed;
+    } else {
+        // One nibble per lane: the even lane of each pair writes the byte, its own element in the low nibble.
+        const uint32_t odd = __shfl_down_sync(0xffffffffu, packed, 1);
+        if ((lane & 1) == 0) data[lane / 2] = (uint8_t)(packed | (odd << 4));
+    }
     if (lane % kLanesPerGroup == 0) scales[lane / kLanesPerGroup] = scale;
 }
 
@@ -124,9 +133,9 @@ struct Decode {
 };
 
 // Copies positions [tileStart, tileStart + kTile) of K and V data and scales into one stage; positions at or past
-// `end` are zero-filled (no read), so a partial tile holds finite values. A 16-byte chunk of scales spans 2 (D = 128)
-// or 4 (D = 64) positions and is read when its first position is valid: capacity is a multiple of 16, so the chunk
-// stays inside the allocation.
+// `end` are zero-filled (no read), so a partial tile holds finite values. A 16-byte chunk of scales spans 2 (D = 128),
+// 4 (D = 64) or 8 (D = 32) positions and is read when its first position is valid: capacity is a multiple of 16, so the chunk
+// stays inside the allocation (at D = 32 a chunk spans 8 positions).
 template <int D, int G>
 __device__ __forceinline__ void load_tile(uint8_t* stage, const uint8_t* kData, const __half* kScales, const uint8_t* vData,
     const __half* vScales, int tileStart, int end)
@@ -327,6 +336,12 @@ TRITTER_KERNEL void kv_int4_write_d128(const float* keys, const float* values, i
     write_rows<128>(keys, values, tokens, kvHeads, capacity, firstSlot, kData, kScales, vData, vScales);
 }
 
+TRITTER_KERNEL void kv_int4_write_d32(const float* keys, const float* values, int tokens, int kvHeads, int capacity, int firstSlot,
+    uint8_t* kData, __half* kScales, uint8_t* vData, __half* vScales)
+{
+    write_rows<32>(keys, values, tokens, kvHeads, capacity, firstSlot, kData, kScales, vData, vScales);
+}
+
 TRITTER_KERNEL void kv_int4_write_d64(const float* keys, const float* values, int tokens, int kvHeads, int capacity, int firstSlot,
     uint8_t* kData, __half* kScales, uint8_t* vData, __half* vScales)
 {
@@ -348,6 +363,10 @@ KV_INT4_DECODE(64, 1)
 KV_INT4_DECODE(64, 2)
 KV_INT4_DECODE(64, 4)
 KV_INT4_DECODE(64, 8)
+KV_INT4_DECODE(32, 1)
+KV_INT4_DECODE(32, 2)
+KV_INT4_DECODE(32, 4)
+KV_INT4_DECODE(32, 8)
 
 // Merges the splits of each query head: out = sum_s 2^(m_s - M) acc_s / sum_s 2^(m_s - M) l_s. One block of D threads
 // per head; reads numHeads * splits * (D + 2) floats, a few percent of the cache.

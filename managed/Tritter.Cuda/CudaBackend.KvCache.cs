@@ -44,9 +44,9 @@ public sealed partial class CudaBackend : IKvCacheOps
             acc, max, sum, splits, Own(output).Pointer);
     }
 
-    private static int SupportedHeadDim(KvCacheInt4Layer layer) => layer.HeadDim is 64 or 128
+    private static int SupportedHeadDim(KvCacheInt4Layer layer) => layer.HeadDim is 32 or 64 or 128
         ? layer.HeadDim
-        : throw new ArgumentException($"head_dim {layer.HeadDim}: the CUDA kernels support 64 and 128", nameof(layer));
+        : throw new ArgumentException($"head_dim {layer.HeadDim}: the CUDA kernels support 32, 64 and 128", nameof(layer));
 
     // Split partials live in one scratch allocation reused by every call; work on the one stream is ordered, so a
     // reuse never overlaps a running kernel. Growing waits for the stream before freeing the old buffer.

@@ -12,6 +12,7 @@ public sealed class KvInt4GpuTests : GpuFixture
     [
         new object[] { 1, 1, 128 }, new object[] { 31, 4, 128 }, new object[] { 1000, 1, 128 }, new object[] { 4097, 4, 128 },
         new object[] { 40000, 4, 128 }, new object[] { 1000, 8, 128 }, new object[] { 4097, 2, 64 }, new object[] { 31, 8, 64 },
+        new object[] { 1, 2, 32 }, new object[] { 77, 2, 32 }, new object[] { 5000, 4, 32 }, new object[] { 300, 8, 32 },
     ];
 
     [TestCaseSource(nameof(Cases))]
