@@ -22,6 +22,9 @@ public sealed partial class CpuBackend : IBackend
     public Tensor Allocate(DType type, TensorShape shape) => new CpuTensor(type, shape, Memory);
 
     /// <inheritdoc />
+    public Tensor View(Tensor tensor, long elementOffset, TensorShape shape) => Own(tensor).View(elementOffset, shape);
+
+    /// <inheritdoc />
     public void Upload<T>(Tensor destination, ReadOnlySpan<T> source) where T : unmanaged
     {
         TensorChecks.RequireHostBuffer<T>(destination, source.Length, nameof(source));

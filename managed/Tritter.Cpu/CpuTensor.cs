@@ -4,11 +4,12 @@ using Tritter.Core.Tensors;
 
 namespace Tritter.Cpu;
 
-/// <summary>A tensor in 64-byte-aligned native memory, so that every SIMD width loads aligned rows.</summary>
+/// <summary>A tensor in 64-byte-aligned native memory, so that every SIMD width loads aligned rows, or a view into one.</summary>
 public sealed unsafe class CpuTensor : Tensor
 {
     private const nuint Alignment = 64;
     private readonly MemoryMeter? _meter;
+    private readonly bool _owner = true;
     private void* _data;
 
     /// <summary>Allocates zeroed memory for <paramref name="shape"/> elements of <paramref name="type"/>, counted by <paramref name="meter"/>.</summary>
@@ -18,6 +19,21 @@ public sealed unsafe class CpuTensor : Tensor
         NativeMemory.Clear(_data, (nuint)Bytes);
         _meter = meter;
         _meter?.Allocated(Bytes);
+    }
+
+    private CpuTensor(CpuTensor parent, long elementOffset, TensorShape shape) : base(parent.Type, shape)
+    {
+        ObjectDisposedException.ThrowIf(parent._data == null, parent);
+        _data = (byte*)parent._data + elementOffset * parent.Type.SizeOf();
+        _owner = false;
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>A view of part of this tensor's memory (see <see cref="Core.Backends.ITensorStore.View"/>).</summary>
+    public CpuTensor View(long elementOffset, TensorShape shape)
+    {
+        TensorChecks.RequireView(this, elementOffset, shape);
+        return new CpuTensor(this, elementOffset, shape);
     }
 
     /// <summary>Finalizer: frees the native memory of an undisposed tensor.</summary>
@@ -37,6 +53,11 @@ public sealed unsafe class CpuTensor : Tensor
     {
         if (_data == null)
             return;
+        if (!_owner)
+        {
+            _data = null;
+            return;
+        }
         NativeMemory.AlignedFree(_data);
         _data = null;
         _meter?.Freed(Bytes);

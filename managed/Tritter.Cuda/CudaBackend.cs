@@ -63,12 +63,15 @@ public sealed partial class CudaBackend : ITensorStore, IActivationOps
     }
 
     /// <inheritdoc />
+    public Tensor View(Tensor tensor, long elementOffset, TensorShape shape) => Own(tensor).View(elementOffset, shape);
+
+    /// <inheritdoc />
     public void Upload<T>(Tensor destination, ReadOnlySpan<T> source) where T : unmanaged
     {
         TensorChecks.RequireHostBuffer<T>(destination, source.Length, nameof(source));
         MakeCurrent();
         Stream.Synchronize();
-        Own(destination).Memory.CopyFrom(source);
+        Own(destination).Pointer.CopyFrom(source);
     }
 
     /// <inheritdoc />
@@ -77,7 +80,7 @@ public sealed partial class CudaBackend : ITensorStore, IActivationOps
         TensorChecks.RequireHostBuffer<T>(source, destination.Length, nameof(destination));
         MakeCurrent();
         Stream.Synchronize();
-        Own(source).Memory.CopyTo(destination);
+        Own(source).Pointer.CopyTo(destination);
     }
 
     /// <inheritdoc />

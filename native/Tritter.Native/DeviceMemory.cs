@@ -29,16 +29,14 @@ public sealed unsafe class DeviceMemory : IDisposable
     public void CopyFrom<T>(ReadOnlySpan<T> source) where T : unmanaged
     {
         CheckFits<T>(source.Length);
-        fixed (T* p = source)
-            CuCheck.Call(CuDriver.cuMemcpyHtoD_v2(Pointer.Address, p, (nuint)(source.Length * sizeof(T))));
+        Pointer.CopyFrom(source);
     }
 
     /// <summary>Copies the start of this allocation into <paramref name="destination"/> and waits.</summary>
     public void CopyTo<T>(Span<T> destination) where T : unmanaged
     {
         CheckFits<T>(destination.Length);
-        fixed (T* p = destination)
-            CuCheck.Call(CuDriver.cuMemcpyDtoH_v2(p, Pointer.Address, (nuint)(destination.Length * sizeof(T))));
+        Pointer.CopyTo(destination);
     }
 
     /// <summary>Copies the start of this allocation into <paramref name="destination"/>, in order on <paramref name="stream"/>.</summary>

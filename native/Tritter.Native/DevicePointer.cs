@@ -3,6 +3,20 @@ namespace Tritter.Native.Cuda;
 /// <summary>An address in device memory (<c>CUdeviceptr</c>).</summary>
 public readonly record struct DevicePointer(ulong Address)
 {
+    /// <summary>Copies <paramref name="source"/> to this address and waits; the caller guarantees it fits.</summary>
+    public unsafe void CopyFrom<T>(ReadOnlySpan<T> source) where T : unmanaged
+    {
+        fixed (T* p = source)
+            CuCheck.Call(CuDriver.cuMemcpyHtoD_v2(Address, p, (nuint)(source.Length * sizeof(T))));
+    }
+
+    /// <summary>Copies from this address into <paramref name="destination"/> and waits; the caller guarantees it fits.</summary>
+    public unsafe void CopyTo<T>(Span<T> destination) where T : unmanaged
+    {
+        fixed (T* p = destination)
+            CuCheck.Call(CuDriver.cuMemcpyDtoH_v2(p, Address, (nuint)(destination.Length * sizeof(T))));
+    }
+
     /// <summary>The address <paramref name="bytes"/> further on.</summary>
     public DevicePointer Offset(long bytes) => new(Address + (ulong)bytes);
 

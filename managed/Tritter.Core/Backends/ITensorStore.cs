@@ -14,6 +14,13 @@ public interface ITensorStore : IDisposable
     /// <summary>Allocates an uninitialised tensor.</summary>
     Tensor Allocate(DType type, TensorShape shape);
 
+    /// <summary>
+    /// A view of <paramref name="shape"/>'s element count of <paramref name="tensor"/>'s elements from
+    /// <paramref name="elementOffset"/> on, with that shape: it shares the memory (writes through it land in the
+    /// tensor), is valid while the tensor lives, and frees nothing when disposed.
+    /// </summary>
+    Tensor View(Tensor tensor, long elementOffset, TensorShape shape);
+
     /// <summary>Copies host data into <paramref name="destination"/>; the element size of <typeparamref name="T"/> must match its dtype.</summary>
     void Upload<T>(Tensor destination, ReadOnlySpan<T> source) where T : unmanaged;
 

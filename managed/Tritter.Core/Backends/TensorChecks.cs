@@ -28,6 +28,15 @@ public static class TensorChecks
             throw new ArgumentException($"{name}: {count} elements for a tensor of {tensor.ElementCount}", name);
     }
 
+    /// <summary>Throws unless the elements [<paramref name="elementOffset"/>, + <paramref name="shape"/>'s count) lie inside <paramref name="tensor"/>.</summary>
+    public static void RequireView(Tensor tensor, long elementOffset, TensorShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (elementOffset < 0 || elementOffset + shape.ElementCount > tensor.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(elementOffset),
+                $"a view of {shape.ElementCount} elements at {elementOffset} does not fit {tensor} ({tensor.ElementCount} elements)");
+    }
+
     /// <summary>Throws unless <paramref name="tensor"/> holds exactly <paramref name="count"/> elements.</summary>
     public static void RequireCount(Tensor tensor, long count, string name)
     {

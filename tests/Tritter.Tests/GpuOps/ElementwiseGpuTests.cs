@@ -27,6 +27,24 @@ public sealed class ElementwiseGpuTests : GpuFixture
     }
 
     [Test]
+    public void A_view_uploads_downloads_and_feeds_kernels_at_its_offset()
+    {
+        var random = TestRandom.Create();
+        var values = TestRandom.Floats(random, 9 * 33);
+        var rows = TestRandom.Floats(random, 3 * 33);
+        using var tensor = HostTensors.Floats(Gpu, values, [9, 33]);
+        using (var view = Gpu.View(tensor, 5 * 33, [3, 33]))
+        {
+            Gpu.Upload<float>(view, rows);
+            Gpu.Add(view, view, view);
+            Assert.That(HostTensors.Read(Gpu, view), Is.EqualTo(rows.Select(v => v + v).ToArray()));
+        }
+        var after = HostTensors.Read(Gpu, tensor);
+        Assert.That(after[..165], Is.EqualTo(values[..165]));
+        Assert.That(after[264..], Is.EqualTo(values[264..]));
+    }
+
+    [Test]
     public void Add_runs_in_place()
     {
         var random = TestRandom.Create();
