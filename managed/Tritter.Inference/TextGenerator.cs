@@ -41,7 +41,7 @@ public sealed class TextGenerator : IDisposable
         _backend = backend;
         _model = model;
         _window = Math.Min(window, model.Config.MaxPositionEmbeddings);
-        _activations = model.CreateActivations(1, _window);
+        _activations = model.CreateActivations(1, _window, logitRows: _window);
     }
 
     /// <summary>

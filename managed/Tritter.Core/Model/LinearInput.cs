@@ -11,6 +11,8 @@ namespace Tritter.Core.Model;
 /// </summary>
 internal sealed class LinearInput : IDisposable
 {
+    private readonly bool _ownsValues;
+
     public LinearInput(IBackend backend, Tensor values, int inFeatures, bool quantize)
     {
         Values = values;
@@ -22,7 +24,16 @@ internal sealed class LinearInput : IDisposable
         Dequantized = backend.Allocate(DType.Float32, values.Shape);
     }
 
-    /// <summary>The float input (owned by the activation arena, not by this object).</summary>
+    private LinearInput(Tensor values, Tensor? quantized, Tensor? rowScale, Tensor? dequantized, bool ownsValues)
+    {
+        Values = values;
+        Quantized = quantized;
+        RowScale = rowScale;
+        Dequantized = dequantized;
+        _ownsValues = ownsValues;
+    }
+
+    /// <summary>The float input (owned by the activation arena, not by this object, unless this is a row view).</summary>
     public Tensor Values { get; }
 
     public Tensor? Quantized { get; }
@@ -41,8 +52,24 @@ internal sealed class LinearInput : IDisposable
             backend.QuantizeActivations(Values, Quantized, RowScale!, Dequantized!);
     }
 
+    /// <summary>
+    /// Rows [<paramref name="start"/>, + <paramref name="count"/>) of this input, <paramref name="inFeatures"/> wide, as
+    /// views (quantisation is per row, so the views of a prepared input are the prepared input of those rows).
+    /// </summary>
+    public LinearInput Rows(ITensorStore store, int start, int count, int inFeatures)
+    {
+        var (offset, shape) = ((long)start * inFeatures, new TensorShape([count, inFeatures]));
+        return new LinearInput(store.View(Values, offset, shape),
+            Quantized is null ? null : store.View(Quantized, offset, shape),
+            RowScale is null ? null : store.View(RowScale, start, [count]),
+            Dequantized is null ? null : store.View(Dequantized, offset, shape),
+            ownsValues: true);
+    }
+
     public void Dispose()
     {
+        if (_ownsValues)
+            Values.Dispose();
         Quantized?.Dispose();
         RowScale?.Dispose();
         Dequantized?.Dispose();

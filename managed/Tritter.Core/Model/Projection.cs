@@ -76,12 +76,29 @@ internal sealed class Projection : IDisposable
     /// <summary>Overwrites <paramref name="inputGradient"/> (when given) and accumulates the parameter gradients.</summary>
     public void Backward(Tensor outputGradient, LinearInput input, Tensor? inputGradient)
     {
+        BeginBackward();
+        AccumulateBackward(outputGradient, input, inputGradient);
+        EndBackward();
+    }
+
+    /// <summary>
+    /// Starts a backward pass that <see cref="AccumulateBackward"/> may feed in several row chunks (the output head) and
+    /// <see cref="EndBackward"/> completes: the reference scheme's effective-weight gradient is converted to the shadow
+    /// weights and scales once, however many chunks there are.
+    /// </summary>
+    public void BeginBackward()
+    {
+        if (_scheme == QuantizationScheme.Reference)
+            _backend.Fill(_effectiveGradient!, 0);
+    }
+
+    /// <summary>The backward products of some rows: overwrites their <paramref name="inputGradient"/> (when given).</summary>
+    public void AccumulateBackward(Tensor outputGradient, LinearInput input, Tensor? inputGradient)
+    {
         switch (_scheme)
         {
             case QuantizationScheme.Reference:
-                _backend.Fill(_effectiveGradient!, 0);
                 _backend.MatmulBackward(outputGradient, input.Values, EffectiveWeight, inputGradient, _effectiveGradient!, Bias?.Gradient);
-                _backend.TernarizeRowsBackward(Weight.Value, _effectiveGradient!, Scale!.Value, Weight.Gradient, Scale.Gradient);
                 break;
             case QuantizationScheme.Paper:
                 // The per-tensor quantiser's straight-through gradient is the identity, so dW_eff lands on the shadow weights.
@@ -91,6 +108,13 @@ internal sealed class Projection : IDisposable
                 _backend.MatmulBackward(outputGradient, input.Values, Weight.Value, inputGradient, Weight.Gradient, Bias?.Gradient);
                 break;
         }
+    }
+
+    /// <summary>Completes the backward pass started by <see cref="BeginBackward"/>.</summary>
+    public void EndBackward()
+    {
+        if (_scheme == QuantizationScheme.Reference)
+            _backend.TernarizeRowsBackward(Weight.Value, _effectiveGradient!, Scale!.Value, Weight.Gradient, Scale.Gradient);
     }
 
     public void Dispose()

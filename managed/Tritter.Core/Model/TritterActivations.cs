@@ -12,7 +12,13 @@ public sealed class TritterActivations : IDisposable
 {
     private readonly TensorArena _arena;
 
-    internal TritterActivations(IBackend backend, TritterConfig config, int batch, int sequence)
+    /// <summary>
+    /// Bytes of logits (and as many of their gradient) one head chunk may hold: past this the output head runs in row
+    /// chunks, so a 65,536-token vocabulary never needs a full <c>[tokens, vocab]</c> logits tensor.
+    /// </summary>
+    public const long LogitChunkBytes = 128L << 20;
+
+    internal TritterActivations(IBackend backend, TritterConfig config, int batch, int sequence, int? logitRows)
     {
         if (batch <= 0 || sequence <= 0)
             throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} and sequence {sequence} must be positive");
@@ -20,6 +26,10 @@ public sealed class TritterActivations : IDisposable
             throw new ArgumentOutOfRangeException(nameof(sequence), sequence, $"longer than max_position_embeddings {config.MaxPositionEmbeddings}");
         Batch = batch;
         Sequence = sequence;
+        var rows = batch * sequence;
+        LogitRows = logitRows ?? (int)Math.Clamp(LogitChunkBytes / (4L * config.VocabSize), 1, rows);
+        if (LogitRows <= 0 || LogitRows > rows)
+            throw new ArgumentOutOfRangeException(nameof(logitRows), logitRows, $"logit rows must be in 1..{rows}");
         _arena = new TensorArena(backend);
         var a = _arena;
         var d = config.HiddenSize;
@@ -32,8 +42,8 @@ public sealed class TritterActivations : IDisposable
         Final = a.Float([batch, sequence, d]);
         FinalStatistics = a.Statistics(batch * sequence);
         HeadInput = a.Input(Final, d, quantize);
-        Logits = a.Float([batch, sequence, config.VocabSize]);
-        LogitsGradient = a.Float([batch, sequence, config.VocabSize]);
+        Logits = a.Float([LogitRows, config.VocabSize]);
+        LogitsGradient = a.Float([LogitRows, config.VocabSize]);
         TokenLosses = a.Float([batch, sequence]);
         TargetEmbeddings = a.Float([batch, sequence, d]);
         EmbeddingLosses = a.Float([batch, sequence]);
@@ -53,7 +63,13 @@ public sealed class TritterActivations : IDisposable
     /// <summary>Bytes allocated for this pass.</summary>
     public long Bytes => _arena.Bytes;
 
-    /// <summary>Logits <c>[batch, seq, vocab]</c> of the last forward pass.</summary>
+    /// <summary>Rows (positions over the whole batch) of one output-head chunk: all of them unless the logits would pass <see cref="LogitChunkBytes"/>.</summary>
+    public int LogitRows { get; }
+
+    /// <summary>
+    /// Logits <c>[LogitRows, vocab]</c> of the head chunk computed last: after a forward pass with <see cref="LogitRows"/>
+    /// equal to batch x sequence, the logits of every position.
+    /// </summary>
     public Tensor Logits { get; }
 
     /// <summary>Final hidden states <c>[batch, seq, hidden]</c> (after the final LayerNorm): the predicted next-token embeddings.</summary>
@@ -67,6 +83,9 @@ public sealed class TritterActivations : IDisposable
     internal NormStatistics FinalStatistics { get; }
     internal LinearInput HeadInput { get; }
     internal Tensor LogitsGradient { get; }
+
+    /// <summary>The cross-entropy gradient's scale of the last forward pass, which the backward pass recomputes chunks with.</summary>
+    internal float CrossEntropyScale { get; set; }
     internal Tensor TokenLosses { get; }
     internal Tensor TargetEmbeddings { get; }
     internal Tensor EmbeddingLosses { get; }

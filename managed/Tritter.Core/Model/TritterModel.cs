@@ -39,8 +39,12 @@ public sealed class TritterModel : IDisposable
     /// <summary>Every trainable tensor, in state-dict order, with its gradient and weight-decay group.</summary>
     public IReadOnlyList<NamedParameter> Parameters => _parameters.Parameters;
 
-    /// <summary>Allocates the activation memory for passes of <paramref name="batch"/> sequences of <paramref name="sequence"/> positions.</summary>
-    public TritterActivations CreateActivations(int batch, int sequence) => new(_backend, Config, batch, sequence);
+    /// <summary>
+    /// Allocates the activation memory for passes of <paramref name="batch"/> sequences of <paramref name="sequence"/>
+    /// positions, the output head running over <paramref name="logitRows"/> positions at a time (default: all of them
+    /// unless their logits would pass <see cref="TritterActivations.LogitChunkBytes"/>).
+    /// </summary>
+    public TritterActivations CreateActivations(int batch, int sequence, int? logitRows = null) => new(_backend, Config, batch, sequence, logitRows);
 
     /// <summary>Sets every gradient to zero (the backward pass accumulates).</summary>
     public void ZeroGradients()
@@ -70,11 +74,12 @@ public sealed class TritterModel : IDisposable
             _blocks[i].Forward(a.Blocks[i], a.SegmentIds, mask);
         _finalNorm.Forward(a.LayerOutputs[^1], a.Final, a.FinalStatistics);
         a.HeadInput.Prepare(b);
-        _head.Forward(a.HeadInput, a.Logits);
 
         var alpha = Config.EmbeddingPredictionAlpha;
         var perTarget = count == 0 ? 0 : 1.0 / count;
-        b.CrossEntropy(a.Logits, a.Targets, a.TokenLosses, a.LogitsGradient, (float)((1 - alpha) * perTarget));
+        a.CrossEntropyScale = (float)((1 - alpha) * perTarget);
+        foreach (var (start, rows) in HeadChunks(a))
+            HeadChunk(a, start, rows, inputGradient: null);
         var loss = (1 - alpha) * perTarget * SumOnHost(a.TokenLosses);
         if (alpha > 0)
         {
@@ -91,7 +96,12 @@ public sealed class TritterModel : IDisposable
     {
         var b = _backend;
         var a = activations;
-        _head.Backward(a.LogitsGradient, a.HeadInput, a.FinalGradient);
+        // The last chunk's logits gradient is still in place from the forward pass; the others are recomputed.
+        var chunks = HeadChunks(a);
+        _head.BeginBackward();
+        for (var i = chunks.Count - 1; i >= 0; i--)
+            HeadChunk(a, chunks[i].Start, chunks[i].Rows, a.FinalGradient, recompute: i < chunks.Count - 1);
+        _head.EndBackward();
         if (Config.EmbeddingPredictionAlpha > 0)
             b.Accumulate(a.EmbeddingLossGradient, a.FinalGradient);
         var (current, next) = (a.StreamGradients[0], a.StreamGradients[1]);
@@ -113,6 +123,41 @@ public sealed class TritterModel : IDisposable
             block.Dispose();
         _head.Dispose();
         _parameters.Dispose();
+    }
+
+    private static List<(int Start, int Rows)> HeadChunks(TritterActivations a)
+    {
+        var total = a.Batch * a.Sequence;
+        var chunks = new List<(int, int)>();
+        for (var start = 0; start < total; start += a.LogitRows)
+            chunks.Add((start, Math.Min(a.LogitRows, total - start)));
+        return chunks;
+    }
+
+    /// <summary>
+    /// The output head and cross-entropy of positions [<paramref name="start"/>, + <paramref name="rows"/>): logits into
+    /// the chunk buffer, per-token losses and the logits gradient; with <paramref name="inputGradient"/>, also the head's
+    /// backward products for those rows (the gradient's rows of <paramref name="inputGradient"/> overwritten, the head's
+    /// parameter gradients accumulated), recomputing the logits first unless they are still in place.
+    /// </summary>
+    private void HeadChunk(TritterActivations a, int start, int rows, Tensor? inputGradient, bool recompute = true)
+    {
+        var b = _backend;
+        var (d, vocab) = (Config.HiddenSize, Config.VocabSize);
+        using var input = a.HeadInput.Rows(b, start, rows, d);
+        using var logits = b.View(a.Logits, 0, [rows, vocab]);
+        using var logitsGradient = b.View(a.LogitsGradient, 0, [rows, vocab]);
+        if (inputGradient is null || recompute)
+        {
+            using var targets = b.View(a.Targets, start, [rows]);
+            using var losses = b.View(a.TokenLosses, start, [rows]);
+            _head.Forward(input, logits);
+            b.CrossEntropy(logits, targets, losses, logitsGradient, a.CrossEntropyScale);
+        }
+        if (inputGradient is null)
+            return;
+        using var rowsGradient = b.View(inputGradient, (long)start * d, [rows, d]);
+        _head.AccumulateBackward(logitsGradient, input, rowsGradient);
     }
 
     private int Upload(TritterActivations a, TrainingBatch batch)

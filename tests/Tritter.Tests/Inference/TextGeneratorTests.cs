@@ -29,7 +29,7 @@ public sealed class TextGeneratorTests
         foreach (var token in greedy)
         {
             // Two padding positions after the context: causal attention must keep them from changing the last row.
-            using var activations = model.CreateActivations(1, context.Count + 2);
+            using var activations = model.CreateActivations(1, context.Count + 2, logitRows: context.Count + 2);
             var tokens = new int[context.Count + 2];
             context.CopyTo(tokens);
             model.Forward(activations, new TrainingBatch(tokens, new int[tokens.Length]));
