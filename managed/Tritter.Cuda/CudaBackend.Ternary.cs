@@ -113,14 +113,7 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>A GEMV kernel, allowed the dynamic shared memory its launches ask for (above 48 KiB needs an opt-in).</summary>
-    private Native.Cuda.CudaFunction TernaryKernel(string variant, uint sharedBytes)
-    {
-        var function = Kernel("ternary_gemv", "ternary_gemv_" + variant);
-        const uint defaultLimit = 48 * 1024;
-        if (sharedBytes > defaultLimit && _sharedOptIn.Add(function.Name))
-            function.SetMaxDynamicSharedMemory(Device.MaxSharedMemoryPerBlockOptIn - function.StaticSharedBytes);
-        return function;
-    }
+    private Native.Cuda.CudaFunction TernaryKernel(string variant, uint sharedBytes) => Kernel("ternary_gemv", "ternary_gemv_" + variant, sharedBytes);
 
     /// <summary>A grow-only work buffer of at least <paramref name="count"/> elements, reused across calls.</summary>
     private CudaTensor Scratch(string name, DType type, long count)

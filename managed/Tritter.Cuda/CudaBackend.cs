@@ -52,6 +52,16 @@ public sealed partial class CudaBackend : ITensorStore, IActivationOps
         return loaded.Function(kernel);
     }
 
+    /// <summary>As <see cref="Kernel(string, string)"/>, allowed the dynamic shared memory its launches ask for (above 48 KiB needs an opt-in).</summary>
+    public CudaFunction Kernel(string module, string kernel, uint sharedBytes)
+    {
+        var function = Kernel(module, kernel);
+        const uint defaultLimit = 48 * 1024;
+        if (sharedBytes > defaultLimit && _sharedOptIn.Add(function.Name))
+            function.SetMaxDynamicSharedMemory(Device.MaxSharedMemoryPerBlockOptIn - function.StaticSharedBytes);
+        return function;
+    }
+
     /// <inheritdoc />
     public MemoryMeter Memory { get; } = new();
 

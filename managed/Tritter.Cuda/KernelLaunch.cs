@@ -1,3 +1,4 @@
+using Tritter.Core.Backends;
 using Tritter.Native.Cuda;
 
 namespace Tritter.Cuda;
@@ -148,6 +149,37 @@ public static class KernelLaunch
 
     /// <summary>One block of headDim threads per query head for <c>kv_int4_combine</c>.</summary>
     public static LaunchGeometry KvCombine(int numHeads, int headDim) => new(new Dim3((uint)numHeads), new Dim3((uint)headDim));
+
+    /// <summary>Query and key rows per tile of the training attention kernels (<c>kTile</c> in <c>kernels/attention.cu</c>).</summary>
+    public const int AttentionTile = 64;
+
+    /// <summary>Threads per block of the training attention kernels: a 16 x 16 grid, each thread 4 x 4 scores of a tile.</summary>
+    public const int AttentionThreads = 256;
+
+    /// <summary>
+    /// <c>attention_forward_d*</c> and <c>attention_backward_q_d*</c>: a block per (query tile, head, batch).
+    /// The forward stages three tiles (q, k, v) of <c>headDim + 1</c>-float rows, the backward four (q, dO, k, v); both
+    /// add a 64 x 65 score tile and the tiles' segment ids.
+    /// </summary>
+    public static LaunchGeometry AttentionQueryTiles(AttentionGeometry shape, bool backward)
+    {
+        var floats = (backward ? 4 : 3) * AttentionTile * (shape.HeadDim + 1) + AttentionTile * (AttentionTile + 1) + 2 * AttentionTile;
+        return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.Heads, (uint)shape.Batch), new Dim3(AttentionThreads),
+            (uint)(floats * sizeof(float)));
+    }
+
+    /// <summary>
+    /// <c>attention_backward_kv_d*</c>: a block per (key tile, kv head, batch), staging four tiles (k, v, q, dO), the score
+    /// tile, and per query row the log-sum-exp, D and segment id, per key row the segment id.
+    /// </summary>
+    public static LaunchGeometry AttentionKeyTiles(AttentionGeometry shape)
+    {
+        var floats = 4 * AttentionTile * (shape.HeadDim + 1) + AttentionTile * (AttentionTile + 1) + 4 * AttentionTile;
+        return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.KvHeads, (uint)shape.Batch), new Dim3(AttentionThreads),
+            (uint)(floats * sizeof(float)));
+    }
+
+    private static int Tiles(int sequence) => (sequence + AttentionTile - 1) / AttentionTile;
 }
 
 /// <summary>One pass of a ternary GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>

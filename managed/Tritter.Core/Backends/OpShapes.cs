@@ -1,3 +1,4 @@
+using Tritter.Core.Config;
 using Tritter.Core.Tensors;
 
 namespace Tritter.Core.Backends;
@@ -69,4 +70,69 @@ public static class OpShapes
         TensorChecks.RequireCount(losses, targetIds.ElementCount, nameof(losses));
         return ((int)targetIds.ElementCount, width);
     }
+
+    /// <summary>
+    /// Attention forward: q <c>[batch, seq, heads, head_dim]</c>, k and v <c>[batch, seq, kv_heads, head_dim]</c> with
+    /// kv_heads dividing heads, output shaped as q, log-sum-exp <c>[batch, heads, seq]</c>, int32 segment ids
+    /// <c>[batch, seq]</c> in document-boundary mode; returns the geometry.
+    /// </summary>
+    public static AttentionGeometry Attention(Tensor query, Tensor key, Tensor value, Tensor output, Tensor logSumExp, Tensor? segmentIds, AttentionMask mask)
+    {
+        TensorChecks.RequireRank(query, 4, nameof(query));
+        TensorChecks.RequireRank(key, 4, nameof(key));
+        TensorChecks.RequireShape(value, key.Shape, nameof(value));
+        var shape = new AttentionGeometry(query.Shape[0], query.Shape[1], query.Shape[2], key.Shape[2], query.Shape[3]);
+        TensorChecks.RequireShape(key, [shape.Batch, shape.Sequence, shape.KvHeads, shape.HeadDim], nameof(key));
+        if (shape.KvHeads == 0 || shape.Heads % shape.KvHeads != 0)
+            throw new ArgumentException($"{shape.KvHeads} key/value heads do not divide {shape.Heads} query heads", nameof(key));
+        foreach (var (tensor, name) in new[] { (query, nameof(query)), (key, nameof(key)), (value, nameof(value)), (output, nameof(output)), (logSumExp, nameof(logSumExp)) })
+            TensorChecks.RequireType(tensor, DType.Float32, name);
+        TensorChecks.RequireShape(output, query.Shape, nameof(output));
+        TensorChecks.RequireShape(logSumExp, [shape.Batch, shape.Heads, shape.Sequence], nameof(logSumExp));
+        if (mask.Mode == AttentionMode.DocumentBoundary)
+        {
+            ArgumentNullException.ThrowIfNull(segmentIds, nameof(segmentIds));
+            TensorChecks.RequireType(segmentIds, DType.Int32, nameof(segmentIds));
+            TensorChecks.RequireCount(segmentIds, (long)shape.Batch * shape.Sequence, nameof(segmentIds));
+        }
+        return shape;
+    }
+
+    /// <summary>Attention backward: the forward's rules, plus output and query gradients shaped as q, key and value gradients as k.</summary>
+    public static AttentionGeometry AttentionBackward(Tensor outputGradient, Tensor query, Tensor key, Tensor value, Tensor output, Tensor logSumExp,
+        Tensor? segmentIds, AttentionMask mask, Tensor queryGradient, Tensor keyGradient, Tensor valueGradient)
+    {
+        var shape = Attention(query, key, value, output, logSumExp, segmentIds, mask);
+        foreach (var (tensor, name, expected) in new[]
+        {
+            (outputGradient, nameof(outputGradient), query.Shape), (queryGradient, nameof(queryGradient), query.Shape),
+            (keyGradient, nameof(keyGradient), key.Shape), (valueGradient, nameof(valueGradient), key.Shape),
+        })
+        {
+            TensorChecks.RequireType(tensor, DType.Float32, name);
+            TensorChecks.RequireShape(tensor, expected, name);
+        }
+        return shape;
+    }
+}
+
+/// <summary>Geometry of a grouped-query attention call: q <c>[batch, seq, heads, headDim]</c>, k and v <c>[batch, seq, kvHeads, headDim]</c>.</summary>
+/// <param name="Batch">Sequences.</param>
+/// <param name="Sequence">Positions per sequence.</param>
+/// <param name="Heads">Query heads.</param>
+/// <param name="KvHeads">Key/value heads.</param>
+/// <param name="HeadDim">Width of a head.</param>
+public readonly record struct AttentionGeometry(int Batch, int Sequence, int Heads, int KvHeads, int HeadDim)
+{
+    /// <summary>Query heads sharing one key/value head.</summary>
+    public int Group => Heads / KvHeads;
+
+    /// <summary>Offset of query row (b, t, h).</summary>
+    public int QueryOffset(int b, int t, int h) => ((b * Sequence + t) * Heads + h) * HeadDim;
+
+    /// <summary>Offset of key/value row (b, t, kvHead).</summary>
+    public int KeyOffset(int b, int t, int kvHead) => ((b * Sequence + t) * KvHeads + kvHead) * HeadDim;
+
+    /// <summary>Offset of the log-sum-exp of query (b, h, t).</summary>
+    public int RowOffset(int b, int h, int t) => (b * Heads + h) * Sequence + t;
 }

@@ -25,7 +25,7 @@ internal sealed class BlockActivations
         KeyStatistics = arena.Statistics(rows * kv);
         QueryRotated = arena.Float([batch, sequence, h, hd]);
         KeyRotated = arena.Float([batch, sequence, kv, hd]);
-        Probabilities = arena.Float([batch, h, sequence, sequence]);
+        LogSumExp = arena.Float([batch, h, sequence]);
         AttentionOutput = arena.Float([batch, sequence, h, hd]);
         OutputInput = arena.Input(AttentionOutput, d, quantize);
         AttentionProjected = arena.Float([batch, sequence, d]);
@@ -59,7 +59,8 @@ internal sealed class BlockActivations
     public NormStatistics KeyStatistics { get; }
     public Tensor QueryRotated { get; }
     public Tensor KeyRotated { get; }
-    public Tensor Probabilities { get; }
+    /// <summary>Each query row's softmax log-sum-exp, from which the attention backward recomputes the probabilities.</summary>
+    public Tensor LogSumExp { get; }
     public Tensor AttentionOutput { get; }
     public LinearInput OutputInput { get; }
     public Tensor AttentionProjected { get; }

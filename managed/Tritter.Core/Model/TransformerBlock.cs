@@ -68,7 +68,7 @@ internal sealed class TransformerBlock : IDisposable
         _keyNorm.Forward(a.Key, a.KeyNormed, a.KeyStatistics);
         b.Rope(a.QueryNormed, a.QueryRotated, _config.RopeTheta);
         b.Rope(a.KeyNormed, a.KeyRotated, _config.RopeTheta);
-        b.Attention(a.QueryRotated, a.KeyRotated, a.Value, segmentIds, mask, a.AttentionOutput, a.Probabilities);
+        b.Attention(a.QueryRotated, a.KeyRotated, a.Value, segmentIds, mask, a.AttentionOutput, a.LogSumExp);
         a.OutputInput.Prepare(b);
         _output.Forward(a.OutputInput, a.AttentionProjected);
         b.Add(a.Input, a.AttentionProjected, a.Hidden);
@@ -88,7 +88,7 @@ internal sealed class TransformerBlock : IDisposable
     /// Given <paramref name="outputGradient"/> (of x'), overwrites <paramref name="inputGradient"/> (of x) and
     /// accumulates the block's parameter gradients. The two gradients must be different tensors.
     /// </summary>
-    public void Backward(BlockActivations a, BlockGradients g, Tensor outputGradient, Tensor inputGradient)
+    public void Backward(BlockActivations a, BlockGradients g, Tensor? segmentIds, AttentionMask mask, Tensor outputGradient, Tensor inputGradient)
     {
         var b = _backend;
         // x' = LN_post(h + down): the residual sends the same gradient to h and to the MLP output.
@@ -104,7 +104,8 @@ internal sealed class TransformerBlock : IDisposable
 
         // h = x + o_proj(attn): the gradient of h reaches x directly and through attention.
         _output.Backward(g.Hidden, a.OutputInput, g.AttentionOutput);
-        b.AttentionBackward(g.AttentionOutput, a.QueryRotated, a.KeyRotated, a.Value, a.Probabilities, g.QueryRotated, g.KeyRotated, g.Value);
+        b.AttentionBackward(g.AttentionOutput, a.QueryRotated, a.KeyRotated, a.Value, a.AttentionOutput, a.LogSumExp, segmentIds, mask,
+            g.QueryRotated, g.KeyRotated, g.Value);
         b.RopeBackward(g.QueryRotated, g.QueryRotated, _config.RopeTheta);
         b.RopeBackward(g.KeyRotated, g.KeyRotated, _config.RopeTheta);
         _queryNorm.Backward(g.QueryRotated, a.Query, a.QueryStatistics, g.Query);

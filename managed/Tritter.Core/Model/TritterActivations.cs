@@ -78,6 +78,9 @@ public sealed class TritterActivations : IDisposable
     internal Tensor Tokens { get; }
     internal Tensor Targets { get; }
     internal Tensor SegmentIds { get; }
+
+    /// <summary>The mask of the last forward pass, which the attention backward recomputes its probabilities under.</summary>
+    internal AttentionMask Mask { get; set; }
     internal Tensor[] LayerOutputs { get; }
     internal BlockActivations[] Blocks { get; }
     internal NormStatistics FinalStatistics { get; }

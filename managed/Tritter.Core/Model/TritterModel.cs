@@ -69,9 +69,9 @@ public sealed class TritterModel : IDisposable
         _head.PrepareWeights();
 
         b.Embedding(a.Tokens, _embedding.Value, a.LayerOutputs[0]);
-        var mask = new AttentionMask(Config.AttentionMode, Config.SlidingWindow, batch.PrefixLength);
+        a.Mask = new AttentionMask(Config.AttentionMode, Config.SlidingWindow, batch.PrefixLength);
         for (var i = 0; i < _blocks.Length; i++)
-            _blocks[i].Forward(a.Blocks[i], a.SegmentIds, mask);
+            _blocks[i].Forward(a.Blocks[i], a.SegmentIds, a.Mask);
         _finalNorm.Forward(a.LayerOutputs[^1], a.Final, a.FinalStatistics);
         a.HeadInput.Prepare(b);
 
@@ -108,7 +108,7 @@ public sealed class TritterModel : IDisposable
         _finalNorm.Backward(a.FinalGradient, a.LayerOutputs[^1], a.FinalStatistics, current);
         for (var i = _blocks.Length - 1; i >= 0; i--)
         {
-            _blocks[i].Backward(a.Blocks[i], a.Scratch, current, next);
+            _blocks[i].Backward(a.Blocks[i], a.Scratch, a.SegmentIds, a.Mask, current, next);
             (current, next) = (next, current);
         }
         b.EmbeddingBackward(a.Tokens, current, _embedding.Gradient);

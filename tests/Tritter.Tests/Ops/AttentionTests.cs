@@ -15,14 +15,15 @@ public sealed class AttentionTests
         new(AttentionMode.Causal),
         new(AttentionMode.Bidirectional),
         new(AttentionMode.PrefixLm, PrefixLength: 3),
-        new(AttentionMode.SlidingWindow, Window: 2),
+        new(AttentionMode.SlidingWindow, Window: 3),
         new(AttentionMode.DocumentBoundary),
     ];
 
     [Test]
-    public void Forward_and_backward_match_float64([ValueSource(nameof(Masks))] AttentionMask mask, [Values(1, 2)] int group)
+    public void Forward_and_backward_match_float64([ValueSource(nameof(Masks))] AttentionMask mask, [Values(1, 2, 4)] int group)
     {
-        const int batch = 2, sequence = 7, kvHeads = 2, headDim = 5;
+        const int batch = 2, sequence = 7, headDim = 5;
+        var kvHeads = group == 4 ? 1 : 2;
         var heads = kvHeads * group;
         var random = TestRandom.Create();
         var q = TestRandom.Floats(random, batch * sequence * heads * headDim);
@@ -36,19 +37,23 @@ public sealed class AttentionTests
         using var value = Floats(backend, v, [batch, sequence, kvHeads, headDim]);
         using var segmentIds = Ints(backend, segments, [batch, sequence]);
         using var output = backend.Allocate(DType.Float32, query.Shape);
-        using var probabilities = backend.Allocate(DType.Float32, [batch, heads, sequence, sequence]);
-        backend.Attention(query, key, value, segmentIds, mask, output, probabilities);
+        using var logSumExp = backend.Allocate(DType.Float32, [batch, heads, sequence]);
+        backend.Attention(query, key, value, segmentIds, mask, output, logSumExp);
         var (qd, kd, vd) = (ToDouble(q), ToDouble(k), ToDouble(v));
         double[] Forward(double[] qq, double[] kk, double[] vv) =>
             Reference.Attention(qq, kk, vv, batch, sequence, heads, kvHeads, headDim, mask, segments);
-        // Softmax of O(1) scores and averages of O(1) values: float32 holds 1e-6.
-        Assert.That(Read(backend, output), Is.EqualTo(Forward(qd, kd, vd)).Within(2e-6));
+        var expectedLogSumExp = new double[batch * heads * sequence];
+        var expected = Reference.Attention(qd, kd, vd, batch, sequence, heads, kvHeads, headDim, mask, segments, expectedLogSumExp);
+        // Softmax of O(1) scores and averages of O(1) values: float32 holds 1e-6; the log of a sum of at most 7 terms of
+        // O(1) likewise.
+        Assert.That(Read(backend, output), Is.EqualTo(expected).Within(2e-6));
+        Assert.That(Read(backend, logSumExp), Is.EqualTo(expectedLogSumExp).Within(2e-6));
 
         using var outputGradient = Floats(backend, dy, query.Shape);
         using var queryGradient = backend.Allocate(DType.Float32, query.Shape);
         using var keyGradient = backend.Allocate(DType.Float32, key.Shape);
         using var valueGradient = backend.Allocate(DType.Float32, value.Shape);
-        backend.AttentionBackward(outputGradient, query, key, value, probabilities, queryGradient, keyGradient, valueGradient);
+        backend.AttentionBackward(outputGradient, query, key, value, output, logSumExp, segmentIds, mask, queryGradient, keyGradient, valueGradient);
         // Float64 central differences, h = 1e-4 (truncation ~1e-8); float32 backward good to ~1e-5.
         GradientCheck.Assert(x => GradientCheck.Weighted(Forward(x, kd, vd), dy), qd, Read(backend, queryGradient), 1e-4, 1e-4, what: "dq");
         GradientCheck.Assert(x => GradientCheck.Weighted(Forward(qd, x, vd), dy), kd, Read(backend, keyGradient), 1e-4, 1e-4, what: "dk");

@@ -62,9 +62,9 @@ public static class Reference
         return y;
     }
 
-    /// <summary>Grouped-query masked attention; q [b, t, h, d], k and v [b, t, kv, d].</summary>
+    /// <summary>Grouped-query masked attention; q [b, t, h, d], k and v [b, t, kv, d]; fills <paramref name="logSumExp"/> [b, h, t] when given.</summary>
     public static double[] Attention(double[] q, double[] k, double[] v, int batch, int sequence, int heads, int kvHeads, int headDim,
-        AttentionMask mask, int[]? segments)
+        AttentionMask mask, int[]? segments, double[]? logSumExp = null)
     {
         var output = new double[q.Length];
         var scores = new double[sequence];
@@ -87,6 +87,8 @@ public static class Reference
                     var sum = 0.0;
                     for (var j = 0; j < sequence; j++)
                         sum += scores[j] = Math.Exp(scores[j] - max);
+                    if (logSumExp is not null)
+                        logSumExp[(b * heads + h) * sequence + i] = max + Math.Log(sum);
                     for (var j = 0; j < sequence; j++)
                         for (var c = 0; c < headDim; c++)
                             output[((b * sequence + i) * heads + h) * headDim + c] += scores[j] / sum * v[((b * sequence + j) * kvHeads + kvh) * headDim + c];

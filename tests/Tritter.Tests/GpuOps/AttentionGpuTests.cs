@@ -1,0 +1,118 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Config;
+using Tritter.Core.Tensors;
+using Tritter.Cpu;
+using Tritter.Tests.Support;
+
+namespace Tritter.Tests.GpuOps;
+
+/// <summary>The CUDA training attention, forward and backward, against the CPU backend, for every mask and GQA group.</summary>
+public sealed class AttentionGpuTests : GpuFixture
+{
+    // Prefix and window lengths that end inside a 64-row tile, so tiles are partly visible and partly skipped.
+    private static readonly AttentionMask[] Masks =
+    [
+        new(AttentionMode.Causal),
+        new(AttentionMode.Bidirectional),
+        new(AttentionMode.PrefixLm, PrefixLength: 45),
+        new(AttentionMode.SlidingWindow, Window: 70),
+        new(AttentionMode.DocumentBoundary),
+    ];
+
+    // (batch, seq, heads, kv heads, head dim): sequences of one position, shorter than a tile, and past tile multiples;
+    // groups 1, 2, 4 and 8; every head dim the kernels are built for.
+    private static readonly AttentionGeometry[] Shapes =
+    [
+        new(2, 1, 2, 1, 16),
+        new(2, 37, 4, 2, 32),
+        new(1, 130, 8, 1, 16),
+        new(2, 130, 4, 4, 64),
+        new(1, 300, 4, 1, 128),
+        new(1, 300, 8, 8, 32),
+    ];
+
+    // Both sides sum in float32 in different orders (the GPU a tile and a lane at a time, the CPU a row at a time with
+    // vector lanes), over at most 300 keys and 128 head columns. Outputs are averages of O(1) values: a few ulps of their
+    // magnitude, held to 2e-5 of the tensor's RMS. The log-sum-exp is O(1 + log seq): 2e-5 of |lse| + 1. Gradients sum
+    // products of P, dP and q or k over up to 8 heads x 300 queries, with cancellation inside dS = P (dP - D): 2e-4 of RMS.
+    private const double OutputTolerance = 2e-5;
+    private const double GradientTolerance = 2e-4;
+
+    [Test]
+    public void Forward_and_backward_match_cpu([ValueSource(nameof(Masks))] AttentionMask mask, [ValueSource(nameof(Shapes))] AttentionGeometry geometry)
+    {
+        var (batch, sequence, heads, kvHeads, headDim) = geometry;
+        var random = TestRandom.Create();
+        // Queries scaled up so that the softmax is peaked and the mask decides the output, not a near-uniform average.
+        var data = new AttentionData(
+            TestRandom.Floats(random, batch * sequence * heads * headDim, 3f),
+            TestRandom.Floats(random, batch * sequence * kvHeads * headDim),
+            TestRandom.Floats(random, batch * sequence * kvHeads * headDim),
+            TestRandom.Floats(random, batch * sequence * heads * headDim),
+            Documents(random, batch * sequence));
+        using var cpu = new CpuBackend();
+        var expected = Run(cpu, data, geometry, mask);
+        var actual = Run(Gpu, data, geometry, mask);
+        var again = Run(Gpu, data, geometry, mask);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var (name, values) = expected[i];
+            if (name == "log-sum-exp")
+                GpuCompare.Close(values, actual[i].Values, OutputTolerance, 1.0, name);
+            else
+                GpuCompare.Close(values, actual[i].Values, name == "output" ? OutputTolerance : GradientTolerance, GpuCompare.Rms(values), name);
+            GpuCompare.BitEqual(actual[i].Values, again[i].Values, name);
+        }
+    }
+
+    [Test]
+    public void Unsupported_head_dim_is_refused()
+    {
+        using var query = Gpu.Allocate(DType.Float32, [1, 4, 2, 24]);
+        using var key = Gpu.Allocate(DType.Float32, [1, 4, 2, 24]);
+        using var output = Gpu.Allocate(DType.Float32, query.Shape);
+        using var logSumExp = Gpu.Allocate(DType.Float32, [1, 2, 4]);
+        Assert.Throws<ArgumentException>(() => Gpu.Attention(query, key, key, null, new AttentionMask(AttentionMode.Causal), output, logSumExp));
+    }
+
+    // Packed documents of 1 to 40 positions; a new document may start at any position, sequence boundaries included.
+    private static int[] Documents(Random random, int count)
+    {
+        var ids = new int[count];
+        var (id, left) = (1, random.Next(1, 41));
+        for (var i = 0; i < count; i++, left--)
+        {
+            if (left == 0)
+                (id, left) = (id + 1, random.Next(1, 41));
+            ids[i] = id;
+        }
+        return ids;
+    }
+
+    private sealed record AttentionData(float[] Query, float[] Key, float[] Value, float[] OutputGradient, int[] Segments);
+
+    private static (string Name, float[] Values)[] Run<TBackend>(TBackend backend, AttentionData data, AttentionGeometry g, AttentionMask mask)
+        where TBackend : ITensorStore, IAttentionOps
+    {
+        TensorShape queryShape = [g.Batch, g.Sequence, g.Heads, g.HeadDim];
+        TensorShape keyShape = [g.Batch, g.Sequence, g.KvHeads, g.HeadDim];
+        using var q = HostTensors.Floats(backend, data.Query, queryShape);
+        using var k = HostTensors.Floats(backend, data.Key, keyShape);
+        using var v = HostTensors.Floats(backend, data.Value, keyShape);
+        using var dOut = HostTensors.Floats(backend, data.OutputGradient, queryShape);
+        using var segments = HostTensors.Ints(backend, data.Segments, [g.Batch, g.Sequence]);
+        using var output = backend.Allocate(DType.Float32, queryShape);
+        using var logSumExp = backend.Allocate(DType.Float32, [g.Batch, g.Heads, g.Sequence]);
+        using var dq = backend.Allocate(DType.Float32, queryShape);
+        using var dk = backend.Allocate(DType.Float32, keyShape);
+        using var dv = backend.Allocate(DType.Float32, keyShape);
+        backend.Attention(q, k, v, segments, mask, output, logSumExp);
+        backend.AttentionBackward(dOut, q, k, v, output, logSumExp, segments, mask, dq, dk, dv);
+        return
+        [
+            ("output", HostTensors.Read(backend, output)), ("log-sum-exp", HostTensors.Read(backend, logSumExp)),
+            ("query gradient", HostTensors.Read(backend, dq)), ("key gradient", HostTensors.Read(backend, dk)),
+            ("value gradient", HostTensors.Read(backend, dv)),
+        ];
+    }
+}
