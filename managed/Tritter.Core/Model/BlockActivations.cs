@@ -3,7 +3,10 @@ using Tritter.Core.Tensors;
 
 namespace Tritter.Core.Model;
 
-/// <summary>What one transformer block's forward pass saves for its backward pass.</summary>
+/// <summary>
+/// What one transformer block's forward pass saves for its backward pass. With activation recomputation one instance
+/// serves every block in turn, bound to the block's input and output by <see cref="Bind"/>.
+/// </summary>
 internal sealed class BlockActivations
 {
     public BlockActivations(TensorArena arena, TritterConfig config, int batch, int sequence, Tensor input, Tensor output)
@@ -42,10 +45,18 @@ internal sealed class BlockActivations
     }
 
     /// <summary>x, the block's input (the previous block's output).</summary>
-    public Tensor Input { get; }
+    public Tensor Input { get; private set; }
 
     /// <summary>x' = LN_post(h + MLP(h)).</summary>
-    public Tensor Output { get; }
+    public Tensor Output { get; private set; }
+
+    /// <summary>Points this instance at another block's input and output.</summary>
+    public BlockActivations Bind(Tensor input, Tensor output)
+    {
+        Input = input;
+        Output = output;
+        return this;
+    }
 
     public Tensor NormIn { get; }
     public NormStatistics NormInStatistics { get; }

@@ -18,7 +18,7 @@ public sealed class TritterActivations : IDisposable
     /// </summary>
     public const long LogitChunkBytes = 128L << 20;
 
-    internal TritterActivations(IBackend backend, TritterConfig config, int batch, int sequence, int? logitRows)
+    internal TritterActivations(IBackend backend, TritterConfig config, int batch, int sequence, int? logitRows, bool recomputeBlocks)
     {
         if (batch <= 0 || sequence <= 0)
             throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} and sequence {sequence} must be positive");
@@ -38,7 +38,9 @@ public sealed class TritterActivations : IDisposable
         Targets = a.Int32([batch, sequence]);
         SegmentIds = a.Int32([batch, sequence]);
         LayerOutputs = [.. Enumerable.Range(0, config.NumLayers + 1).Select(_ => a.Float([batch, sequence, d]))];
-        Blocks = [.. Enumerable.Range(0, config.NumLayers).Select(i => new BlockActivations(a, config, batch, sequence, LayerOutputs[i], LayerOutputs[i + 1]))];
+        RecomputesBlocks = recomputeBlocks;
+        Blocks = [.. Enumerable.Range(0, recomputeBlocks ? 1 : config.NumLayers)
+            .Select(i => new BlockActivations(a, config, batch, sequence, LayerOutputs[i], LayerOutputs[i + 1]))];
         Final = a.Float([batch, sequence, d]);
         FinalStatistics = a.Statistics(batch * sequence);
         HeadInput = a.Input(Final, d, quantize);
@@ -83,6 +85,17 @@ public sealed class TritterActivations : IDisposable
     internal AttentionMask Mask { get; set; }
     internal Tensor[] LayerOutputs { get; }
     internal BlockActivations[] Blocks { get; }
+
+    /// <summary>
+    /// Whether one set of block activations serves every layer: the forward pass keeps only each layer's output, and
+    /// the backward pass runs each block's forward again before its backward (about a third more compute for a
+    /// number-of-layers-fold cut of the activation memory).
+    /// </summary>
+    public bool RecomputesBlocks { get; }
+
+    /// <summary>The activations of layer <paramref name="layer"/>, bound to its input and output.</summary>
+    internal BlockActivations Block(int layer) =>
+        RecomputesBlocks ? Blocks[0].Bind(LayerOutputs[layer], LayerOutputs[layer + 1]) : Blocks[layer];
     internal NormStatistics FinalStatistics { get; }
     internal LinearInput HeadInput { get; }
     internal Tensor LogitsGradient { get; }

@@ -42,9 +42,11 @@ public sealed class TritterModel : IDisposable
     /// <summary>
     /// Allocates the activation memory for passes of <paramref name="batch"/> sequences of <paramref name="sequence"/>
     /// positions, the output head running over <paramref name="logitRows"/> positions at a time (default: all of them
-    /// unless their logits would pass <see cref="TritterActivations.LogitChunkBytes"/>).
+    /// unless their logits would pass <see cref="TritterActivations.LogitChunkBytes"/>), and with
+    /// <paramref name="recomputeBlocks"/> one set of block activations for all layers (see <see cref="TritterActivations.RecomputesBlocks"/>).
     /// </summary>
-    public TritterActivations CreateActivations(int batch, int sequence, int? logitRows = null) => new(_backend, Config, batch, sequence, logitRows);
+    public TritterActivations CreateActivations(int batch, int sequence, int? logitRows = null, bool recomputeBlocks = false) =>
+        new(_backend, Config, batch, sequence, logitRows, recomputeBlocks);
 
     /// <summary>Sets every gradient to zero (the backward pass accumulates).</summary>
     public void ZeroGradients()
@@ -71,7 +73,7 @@ public sealed class TritterModel : IDisposable
         b.Embedding(a.Tokens, _embedding.Value, a.LayerOutputs[0]);
         a.Mask = new AttentionMask(Config.AttentionMode, Config.SlidingWindow, batch.PrefixLength);
         for (var i = 0; i < _blocks.Length; i++)
-            _blocks[i].Forward(a.Blocks[i], a.SegmentIds, a.Mask);
+            _blocks[i].Forward(a.Block(i), a.SegmentIds, a.Mask);
         _finalNorm.Forward(a.LayerOutputs[^1], a.Final, a.FinalStatistics);
         a.HeadInput.Prepare(b);
 
@@ -108,7 +110,10 @@ public sealed class TritterModel : IDisposable
         _finalNorm.Backward(a.FinalGradient, a.LayerOutputs[^1], a.FinalStatistics, current);
         for (var i = _blocks.Length - 1; i >= 0; i--)
         {
-            _blocks[i].Backward(a.Blocks[i], a.Scratch, a.SegmentIds, a.Mask, current, next);
+            var block = a.Block(i);
+            if (a.RecomputesBlocks)
+                _blocks[i].Forward(block, a.SegmentIds, a.Mask);
+            _blocks[i].Backward(block, a.Scratch, a.SegmentIds, a.Mask, current, next);
             (current, next) = (next, current);
         }
         b.EmbeddingBackward(a.Tokens, current, _embedding.Gradient);

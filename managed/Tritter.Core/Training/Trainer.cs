@@ -29,7 +29,7 @@ public sealed class Trainer : IDisposable
     {
         _model = model;
         _options = options;
-        _activations = model.CreateActivations(batch, sequence);
+        _activations = model.CreateActivations(batch, sequence, recomputeBlocks: options.RecomputeActivations);
         _optimizer = new AdamWOptimizer(model.Backend, model.Parameters);
     }
 

@@ -18,6 +18,9 @@ public sealed record TrainingOptions
     /// <summary>AdamW denominator guard.</summary>
     public double Epsilon { get; init; } = 1e-8;
 
+    /// <summary>Keep one layer's activations and recompute each block's forward pass in the backward pass (see <see cref="Model.TritterActivations.RecomputesBlocks"/>).</summary>
+    public bool RecomputeActivations { get; init; }
+
     /// <summary>Global gradient-norm clip; non-positive disables clipping.</summary>
     public double MaxGradientNorm { get; init; } = 1.0;
 }
