@@ -7,20 +7,20 @@ namespace Tritter.Core.Model;
 /// <summary>
 /// A linear layer <c>[out, in]</c>: <c>TernaryLinear</c> with BitNet on (reference or paper scheme, DESIGN.md §1), a
 /// plain linear layer with it off. Shadow weights are what the optimiser updates; <see cref="PrepareWeights"/> turns
-/// them into the effective weights the forward pass uses, once per optimiser step. Gradients are straight-through.
+/// them into the effective weights in a <see cref="ProjectionWorkspace"/> shared by every projection, just before
+/// each use. Gradients are straight-through.
 /// </summary>
-internal sealed class Projection : IDisposable
+internal sealed class Projection
 {
     private readonly IBackend _backend;
     private readonly QuantizationScheme? _scheme;
-    private readonly Tensor? _effectiveWeight;
-    private readonly Tensor? _effectiveGradient;
-    private readonly Tensor? _quantizedWeight;
-    private readonly Tensor? _gamma;
+    private readonly ProjectionWorkspace _workspace;
 
-    public Projection(IBackend backend, ParameterSet parameters, string name, int inFeatures, int outFeatures, bool useBitnet, QuantizationScheme scheme, bool hasBias)
+    public Projection(IBackend backend, ParameterSet parameters, ProjectionWorkspace workspace, string name, int inFeatures, int outFeatures,
+        bool useBitnet, QuantizationScheme scheme, bool hasBias)
     {
         _backend = backend;
+        _workspace = workspace;
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         Weight = parameters.Uniform($"{name}.weight", [outFeatures, inFeatures], 1 / Math.Sqrt(inFeatures), decay: true);
@@ -28,14 +28,7 @@ internal sealed class Projection : IDisposable
         {
             _scheme = scheme;
             Scale = parameters.Constant($"{name}.scale", [outFeatures, 1], (float)(2 / Math.Sqrt(inFeatures)), decay: true);
-            _effectiveWeight = backend.Allocate(DType.Float32, [outFeatures, inFeatures]);
-            if (scheme == QuantizationScheme.Reference)
-                _effectiveGradient = backend.Allocate(DType.Float32, [outFeatures, inFeatures]);
-            else
-            {
-                _quantizedWeight = backend.Allocate(DType.Int8, [outFeatures, inFeatures]);
-                _gamma = backend.Allocate(DType.Float32, [1]);
-            }
+            workspace.Reserve(outFeatures, inFeatures);
         }
         if (hasBias)
             Bias = parameters.Constant($"{name}.bias", [outFeatures], 0, decay: false);
@@ -52,25 +45,41 @@ internal sealed class Projection : IDisposable
 
     public NamedParameter? Bias { get; }
 
-    /// <summary>The weights the forward pass multiplies by.</summary>
-    public Tensor EffectiveWeight => _effectiveWeight ?? Weight.Value;
+    /// <summary>
+    /// The weights the forward pass multiplies by: the shadow weights, or with BitNet on a view of the shared workspace,
+    /// valid until another projection prepares its own.
+    /// </summary>
+    public Tensor EffectiveWeight => _scheme is null ? Weight.Value : _workspace.EffectiveWeight(OutFeatures, InFeatures);
 
-    /// <summary>Quantises the shadow weights; call after every change to them and before <see cref="Forward"/>.</summary>
+    /// <summary>Quantises the shadow weights into the shared workspace, unless they are already there.</summary>
     public void PrepareWeights()
     {
+        if (_scheme is null || _workspace.Owner == this)
+            return;
+        using var effective = _workspace.EffectiveWeight(OutFeatures, InFeatures);
         if (_scheme == QuantizationScheme.Reference)
-            _backend.TernarizeRows(Weight.Value, Scale!.Value, _effectiveWeight!);
-        else if (_scheme == QuantizationScheme.Paper)
-            _backend.TernarizeTensor(Weight.Value, _quantizedWeight!, _gamma!, _effectiveWeight!);
+            _backend.TernarizeRows(Weight.Value, Scale!.Value, effective);
+        else
+        {
+            using var quantized = _workspace.QuantizedWeight(OutFeatures, InFeatures);
+            _backend.TernarizeTensor(Weight.Value, quantized, _workspace.Gamma, effective);
+        }
+        _workspace.Owner = this;
     }
 
     /// <summary><c>output = input W_eff^T + bias</c>; the paper scheme multiplies int8 activations by ternary weights.</summary>
     public void Forward(LinearInput input, Tensor output)
     {
+        PrepareWeights();
         if (_scheme == QuantizationScheme.Paper)
-            _backend.TernaryInt8Matmul(input.Quantized!, input.RowScale!, _quantizedWeight!, _gamma!, Bias?.Value, output);
+        {
+            using var quantized = _workspace.QuantizedWeight(OutFeatures, InFeatures);
+            _backend.TernaryInt8Matmul(input.Quantized!, input.RowScale!, quantized, _workspace.Gamma, Bias?.Value, output);
+        }
         else
+        {
             _backend.Matmul(input.Values, EffectiveWeight, Bias?.Value, output);
+        }
     }
 
     /// <summary>Overwrites <paramref name="inputGradient"/> (when given) and accumulates the parameter gradients.</summary>
@@ -88,24 +97,30 @@ internal sealed class Projection : IDisposable
     /// </summary>
     public void BeginBackward()
     {
-        if (_scheme == QuantizationScheme.Reference)
-            _backend.Fill(_effectiveGradient!, 0);
+        PrepareWeights();
+        if (_scheme != QuantizationScheme.Reference)
+            return;
+        using var gradient = _workspace.EffectiveGradient(OutFeatures, InFeatures);
+        _backend.Fill(gradient, 0);
     }
 
     /// <summary>The backward products of some rows: overwrites their <paramref name="inputGradient"/> (when given).</summary>
     public void AccumulateBackward(Tensor outputGradient, LinearInput input, Tensor? inputGradient)
     {
+        // Views of the workspace own no memory, so they are left to the collector (the float path's weight is a parameter).
+        var weight = EffectiveWeight;
         switch (_scheme)
         {
             case QuantizationScheme.Reference:
-                _backend.MatmulBackward(outputGradient, input.Values, EffectiveWeight, inputGradient, _effectiveGradient!, Bias?.Gradient);
+                using (var gradient = _workspace.EffectiveGradient(OutFeatures, InFeatures))
+                    _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, gradient, Bias?.Gradient);
                 break;
             case QuantizationScheme.Paper:
                 // The per-tensor quantiser's straight-through gradient is the identity, so dW_eff lands on the shadow weights.
-                _backend.MatmulBackward(outputGradient, input.Dequantized!, EffectiveWeight, inputGradient, Weight.Gradient, Bias?.Gradient);
+                _backend.MatmulBackward(outputGradient, input.Dequantized!, weight, inputGradient, Weight.Gradient, Bias?.Gradient);
                 break;
             default:
-                _backend.MatmulBackward(outputGradient, input.Values, Weight.Value, inputGradient, Weight.Gradient, Bias?.Gradient);
+                _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, Weight.Gradient, Bias?.Gradient);
                 break;
         }
     }
@@ -113,15 +128,9 @@ internal sealed class Projection : IDisposable
     /// <summary>Completes the backward pass started by <see cref="BeginBackward"/>.</summary>
     public void EndBackward()
     {
-        if (_scheme == QuantizationScheme.Reference)
-            _backend.TernarizeRowsBackward(Weight.Value, _effectiveGradient!, Scale!.Value, Weight.Gradient, Scale.Gradient);
-    }
-
-    public void Dispose()
-    {
-        _effectiveWeight?.Dispose();
-        _effectiveGradient?.Dispose();
-        _quantizedWeight?.Dispose();
-        _gamma?.Dispose();
+        if (_scheme != QuantizationScheme.Reference)
+            return;
+        using var gradient = _workspace.EffectiveGradient(OutFeatures, InFeatures);
+        _backend.TernarizeRowsBackward(Weight.Value, gradient, Scale!.Value, Weight.Gradient, Scale.Gradient);
     }
 }

@@ -9,7 +9,7 @@ namespace Tritter.Core.Model;
 /// attention with ternary q/k/v/o, QK-Norm before rotate-half RoPE, grouped-query heads; MLP
 /// <c>down(sqrelu(gate(h)) * up(h))</c>. Forward and backward side by side.
 /// </summary>
-internal sealed class TransformerBlock : IDisposable
+internal sealed class TransformerBlock
 {
     private readonly IBackend _backend;
     private readonly TritterConfig _config;
@@ -25,7 +25,7 @@ internal sealed class TransformerBlock : IDisposable
     private readonly Projection _down;
     private readonly Norm _normPost;
 
-    public TransformerBlock(IBackend backend, ParameterSet parameters, TritterConfig config, int index)
+    public TransformerBlock(IBackend backend, ParameterSet parameters, ProjectionWorkspace workspace, TritterConfig config, int index)
     {
         _backend = backend;
         _config = config;
@@ -33,7 +33,7 @@ internal sealed class TransformerBlock : IDisposable
         var epsilon = (float)config.NormEpsilon;
         var (d, kv, inter) = (config.HiddenSize, config.KvSize, config.IntermediateSize);
         Projection Linear(string name, int inFeatures, int outFeatures) =>
-            new(backend, parameters, $"{prefix}.{name}", inFeatures, outFeatures, config.UseBitnet, config.QuantizationScheme, hasBias: true);
+            new(backend, parameters, workspace, $"{prefix}.{name}", inFeatures, outFeatures, config.UseBitnet, config.QuantizationScheme, hasBias: true);
         _query = Linear("attention.q_proj", d, d);
         _key = Linear("attention.k_proj", d, kv);
         _value = Linear("attention.v_proj", d, kv);
@@ -45,15 +45,6 @@ internal sealed class TransformerBlock : IDisposable
         _down = Linear("mlp.down_proj", inter, d);
         _normIn = new Norm(backend, parameters, $"{prefix}.input_layernorm", d, epsilon);
         _normPost = new Norm(backend, parameters, $"{prefix}.post_mlp_layernorm", d, epsilon);
-    }
-
-    private IEnumerable<Projection> Projections => [_query, _key, _value, _output, _gate, _up, _down];
-
-    /// <summary>Quantises every projection's shadow weights (once per optimiser step).</summary>
-    public void PrepareWeights()
-    {
-        foreach (var projection in Projections)
-            projection.PrepareWeights();
     }
 
     public void Forward(BlockActivations a, Tensor? segmentIds, AttentionMask mask)
@@ -117,11 +108,5 @@ internal sealed class TransformerBlock : IDisposable
         b.Accumulate(g.HiddenScratch, g.NormIn);
         _normIn.Backward(g.NormIn, a.Input, a.NormInStatistics, inputGradient);
         b.Accumulate(g.Hidden, inputGradient);
-    }
-
-    public void Dispose()
-    {
-        foreach (var projection in Projections)
-            projection.Dispose();
     }
 }

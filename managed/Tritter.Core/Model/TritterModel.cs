@@ -16,6 +16,7 @@ public sealed class TritterModel : IDisposable
     private readonly TransformerBlock[] _blocks;
     private readonly Norm _finalNorm;
     private readonly Projection _head;
+    private readonly ProjectionWorkspace _workspace;
 
     /// <summary>Builds and initialises a model as the reference does, from <paramref name="seed"/>.</summary>
     public TritterModel(IBackend backend, TritterConfig config, int seed)
@@ -25,9 +26,10 @@ public sealed class TritterModel : IDisposable
         Config = config;
         _parameters = new ParameterSet(backend, seed);
         _embedding = _parameters.Embedding("embed_tokens.embedding.weight", config.VocabSize, config.HiddenSize);
-        _blocks = [.. Enumerable.Range(0, config.NumLayers).Select(i => new TransformerBlock(backend, _parameters, config, i))];
+        _workspace = new ProjectionWorkspace(backend);
+        _blocks = [.. Enumerable.Range(0, config.NumLayers).Select(i => new TransformerBlock(backend, _parameters, _workspace, config, i))];
         _finalNorm = new Norm(backend, _parameters, "norm", config.HiddenSize, (float)config.NormEpsilon);
-        _head = new Projection(backend, _parameters, "lm_head", config.HiddenSize, config.VocabSize, config.UseBitnet, config.QuantizationScheme, hasBias: false);
+        _head = new Projection(backend, _parameters, _workspace, "lm_head", config.HiddenSize, config.VocabSize, config.UseBitnet, config.QuantizationScheme, hasBias: false);
     }
 
     /// <summary>The architecture.</summary>
@@ -66,9 +68,8 @@ public sealed class TritterModel : IDisposable
         var b = _backend;
         var a = activations;
         var count = Upload(a, batch);
-        foreach (var block in _blocks)
-            block.PrepareWeights();
-        _head.PrepareWeights();
+        // The shadow weights may have changed since the last pass (an optimiser step, a checkpoint load).
+        _workspace.Invalidate();
 
         b.Embedding(a.Tokens, _embedding.Value, a.LayerOutputs[0]);
         a.Mask = new AttentionMask(Config.AttentionMode, Config.SlidingWindow, batch.PrefixLength);
@@ -124,9 +125,7 @@ public sealed class TritterModel : IDisposable
     /// <summary>Frees the parameters and every buffer of the model.</summary>
     public void Dispose()
     {
-        foreach (var block in _blocks)
-            block.Dispose();
-        _head.Dispose();
+        _workspace.Dispose();
         _parameters.Dispose();
     }
 

@@ -20,7 +20,8 @@ public sealed class ProjectionTests
         var random = TestRandom.Create();
         using var backend = new CpuBackend();
         using var parameters = new ParameterSet(backend, random.Next());
-        using var projection = new Projection(backend, parameters, "p", inFeatures, outFeatures, useBitnet: true, QuantizationScheme.Paper, hasBias: true);
+        using var workspace = new ProjectionWorkspace(backend);
+        var projection = new Projection(backend, parameters, workspace, "p", inFeatures, outFeatures, useBitnet: true, QuantizationScheme.Paper, hasBias: true);
         backend.Upload<float>(projection.Bias!.Value, TestRandom.Floats(random, outFeatures));
         using var x = Floats(backend, TestRandom.Floats(random, rows * inFeatures, 2f), [rows, inFeatures]);
         using var input = new LinearInput(backend, x, inFeatures, quantize: true);

@@ -1,0 +1,64 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+
+namespace Tritter.Core.Model;
+
+/// <summary>
+/// The quantised weights of one ternary projection at a time, shared by all the projections of a model: a projection
+/// quantises its shadow weights here just before its forward product and again before its backward products, so a
+/// model holds one layer's effective weights (and their gradient) instead of every layer's. Quantising is a pass over
+/// the weights, cheap beside the products over every token; <see cref="Owner"/> skips it when the weights in place are
+/// still the caller's.
+/// </summary>
+internal sealed class ProjectionWorkspace(IBackend backend) : IDisposable
+{
+    private long _elements;
+    private Tensor? _effectiveWeight;
+    private Tensor? _effectiveGradient;
+    private Tensor? _quantizedWeight;
+    private Tensor? _gamma;
+
+    /// <summary>The projection whose quantised weights are in place, or null when none are (or the shadow weights may have changed).</summary>
+    public object? Owner { get; set; }
+
+    /// <summary>Bytes allocated so far.</summary>
+    public long Bytes => (_effectiveWeight?.Bytes ?? 0) + (_effectiveGradient?.Bytes ?? 0) + (_quantizedWeight?.Bytes ?? 0) + (_gamma?.Bytes ?? 0);
+
+    /// <summary>Makes room for an <c>[out, in]</c> projection; every projection reserves before the first use.</summary>
+    public void Reserve(int outFeatures, int inFeatures)
+    {
+        var elements = (long)outFeatures * inFeatures;
+        if (elements > _elements && _effectiveWeight is not null)
+            throw new InvalidOperationException("a projection was added after the shared weight workspace was allocated");
+        _elements = Math.Max(_elements, elements);
+    }
+
+    /// <summary>Forgets which weights are in place: call whenever the shadow weights may have changed.</summary>
+    public void Invalidate() => Owner = null;
+
+    /// <summary>A view <c>[out, in]</c> of the effective (float32) weights.</summary>
+    public Tensor EffectiveWeight(int outFeatures, int inFeatures) => View(ref _effectiveWeight, DType.Float32, outFeatures, inFeatures);
+
+    /// <summary>A view <c>[out, in]</c> of the effective weights' gradient.</summary>
+    public Tensor EffectiveGradient(int outFeatures, int inFeatures) => View(ref _effectiveGradient, DType.Float32, outFeatures, inFeatures);
+
+    /// <summary>A view <c>[out, in]</c> of the int8 ternary weights (paper scheme).</summary>
+    public Tensor QuantizedWeight(int outFeatures, int inFeatures) => View(ref _quantizedWeight, DType.Int8, outFeatures, inFeatures);
+
+    /// <summary>The per-tensor scale of the paper scheme, one element.</summary>
+    public Tensor Gamma => _gamma ??= backend.Allocate(DType.Float32, [1]);
+
+    public void Dispose()
+    {
+        _effectiveWeight?.Dispose();
+        _effectiveGradient?.Dispose();
+        _quantizedWeight?.Dispose();
+        _gamma?.Dispose();
+    }
+
+    private Tensor View(ref Tensor? buffer, DType type, int outFeatures, int inFeatures)
+    {
+        buffer ??= backend.Allocate(type, [checked((int)_elements)]);
+        return backend.View(buffer, 0, [outFeatures, inFeatures]);
+    }
+}
