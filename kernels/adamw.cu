@@ -11,6 +11,7 @@
 // block writes one float64 partial, and the host adds the partials in block order (deterministic for a device).
 #include "vector.cuh"
 #include "reduce.cuh"
+#include <cuda_bf16.h>
 
 namespace {
 __device__ __forceinline__ void adamw_one(float& p, float grad, float& m, float& v, float lr, float beta1, float beta2,
@@ -48,6 +49,22 @@ TRITTER_KERNEL void adamw_f32(float* __restrict__ parameter, const float* __rest
             adamw_one(parameter[i], gradient[i], first_moment[i], second_moment[i], lr, beta1, beta2, epsilon, decay,
                 first_correction, second_correction, gradient_scale);
         });
+}
+
+// AdamW with bfloat16 moments (half the optimiser state): each moment is widened exactly, updated by the same float32
+// operations as adamw_f32, and stored rounded to nearest even, as the CPU twin's BFloat16Bits.FromSingle does. Floor:
+// 20 bytes per element (parameter and gradient 4 + 4 read, moments 2 + 2 read, parameter and moments 4 + 2 + 2 written).
+TRITTER_KERNEL void adamw_bf16_moments(float* __restrict__ parameter, const float* __restrict__ gradient,
+    __nv_bfloat16* __restrict__ first_moment, __nv_bfloat16* __restrict__ second_moment, int64_t n, float lr, float beta1,
+    float beta2, float epsilon, float decay, float first_correction, float second_correction, float gradient_scale)
+{
+    for (int64_t i = global_thread(); i < n; i += grid_threads()) {
+        float m = __bfloat162float(first_moment[i]), v = __bfloat162float(second_moment[i]);
+        adamw_one(parameter[i], __ldcs(gradient + i), m, v, lr, beta1, beta2, epsilon, decay, first_correction,
+            second_correction, gradient_scale);
+        first_moment[i] = __float2bfloat16_rn(m);
+        second_moment[i] = __float2bfloat16_rn(v);
+    }
 }
 
 // One float64 partial sum of squares per block into partials[blockIdx.x].

@@ -9,11 +9,17 @@ public sealed partial class CpuBackend
     public void AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings)
     {
         var (p, g) = (Float32(parameter, nameof(parameter)), Float32(gradient, nameof(gradient)));
-        var (m, v) = (Float32(firstMoment, nameof(firstMoment)), Float32(secondMoment, nameof(secondMoment)));
-        OpShapes.AdamW(parameter, gradient, firstMoment, secondMoment, settings);
+        var momentType = OpShapes.AdamW(parameter, gradient, firstMoment, secondMoment, settings);
+        var (m, v) = (Typed(firstMoment, momentType, nameof(firstMoment)), Typed(secondMoment, momentType, nameof(secondMoment)));
         CpuParallel.ForChunks(parameter.ElementCount, (start, length) =>
-            Ops.AdamW.Update(p.Span<float>().Slice(start, length), g.Span<float>().Slice(start, length),
-                m.Span<float>().Slice(start, length), v.Span<float>().Slice(start, length), settings));
+        {
+            var ps = p.Span<float>().Slice(start, length);
+            var gs = g.Span<float>().Slice(start, length);
+            if (momentType == DType.BFloat16)
+                Ops.AdamW.Update(ps, gs, m.Span<ushort>().Slice(start, length), v.Span<ushort>().Slice(start, length), settings);
+            else
+                Ops.AdamW.Update(ps, gs, m.Span<float>().Slice(start, length), v.Span<float>().Slice(start, length), settings);
+        });
     }
 
     /// <inheritdoc />

@@ -10,14 +10,14 @@ public sealed partial class CudaBackend : IOptimizerOps
     public void AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings)
     {
         var (p, g) = (Float32(parameter, nameof(parameter)), Float32(gradient, nameof(gradient)));
-        var (m, v) = (Float32(firstMoment, nameof(firstMoment)), Float32(secondMoment, nameof(secondMoment)));
-        OpShapes.AdamW(parameter, gradient, firstMoment, secondMoment, settings);
+        var momentType = OpShapes.AdamW(parameter, gradient, firstMoment, secondMoment, settings);
+        var (m, v) = (Own(firstMoment), Own(secondMoment));
         // The per-step scalars in float32 exactly as the CPU twin computes them, so both sides apply the same factors.
         var firstCorrection = 1 / (1 - MathF.Pow(settings.Beta1, settings.Step));
         var secondCorrection = 1 / (1 - MathF.Pow(settings.Beta2, settings.Step));
         var decay = 1 - settings.LearningRate * settings.WeightDecay;
         MakeCurrent();
-        Kernel("adamw", "adamw_f32").Launch(KernelLaunch.Elementwise(parameter.ElementCount, Device), Stream,
+        Kernel("adamw", momentType == DType.BFloat16 ? "adamw_bf16_moments" : "adamw_f32").Launch(KernelLaunch.Elementwise(parameter.ElementCount, Device), Stream,
             p.Pointer, g.Pointer, m.Pointer, v.Pointer, parameter.ElementCount, settings.LearningRate, settings.Beta1,
             settings.Beta2, settings.Epsilon, decay, firstCorrection, secondCorrection, settings.GradientScale);
     }

@@ -36,14 +36,21 @@ public static class OpShapes
         return (rows, width);
     }
 
-    /// <summary>AdamW: parameter, gradient and moments of one size, steps from 1.</summary>
-    public static void AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings)
+    /// <summary>
+    /// AdamW: float32 parameter and gradient, moments of one size in float32 or bfloat16 (both the same), steps from 1;
+    /// returns the moments' type.
+    /// </summary>
+    public static DType AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings)
     {
+        if (firstMoment.Type is not (DType.Float32 or DType.BFloat16))
+            throw new ArgumentException($"moments must be Float32 or BFloat16, got {firstMoment}", nameof(firstMoment));
+        TensorChecks.RequireType(secondMoment, firstMoment.Type, nameof(secondMoment));
         TensorChecks.RequireSameCount(parameter, nameof(parameter), gradient, nameof(gradient));
         TensorChecks.RequireSameCount(parameter, nameof(parameter), firstMoment, nameof(firstMoment));
         TensorChecks.RequireSameCount(parameter, nameof(parameter), secondMoment, nameof(secondMoment));
         if (settings.Step < 1)
             throw new ArgumentOutOfRangeException(nameof(settings), settings.Step, "AdamW steps count from 1");
+        return firstMoment.Type;
     }
 
     /// <summary>Cross-entropy: int32 targets, one logits row of <c>vocab</c> per target; returns (rows, vocab).</summary>

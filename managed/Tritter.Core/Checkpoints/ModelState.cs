@@ -57,17 +57,37 @@ public static class ModelState
             var first = new float[expAvg.ElementCount];
             var second = new float[expAvgSq.ElementCount];
             checkpoint.ReadMoments(parameter, first, second);
-            backend.Upload<float>(expAvg, first);
-            backend.Upload<float>(expAvgSq, second);
+            UploadFloats(backend, expAvg, first);
+            UploadFloats(backend, expAvgSq, second);
         }
         optimizer.RestoreStep(checked((int)checkpoint.State.Step));
         return checkpoint.State;
     }
 
+    // Checkpoints hold float32 whatever the moments' type: bfloat16 widens exactly and narrows back to the same bits.
     private static NamedTensor Download(IBackend backend, string name, Tensor tensor)
     {
         var host = new float[tensor.ElementCount];
-        backend.Download<float>(tensor, host);
+        if (tensor.Type == DType.BFloat16)
+        {
+            var bits = new ushort[tensor.ElementCount];
+            backend.Download<ushort>(tensor, bits);
+            BFloat16Bits.ToSingle(bits, host);
+        }
+        else
+            backend.Download<float>(tensor, host);
         return new NamedTensor(name, tensor.Shape.Dimensions.ToArray(), host);
+    }
+
+    private static void UploadFloats(IBackend backend, Tensor tensor, float[] values)
+    {
+        if (tensor.Type != DType.BFloat16)
+        {
+            backend.Upload<float>(tensor, values);
+            return;
+        }
+        var bits = new ushort[values.Length];
+        BFloat16Bits.FromSingle(values, bits);
+        backend.Upload<ushort>(tensor, bits);
     }
 }

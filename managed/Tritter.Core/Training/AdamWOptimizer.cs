@@ -5,8 +5,8 @@ using Tritter.Core.Tensors;
 namespace Tritter.Core.Training;
 
 /// <summary>
-/// AdamW over named parameters with global-norm clipping. Moments are float32 tensors on the parameters' backend;
-/// parameters marked without weight decay (biases, norms) are never decayed.
+/// AdamW over named parameters with global-norm clipping. Moments are float32 (or, to halve the optimiser state,
+/// bfloat16) tensors on the parameters' backend; parameters marked without weight decay (biases, norms) are never decayed.
 /// </summary>
 public sealed class AdamWOptimizer : IDisposable
 {
@@ -15,14 +15,20 @@ public sealed class AdamWOptimizer : IDisposable
     private readonly Tensor[] _firstMoments;
     private readonly Tensor[] _secondMoments;
 
-    /// <summary>Allocates zeroed moments for every parameter.</summary>
-    public AdamWOptimizer(IBackend backend, IReadOnlyList<NamedParameter> parameters)
+    /// <summary>Allocates zeroed moments of <paramref name="momentType"/> (Float32 or BFloat16) for every parameter.</summary>
+    public AdamWOptimizer(IBackend backend, IReadOnlyList<NamedParameter> parameters, DType momentType = DType.Float32)
     {
+        if (momentType is not (DType.Float32 or DType.BFloat16))
+            throw new ArgumentOutOfRangeException(nameof(momentType), momentType, "AdamW moments are Float32 or BFloat16");
         _backend = backend;
         _parameters = parameters;
+        MomentType = momentType;
         _firstMoments = [.. parameters.Select(p => Zeroed(p.Value.Shape))];
         _secondMoments = [.. parameters.Select(p => Zeroed(p.Value.Shape))];
     }
+
+    /// <summary>The element type of the moments.</summary>
+    public DType MomentType { get; }
 
     /// <summary>Steps taken so far.</summary>
     public int Step { get; private set; }
@@ -76,8 +82,11 @@ public sealed class AdamWOptimizer : IDisposable
 
     private Tensor Zeroed(TensorShape shape)
     {
-        var tensor = _backend.Allocate(DType.Float32, shape);
-        _backend.Fill(tensor, 0);
+        var tensor = _backend.Allocate(MomentType, shape);
+        if (MomentType == DType.Float32)
+            _backend.Fill(tensor, 0);
+        else
+            _backend.Upload<ushort>(tensor, new ushort[tensor.ElementCount]);
         return tensor;
     }
 }

@@ -30,7 +30,7 @@ public sealed class Trainer : IDisposable
         _model = model;
         _options = options;
         _activations = model.CreateActivations(batch, sequence, recomputeBlocks: options.RecomputeActivations);
-        _optimizer = new AdamWOptimizer(model.Backend, model.Parameters);
+        _optimizer = new AdamWOptimizer(model.Backend, model.Parameters, options.MomentType);
     }
 
     /// <summary>The optimiser, for checkpoints.</summary>

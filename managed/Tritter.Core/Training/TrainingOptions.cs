@@ -1,3 +1,5 @@
+using Tritter.Core.Tensors;
+
 namespace Tritter.Core.Training;
 
 /// <summary>Optimiser settings of a training run.</summary>
@@ -20,6 +22,9 @@ public sealed record TrainingOptions
 
     /// <summary>Keep one layer's activations and recompute each block's forward pass in the backward pass (see <see cref="Model.TritterActivations.RecomputesBlocks"/>).</summary>
     public bool RecomputeActivations { get; init; }
+
+    /// <summary>Element type of the AdamW moments: Float32, or BFloat16 for half the optimiser state.</summary>
+    public DType MomentType { get; init; } = DType.Float32;
 
     /// <summary>Global gradient-norm clip; non-positive disables clipping.</summary>
     public double MaxGradientNorm { get; init; } = 1.0;

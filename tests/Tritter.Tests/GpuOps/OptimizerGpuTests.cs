@@ -29,6 +29,24 @@ public sealed class OptimizerGpuTests : GpuFixture
             GpuCompare.Ulps(expected[i], actual[i], 0, names[i]);
     }
 
+    // bfloat16 moments: the same float32 update, then round-to-nearest-even stores on both sides (BFloat16Bits,
+    // __float2bfloat16_rn): bit-equal.
+    [TestCaseSource(nameof(Sizes))]
+    public void AdamW_with_bfloat16_moments_is_bit_equal_to_cpu(int n)
+    {
+        var random = TestRandom.Create();
+        var parameter = TestRandom.Floats(random, n);
+        var first = TestRandom.Floats(random, n, 0.01f);
+        var second = Array.ConvertAll(TestRandom.Floats(random, n, 1e-4f), MathF.Abs);
+        var gradients = Enumerable.Range(0, 3).Select(_ => TestRandom.Floats(random, n, 0.1f)).ToArray();
+        var settings = new AdamWSettings(3e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, random.Next(1, 1000), 0.7f);
+        using var cpu = new CpuBackend();
+        var expected = RunBFloat16(cpu, parameter, first, second, gradients, settings);
+        var actual = RunBFloat16(Gpu, parameter, first, second, gradients, settings);
+        Assert.That(actual.Parameter, Is.EqualTo(expected.Parameter), "parameter");
+        Assert.That(actual.Moments, Is.EqualTo(expected.Moments), "moments");
+    }
+
     // All terms are positive, so there is no cancellation: the CPU's float32 block sums (4096 terms, relative error a
     // few 1e-7) and the GPU's float64 sums must agree to 1e-5 relative.
     [TestCaseSource(nameof(Sizes))]
@@ -66,5 +84,29 @@ public sealed class OptimizerGpuTests : GpuFixture
             backend.AdamW(p, g, m, v, settings with { Step = settings.Step + step });
         }
         return [HostTensors.Read(backend, p), HostTensors.Read(backend, m), HostTensors.Read(backend, v)];
+    }
+
+    private static (float[] Parameter, ushort[] Moments) RunBFloat16<TBackend>(TBackend backend, float[] parameter, float[] first, float[] second,
+        float[][] gradients, AdamWSettings settings) where TBackend : ITensorStore, IOptimizerOps
+    {
+        TensorShape shape = [parameter.Length];
+        using var p = HostTensors.Floats(backend, parameter, shape);
+        using var m = backend.Allocate(DType.BFloat16, shape);
+        using var v = backend.Allocate(DType.BFloat16, shape);
+        var bits = new ushort[parameter.Length];
+        BFloat16Bits.FromSingle(first, bits);
+        backend.Upload<ushort>(m, bits);
+        BFloat16Bits.FromSingle(second, bits);
+        backend.Upload<ushort>(v, bits);
+        using var g = backend.Allocate(DType.Float32, shape);
+        for (var step = 0; step < gradients.Length; step++)
+        {
+            backend.Upload<float>(g, gradients[step]);
+            backend.AdamW(p, g, m, v, settings with { Step = settings.Step + step });
+        }
+        var moments = new ushort[2 * parameter.Length];
+        backend.Download<ushort>(m, moments.AsSpan(0, parameter.Length));
+        backend.Download<ushort>(v, moments.AsSpan(parameter.Length));
+        return (HostTensors.Read(backend, p), moments);
     }
 }
