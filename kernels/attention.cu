@@ -431,8 +431,10 @@ TRITTER_KERNEL void attention_backward_delta(const float* __restrict__ d_out, co
     if (lane == 0) delta[((int64_t)b * heads + h) * seq + t] = sum;
 }
 
+// The forward's minimum of one block per SM lets ptxas use the registers the tile needs: without it, it held the d16
+// variant to 64 registers and spilled.
 #define TRITTER_ATTENTION(D)                                                                                                       \
-    TRITTER_KERNEL void __launch_bounds__(kThreads) attention_forward_d##D(const float* __restrict__ q, const float* __restrict__ k, \
+    TRITTER_KERNEL void __launch_bounds__(kThreads, 1) attention_forward_d##D(const float* __restrict__ q, const float* __restrict__ k, \
         const float* __restrict__ v, const int* __restrict__ segments, int mode, int window, int prefix, int seq, int heads,          \
         int kv_heads, float scale, float* __restrict__ out, float* __restrict__ lse)                                                 \
     {                                                                                                                                 \
