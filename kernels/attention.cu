@@ -12,6 +12,11 @@
 // rows ty + 16i and columns tx + 16c. Row reductions of the online softmax run over the 16 lanes sharing ty.
 // Math is float32 on the CUDA cores (no tensor cores yet): the results differ from the CPU twin only by summation order.
 //
+// Floor: compute. A causal forward must do 2 T^2 d flops per head (half of QK^T and PV), a causal backward 5 T^2 d
+// (QK^T, dO V^T, P^T dO, dS^T Q, dS K); this backward does 7, recomputing QK^T and dO V^T in both of its passes to stay
+// free of atomics. On an H100 (7B shape, 32/8 heads, d 128, 2K-4K tokens) it reaches 15-17 TFLOP/s forward and
+// 12-15 backward, against the CUDA cores' ~67 TFLOP/s float32 peak; PyTorch's float32 SDPA reaches 38-43 and 30-34.
+//
 // The backward pass is deterministic and atomic-free: attention_backward_delta computes D = rowsum(dO * O);
 // attention_backward_kv runs one block per (key tile, kv head, batch) and accumulates dK and dV over every query head
 // of the group and every query tile that can see the key tile, in a fixed order; attention_backward_q runs one block
