@@ -158,12 +158,12 @@ public static class KernelLaunch
 
     /// <summary>
     /// <c>attention_forward_d*</c> and <c>attention_backward_q_d*</c>: a block per (query tile, head, batch).
-    /// The forward stages three tiles (q, k, v) of <c>headDim + 1</c>-float rows, the backward four (q, dO, k, v); both
-    /// add a 64 x 65 score tile and the tiles' segment ids.
+    /// The forward stages three tiles (q, k, v) of <c>headDim + 4</c>-float rows, the backward four (q, dO, k, v); both
+    /// add a 64 x 68 score tile and the tiles' segment ids.
     /// </summary>
     public static LaunchGeometry AttentionQueryTiles(AttentionGeometry shape, bool backward)
     {
-        var floats = (backward ? 4 : 3) * AttentionTile * (shape.HeadDim + 1) + AttentionTile * (AttentionTile + 1) + 2 * AttentionTile;
+        var floats = (backward ? 4 : 3) * AttentionTile * (shape.HeadDim + AttentionPad) + AttentionTile * (AttentionTile + AttentionPad) + 2 * AttentionTile;
         return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.Heads, (uint)shape.Batch), new Dim3(AttentionThreads),
             (uint)(floats * sizeof(float)));
     }
@@ -174,10 +174,13 @@ public static class KernelLaunch
     /// </summary>
     public static LaunchGeometry AttentionKeyTiles(AttentionGeometry shape)
     {
-        var floats = 4 * AttentionTile * (shape.HeadDim + 1) + AttentionTile * (AttentionTile + 1) + 4 * AttentionTile;
+        var floats = 4 * AttentionTile * (shape.HeadDim + AttentionPad) + AttentionTile * (AttentionTile + AttentionPad) + 4 * AttentionTile;
         return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.KvHeads, (uint)shape.Batch), new Dim3(AttentionThreads),
             (uint)(floats * sizeof(float)));
     }
+
+    // Floats of padding per staged row (kernels/attention.cu's Layout::kStride and kScoreStride).
+    private const int AttentionPad = 4;
 
     private static int Tiles(int sequence) => (sequence + AttentionTile - 1) / AttentionTile;
 }
