@@ -27,13 +27,23 @@
 // 16-byte aligned; otherwise each float is copied alone (4-byte cp.async, same zero-fill).
 #include "common.cuh"
 
+// The launch side (KernelLaunch.Matmul*) assumes these defaults; the overrides exist for tuning builds only.
 #define MM_BM 128
 #define MM_BN 128
+#ifndef MM_BK
 #define MM_BK 16
+#endif
+#ifndef MM_STAGES
 #define MM_STAGES 4
-#define MM_THREADS 256
+#endif
+#ifndef MM_WARP_M
 #define MM_WARP_M 64
+#endif
+#ifndef MM_WARP_N
 #define MM_WARP_N 32
+#endif
+#define MM_WARPS_M (MM_BM / MM_WARP_M)
+#define MM_THREADS (32 * MM_WARPS_M * (MM_BN / MM_WARP_N))
 #define MM_M_TILES (MM_WARP_M / 16)
 #define MM_N_TILES (MM_WARP_N / 8)
 
@@ -146,7 +156,7 @@ __device__ __forceinline__ void gemm_tf32(const float* __restrict__ a, const flo
     float* const tiles_b = shared + MM_STAGES * LayoutA::floats;
 
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    const int warp_m = (warp & 1) * MM_WARP_M, warp_n = (warp >> 1) * MM_WARP_N;
+    const int warp_m = (warp % MM_WARPS_M) * MM_WARP_M, warp_n = (warp / MM_WARPS_M) * MM_WARP_N;
     const int block_m = blockIdx.y * MM_BM, block_n = blockIdx.x * MM_BN;
     const bool vector_a = (lda & 3) == 0 && aligned16(a), vector_b = (ldb & 3) == 0 && aligned16(b);
     const int k_tiles = (k + MM_BK - 1) / MM_BK;
