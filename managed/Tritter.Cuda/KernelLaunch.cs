@@ -122,8 +122,8 @@ public static class KernelLaunch
     /// <summary>Output tile of one <c>matmul_*</c> block (<c>MM_BM</c> = <c>MM_BN</c> in the kernel).</summary>
     public const int MatmulTile = 128;
 
-    /// <summary>Threads per <c>matmul_*</c> block (<c>MM_THREADS</c>): 8 warps of 64 x 32 outputs.</summary>
-    public const int MatmulThreads = 256;
+    /// <summary>Threads per <c>matmul_*</c> block (<c>MM_THREADS</c>): 4 warps of 64 x 64 outputs.</summary>
+    public const int MatmulThreads = 128;
 
     /// <summary>
     /// Shared memory of a <c>matmul_*</c> block: 4 pipeline stages of a 128 x 16 tile of each operand, stored with K
