@@ -12,9 +12,10 @@
 // same shapes is the practical anchor (bench/results/nvidia-h100-80gb-hbm3/dense-matmul.md). Memory is no limit at
 // training sizes: a 128x128 block tile reads 2 * 128 * 4 bytes per k for 2 * 128 * 128 flops (32 flops per byte).
 //
-// Block tile 128 x 128 x 16, 4 warps of 64 x 64, a 4-stage cp.async pipeline in 96 KiB of shared memory (fits SM_120's
-// 99 KiB, and two blocks share an H100 SM). Measured on the H100 against 8 warps of 64 x 32 and deeper tiles (k 32,
-// 3 or 4 stages): the larger warp tile halves the shared loads per mma and was the fastest that fits 99 KiB. Tiles whose K runs contiguously are stored [row][k] with 8 floats of
+// Block tile 128 x 128 x 32, 4 warps of 64 x 64, a 2-stage cp.async pipeline in 80 KiB of shared memory (fits SM_120's
+// 99 KiB, and two blocks share an H100 SM). Measured on the H100 (bench/results/nvidia-h100-80gb-hbm3/dense-matmul.md)
+// against 8 warps of 64 x 32 or of 32 x 64 and k 16 with 3 or 4 stages: the largest warp tile halves the shared
+// loads per mma, and with two resident blocks a deeper k beats more stages. Tiles whose K runs contiguously are stored [row][k] with 8 floats of
 // padding, the others [k][row] with 4 or 8: the strides that make every fragment load below conflict-free.
 //
 // TF32 fragments of m16n8k8 give lane (g = lane / 4, t = lane % 4) the k slots t and t + 4. The product sums over k, so
@@ -32,10 +33,10 @@
 #define MM_BM 128
 #define MM_BN 128
 #ifndef MM_BK
-#define MM_BK 16
+#define MM_BK 32
 #endif
 #ifndef MM_STAGES
-#define MM_STAGES 4
+#define MM_STAGES 2
 #endif
 #ifndef MM_WARP_M
 #define MM_WARP_M 64
@@ -48,7 +49,8 @@
 #define MM_M_TILES (MM_WARP_M / 16)
 #define MM_N_TILES (MM_WARP_N / 8)
 
-// Shared strides (floats): [row][k] tiles pad rows to BK + 8 (64-bit loads of lanes 0..15 hit 32 distinct banks);
+// Shared strides (floats): [row][k] tiles pad rows to BK + 8 (64-bit loads of lanes 0..15 hit 32 distinct banks when
+// BK + 8 is 8 or 24 mod 32);
 // [k][row] tiles pad to 128 + 4 when k is paired (lane bank 8t + g) or 128 + 8 when not (bank 8t + g as well).
 #define MM_K_STRIDE (MM_BK + 8)
 #define MM_MN_STRIDE_PAIRED (MM_BM + 4)
@@ -93,8 +95,8 @@ __device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], 
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
 }
 
-// Copies one 128-row x 16-k tile of an operand whose element (row, k) is at source[row * ld + k] (K contiguous) or
-// source[k * ld + row], for rows [row0, row0 + 128) of `rows` and k [k0, k0 + 16) of `depth`.
+// Copies one 128-row x MM_BK-k tile of an operand whose element (row, k) is at source[row * ld + k] (K contiguous) or
+// source[k * ld + row], for rows [row0, row0 + 128) of `rows` and k [k0, k0 + MM_BK) of `depth`.
 template <bool KContiguous, bool Paired>
 __device__ __forceinline__ void load_tile(float* tile, const float* __restrict__ source, int ld, int rows, int depth,
     int row0, int k0, bool vector)

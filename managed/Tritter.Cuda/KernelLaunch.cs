@@ -126,12 +126,13 @@ public static class KernelLaunch
     public const int MatmulThreads = 128;
 
     /// <summary>
-    /// Shared memory of a <c>matmul_*</c> block: 4 pipeline stages of a 128 x 16 tile of each operand, stored with K
-    /// contiguous as [128][16 + 8] floats, otherwise as [16][128 + 4] when A's K is contiguous (k paired) or [16][128 + 8].
+    /// Shared memory of a <c>matmul_*</c> block (<c>MM_STAGES</c>, <c>MM_BK</c>): 2 pipeline stages of a 128 x 32 tile of
+    /// each operand, stored with K contiguous as [128][32 + 8] floats, otherwise as [32][128 + 4] when A's K is contiguous
+    /// (k paired) or [32][128 + 8].
     /// </summary>
     public static uint MatmulSharedBytes(bool aKContiguous, bool bKContiguous)
     {
-        const int stages = 4, depth = 16;
+        const int stages = 2, depth = 32;
         int Floats(bool kContiguous) => kContiguous ? MatmulTile * (depth + 8) : depth * (MatmulTile + (aKContiguous ? 4 : 8));
         return (uint)(stages * (Floats(aKContiguous) + Floats(bKContiguous)) * sizeof(float));
     }
