@@ -15,8 +15,9 @@
 // Block tile 128 x 128 x 32, 4 warps of 64 x 64, a 2-stage cp.async pipeline in 80 KiB of shared memory (fits SM_120's
 // 99 KiB, and two blocks share an H100 SM). Measured on the H100 (bench/results/nvidia-h100-80gb-hbm3/dense-matmul.md)
 // against 8 warps of 64 x 32 or of 32 x 64 and k 16 with 3 or 4 stages: the largest warp tile halves the shared
-// loads per mma, and with two resident blocks a deeper k beats more stages. Tiles whose K runs contiguously are stored [row][k] with 8 floats of
-// padding, the others [k][row] with 4 or 8: the strides that make every fragment load below conflict-free.
+// loads per mma, and with two resident blocks a deeper k beats more stages. Tiles whose K runs contiguously are stored
+// [row][k] with 8 floats of padding, the others [k][row] with 4 or 8: the strides that make every fragment load below
+// conflict-free.
 //
 // TF32 fragments of m16n8k8 give lane (g = lane / 4, t = lane % 4) the k slots t and t + 4. The product sums over k, so
 // any k order shared by A and B gives the same result: where A's K is contiguous, slot t reads k = 2t and slot t + 4
