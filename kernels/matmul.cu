@@ -111,7 +111,7 @@ __device__ __forceinline__ void load_tile(float* tile, const float* __restrict__
         {
             const int row = KContiguous ? c / (MM_BK / 4) : (c % (MM_BM / 4)) * 4;
             const int k = KContiguous ? (c % (MM_BK / 4)) * 4 : c / (MM_BM / 4);
-            const bool valid = KContiguous ? (row0 + row < rows && k0 + k < depth) : (k0 + k < depth && row0 + row < rows);
+            const bool valid = row0 + row < rows && k0 + k < depth;
             const int64_t offset = KContiguous ? (int64_t)(row0 + row) * ld + k0 + k : (int64_t)(k0 + k) * ld + row0 + row;
             copy16(tile + Layout::at(row, k), valid ? source + offset : source, valid);
         }
