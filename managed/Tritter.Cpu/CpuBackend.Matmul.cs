@@ -11,11 +11,7 @@ public sealed partial class CpuBackend
     {
         var (x, w, y) = (Float32(input, nameof(input)), Float32(weight, nameof(weight)), Float32(output, nameof(output)));
         var b = bias is null ? null : Float32(bias, nameof(bias));
-        var (outFeatures, inFeatures) = MatrixShape(weight);
-        var rows = TensorChecks.RequireRows(input, inFeatures, nameof(input));
-        TensorChecks.RequireCount(output, (long)rows * outFeatures, nameof(output));
-        if (bias is not null)
-            TensorChecks.RequireCount(bias, outFeatures, nameof(bias));
+        var (rows, inFeatures, outFeatures) = OpShapes.Matmul(input, weight, bias, output);
         CpuParallel.ForRows(rows, (long)inFeatures * outFeatures, (start, count) =>
             Ops.Matmul.Forward(x.Span<float>().Slice(start * inFeatures, count * inFeatures), w.Span<float>(),
                 b is null ? default : b.Span<float>(), y.Span<float>().Slice(start * outFeatures, count * outFeatures), inFeatures, outFeatures));
@@ -26,17 +22,11 @@ public sealed partial class CpuBackend
     {
         var (dy, x, w) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)), Float32(weight, nameof(weight)));
         var dw = Float32(weightGradient, nameof(weightGradient));
-        var (outFeatures, inFeatures) = MatrixShape(weight);
-        var rows = TensorChecks.RequireRows(input, inFeatures, nameof(input));
-        TensorChecks.RequireCount(outputGradient, (long)rows * outFeatures, nameof(outputGradient));
-        TensorChecks.RequireCount(weightGradient, weight.ElementCount, nameof(weightGradient));
+        var (rows, inFeatures, outFeatures) = OpShapes.MatmulBackward(outputGradient, input, weight, inputGradient, weightGradient, biasGradient);
         var db = biasGradient is null ? null : Float32(biasGradient, nameof(biasGradient));
-        if (biasGradient is not null)
-            TensorChecks.RequireCount(biasGradient, outFeatures, nameof(biasGradient));
         if (inputGradient is not null)
         {
             var dx = Float32(inputGradient, nameof(inputGradient));
-            TensorChecks.RequireSameCount(input, nameof(input), inputGradient, nameof(inputGradient));
             using var weightTransposed = MemoryOwner<float>.Allocate((int)weight.ElementCount);
             Ops.Matmul.Transpose(w.Span<float>(), weightTransposed.Span, outFeatures, inFeatures);
             var wt = weightTransposed.Memory;

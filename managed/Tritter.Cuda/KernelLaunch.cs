@@ -120,6 +120,28 @@ public static class KernelLaunch
     /// <summary>A thread per column of <paramref name="width"/>, 256 per block.</summary>
     public static LaunchGeometry Columns(int width) => new(new Dim3((uint)((width + 255) / 256)), new Dim3(256));
 
+    /// <summary>Output tile of one <c>matmul_*</c> block (<c>MM_BM</c> = <c>MM_BN</c> in the kernel).</summary>
+    public const int MatmulTile = 128;
+
+    /// <summary>Threads per <c>matmul_*</c> block (<c>MM_THREADS</c>): 4 warps of 64 x 64 outputs.</summary>
+    public const int MatmulThreads = 128;
+
+    /// <summary>
+    /// Shared memory of a <c>matmul_*</c> block (<c>MM_STAGES</c>, <c>MM_BK</c>): 2 pipeline stages of a 128 x 32 tile of
+    /// each operand, stored with K contiguous as [128][32 + 8] floats, otherwise as [32][128 + 4] when A's K is contiguous
+    /// (k paired) or [32][128 + 8].
+    /// </summary>
+    public static uint MatmulSharedBytes(bool aKContiguous, bool bKContiguous)
+    {
+        const int stages = 2, depth = 32;
+        int Floats(bool kContiguous) => kContiguous ? MatmulTile * (depth + 8) : depth * (MatmulTile + (aKContiguous ? 4 : 8));
+        return (uint)(stages * (Floats(aKContiguous) + Floats(bKContiguous)) * sizeof(float));
+    }
+
+    /// <summary>A <c>matmul_*</c> launch for an <paramref name="m"/> x <paramref name="n"/> output: one block per 128 x 128 tile.</summary>
+    public static LaunchGeometry Matmul(int m, int n, uint sharedBytes) =>
+        new(new Dim3((uint)((n + MatmulTile - 1) / MatmulTile), (uint)((m + MatmulTile - 1) / MatmulTile)), new Dim3(MatmulThreads), sharedBytes);
+
     /// <summary>Positions per pipeline stage of <c>kv_int4_decode_*</c>; split boundaries are multiples of it.</summary>
     public const int KvDecodeTile = 64;
 

@@ -78,6 +78,34 @@ public static class OpShapes
         return ((int)targetIds.ElementCount, width);
     }
 
+    /// <summary>Dense linear layer forward: weight <c>[out, in]</c>, rows of <c>in</c>; returns (rows, in, out).</summary>
+    public static (int Rows, int InFeatures, int OutFeatures) Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output)
+    {
+        TensorChecks.RequireRank(weight, 2, nameof(weight));
+        var (outFeatures, inFeatures) = (weight.Shape[0], weight.Shape[1]);
+        var rows = TensorChecks.RequireRows(input, inFeatures, nameof(input));
+        TensorChecks.RequireCount(output, (long)rows * outFeatures, nameof(output));
+        if (bias is not null)
+            TensorChecks.RequireCount(bias, outFeatures, nameof(bias));
+        return (rows, inFeatures, outFeatures);
+    }
+
+    /// <summary>Dense linear layer backward, the same shapes as <see cref="Matmul"/>; returns (rows, in, out).</summary>
+    public static (int Rows, int InFeatures, int OutFeatures) MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight,
+        Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient)
+    {
+        TensorChecks.RequireRank(weight, 2, nameof(weight));
+        var (outFeatures, inFeatures) = (weight.Shape[0], weight.Shape[1]);
+        var rows = TensorChecks.RequireRows(input, inFeatures, nameof(input));
+        TensorChecks.RequireCount(outputGradient, (long)rows * outFeatures, nameof(outputGradient));
+        if (inputGradient is not null)
+            TensorChecks.RequireSameCount(input, nameof(input), inputGradient, nameof(inputGradient));
+        TensorChecks.RequireCount(weightGradient, weight.ElementCount, nameof(weightGradient));
+        if (biasGradient is not null)
+            TensorChecks.RequireCount(biasGradient, outFeatures, nameof(biasGradient));
+        return (rows, inFeatures, outFeatures);
+    }
+
     /// <summary>
     /// Attention forward: q <c>[batch, seq, heads, head_dim]</c>, k and v <c>[batch, seq, kv_heads, head_dim]</c> with
     /// kv_heads dividing heads, output shaped as q, log-sum-exp <c>[batch, heads, seq]</c>, int32 segment ids

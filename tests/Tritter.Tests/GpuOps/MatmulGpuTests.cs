@@ -1,0 +1,182 @@
+using Tritter.Core.Tensors;
+using Tritter.Cpu;
+using Tritter.Tests.Support;
+using static Tritter.Tests.Support.HostTensors;
+
+namespace Tritter.Tests.GpuOps;
+
+/// <summary>The CUDA dense matmul (TF32 tensor cores), forward and backward, against float64 products of the same inputs.</summary>
+public sealed class MatmulGpuTests : GpuFixture
+{
+    // (rows, in, out): single elements, sizes off every tile edge (63, 65, 300, 1031), odd feature counts that take the
+    // 4-byte copy path (7, 63, 65, 1031) next to multiples of 4 that take the 16-byte one, the tiny preset's 64/172/512
+    // at inference's 16 rows, and K past a thousand in each of the three products.
+    private static readonly object[] Shapes =
+    [
+        new[] { 1, 1, 1 }, new[] { 7, 63, 65 }, new[] { 16, 512, 172 }, new[] { 65, 172, 64 }, new[] { 300, 1000, 63 },
+        new[] { 1025, 300, 172 }, new[] { 130, 1031, 1000 }, new[] { 1, 7, 300 },
+    ];
+
+    // TF32 rounds each operand to nearest with 10 mantissa bits (relative error <= 2^-11), so a product is within
+    // (2 * 2^-11 + 2^-22) |a||b| ~ 9.8e-4 |a||b| of exact; the fp32 accumulation adds at most K 2^-24 sum |a||b| (6e-5
+    // at K = 1031). The bound 2e-3 sum_k |a||b| (plus the magnitude of a bias or of the accumulated start) holds for any
+    // input with a 2x margin; the expected values are float64.
+    private const double WorstCase = 2e-3;
+
+    // Rounding errors are independent and unbiased (round to nearest), so over many outputs the error's RMS, measured
+    // in units of sqrt(sum_k (ab)^2), is about 0.58 * 2^-11 (uniform relative error of two roundings): asserting it
+    // below 2^-11 catches a dropped or repeated k term, which the worst-case bound alone would hide at large K.
+    private const double TypicalRms = 1.0 / 2048;
+    private const int TypicalMinimumOutputs = 4096;
+
+    [TestCaseSource(nameof(Shapes))]
+    public void Forward_matches_float64(int[] shape)
+    {
+        var (rows, inFeatures, outFeatures) = (shape[0], shape[1], shape[2]);
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, rows * inFeatures);
+        var w = TestRandom.Floats(random, outFeatures * inFeatures);
+        var b = TestRandom.Floats(random, outFeatures);
+        using var input = Floats(Gpu, x, [rows, inFeatures]);
+        using var weight = Floats(Gpu, w, [outFeatures, inFeatures]);
+        using var bias = Floats(Gpu, b, [outFeatures]);
+        using var output = Gpu.Allocate(DType.Float32, [rows, outFeatures]);
+        using var plain = Gpu.Allocate(DType.Float32, [rows, outFeatures]);
+
+        Gpu.Matmul(input, weight, bias, output);
+        Gpu.Matmul(input, weight, null, plain);
+        var withBias = Read(Gpu, output);
+        Gpu.Matmul(input, weight, bias, output);
+        GpuCompare.BitEqual(withBias, Read(Gpu, output), "output");
+
+        var product = Product.Of(rows, outFeatures, inFeatures, (n, k) => x[n * inFeatures + k], (k, m) => w[m * inFeatures + k]);
+        Check(product, Read(Gpu, plain), new double[product.Value.Length], "output without bias");
+        var biasStart = Enumerable.Range(0, rows * outFeatures).Select(i => (double)b[i % outFeatures]).ToArray();
+        Check(product, withBias, biasStart, "output with bias");
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void Backward_matches_float64(int[] shape)
+    {
+        var (rows, inFeatures, outFeatures) = (shape[0], shape[1], shape[2]);
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, rows * inFeatures);
+        var w = TestRandom.Floats(random, outFeatures * inFeatures);
+        var dy = TestRandom.Floats(random, rows * outFeatures);
+        // Parameter gradients accumulate: start them from known non-zero values.
+        var w0 = TestRandom.Floats(random, w.Length, 10f);
+        var b0 = TestRandom.Floats(random, outFeatures, 10f);
+        using var input = Floats(Gpu, x, [rows, inFeatures]);
+        using var weight = Floats(Gpu, w, [outFeatures, inFeatures]);
+        using var outputGradient = Floats(Gpu, dy, [rows, outFeatures]);
+        using var inputGradient = Gpu.Allocate(DType.Float32, [rows, inFeatures]);
+        using var weightGradient = Floats(Gpu, w0, [outFeatures, inFeatures]);
+        using var biasGradient = Floats(Gpu, b0, [outFeatures]);
+
+        Gpu.MatmulBackward(outputGradient, input, weight, inputGradient, weightGradient, biasGradient);
+        var (dx, dw, db) = (Read(Gpu, inputGradient), Read(Gpu, weightGradient), Read(Gpu, biasGradient));
+
+        var inputProduct = Product.Of(rows, inFeatures, outFeatures, (n, m) => dy[n * outFeatures + m], (m, k) => w[m * inFeatures + k]);
+        Check(inputProduct, dx, new double[dx.Length], "input gradient");
+        var weightProduct = Product.Of(outFeatures, inFeatures, rows, (m, n) => dy[n * outFeatures + m], (n, k) => x[n * inFeatures + k]);
+        Check(weightProduct, dw, HostTensors.ToDouble(w0), "weight gradient");
+        var columnSums = Product.Of(1, outFeatures, rows, (_, n) => 1f, (n, m) => dy[n * outFeatures + m]);
+        // The bias gradient is a plain fp32 sum (no TF32) in chunks of 32 rows, then over the chunks: at most
+        // (32 + rows / 32) 2^-24 of sum |dy| (3.9e-6 at 1025 rows), below 1e-5.
+        GpuCompare.Close(columnSums.Value.Select((v, m) => (float)(v + b0[m])).ToArray(), db, 1e-5,
+            m => columnSums.Absolute[m] + Math.Abs(b0[m]), "bias gradient");
+
+        // dX skipped when null; dW and db accumulate a second time, bit-identically to the first.
+        Gpu.MatmulBackward(outputGradient, input, weight, null, weightGradient, biasGradient);
+        using var dwAgain = Floats(Gpu, w0, [outFeatures, inFeatures]);
+        using var dbAgain = Floats(Gpu, b0, [outFeatures]);
+        Gpu.MatmulBackward(outputGradient, input, weight, null, dwAgain, dbAgain);
+        GpuCompare.BitEqual(dw, Read(Gpu, dwAgain), "weight gradient");
+        GpuCompare.BitEqual(db, Read(Gpu, dbAgain), "bias gradient");
+        var doubled = new Product(weightProduct.Value.Select(v => 2 * v).ToArray(), weightProduct.Absolute.Select(a => 2 * a).ToArray(),
+            weightProduct.Squares.Select(s => 4 * s).ToArray());
+        Check(doubled, Read(Gpu, weightGradient), HostTensors.ToDouble(w0), "weight gradient accumulated twice");
+    }
+
+    [Test]
+    public void Forward_matches_cpu_backend_on_a_training_shape()
+    {
+        const int rows = 512, inFeatures = 768, outFeatures = 2048;
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, rows * inFeatures);
+        var w = TestRandom.Floats(random, outFeatures * inFeatures);
+        using var cpu = new CpuBackend();
+        float[] Run<TBackend>(TBackend backend) where TBackend : Core.Backends.ITensorStore, Core.Backends.IMatmulOps
+        {
+            using var input = Floats(backend, x, [rows, inFeatures]);
+            using var weight = Floats(backend, w, [outFeatures, inFeatures]);
+            using var output = backend.Allocate(DType.Float32, [rows, outFeatures]);
+            backend.Matmul(input, weight, null, output);
+            return Read(backend, output);
+        }
+        var expected = Run(cpu);
+        var actual = Run(Gpu);
+        // The worst-case bound above; the CPU's own fp32 error (at most K 2^-24 sum |a||b|) fits inside its margin.
+        var product = Product.Of(rows, outFeatures, inFeatures, (n, k) => x[n * inFeatures + k], (k, m) => w[m * inFeatures + k]);
+        GpuCompare.Close(expected, actual, WorstCase, i => product.Absolute[i], "output");
+    }
+
+    [Test]
+    public void Mismatched_shapes_are_rejected_as_on_the_cpu()
+    {
+        using var input = Gpu.Allocate(DType.Float32, [3, 5]);
+        using var weight = Gpu.Allocate(DType.Float32, [4, 6]);
+        using var output = Gpu.Allocate(DType.Float32, [3, 4]);
+        using var gradient = Gpu.Allocate(DType.Float32, [4, 6]);
+        using var bias = Gpu.Allocate(DType.Float32, [5]);
+        Assert.That(() => Gpu.Matmul(input, weight, null, output), Throws.ArgumentException.With.Message.Contains("rows of 6"));
+        Assert.That(() => Gpu.MatmulBackward(output, input, weight, null, gradient, null), Throws.ArgumentException.With.Message.Contains("rows of 6"));
+        using var goodInput = Gpu.Allocate(DType.Float32, [3, 6]);
+        Assert.That(() => Gpu.MatmulBackward(output, goodInput, weight, null, gradient, bias),
+            Throws.ArgumentException.With.Property(nameof(ArgumentException.ParamName)).EqualTo("biasGradient"));
+    }
+
+    private static void Check(Product expected, float[] actual, double[] start, string what)
+    {
+        var target = expected.Value.Select((v, i) => (float)(v + start[i])).ToArray();
+        GpuCompare.Close(target, actual, WorstCase, i => expected.Absolute[i] + Math.Abs(start[i]), what);
+        if (actual.Length < TypicalMinimumOutputs)
+            return;
+        var squared = 0.0;
+        for (var i = 0; i < actual.Length; i++)
+        {
+            var error = actual[i] - (expected.Value[i] + start[i]);
+            squared += expected.Squares[i] == 0 ? 0 : error * error / expected.Squares[i];
+        }
+        var rms = Math.Sqrt(squared / actual.Length);
+        Assert.That(rms, Is.LessThan(TypicalRms), $"{what}: RMS error in units of sqrt(sum (ab)^2)");
+    }
+
+    /// <summary>Float64 <c>C[i, j] = sum_k A(i, k) B(k, j)</c>, with <c>sum |a||b|</c> and <c>sum (ab)^2</c> per output.</summary>
+    private sealed record Product(double[] Value, double[] Absolute, double[] Squares)
+    {
+        public static Product Of(int m, int n, int k, Func<int, int, float> a, Func<int, int, float> b)
+        {
+            var (value, absolute, squares) = (new double[m * n], new double[m * n], new double[m * n]);
+            Parallel.For(0, m, i =>
+            {
+                var row = new double[k];
+                for (var p = 0; p < k; p++)
+                    row[p] = a(i, p);
+                for (var j = 0; j < n; j++)
+                {
+                    double sum = 0, abs = 0, sq = 0;
+                    for (var p = 0; p < k; p++)
+                    {
+                        var term = row[p] * b(p, j);
+                        sum += term;
+                        abs += Math.Abs(term);
+                        sq += term * term;
+                    }
+                    (value[i * n + j], absolute[i * n + j], squares[i * n + j]) = (sum, abs, sq);
+                }
+            });
+            return new Product(value, absolute, squares);
+        }
+    }
+}
