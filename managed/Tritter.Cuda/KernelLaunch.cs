@@ -180,6 +180,25 @@ public static class KernelLaunch
     }
 
     private static int Tiles(int sequence) => (sequence + AttentionTile - 1) / AttentionTile;
+
+    /// <summary>Elements per partial sum of <c>ternary_magnitude_partials_f32</c> (<c>kMeanChunk</c> in the kernel).</summary>
+    public const int MagnitudeChunk = 4096;
+
+    /// <summary>Partial sums of mean|W| over <paramref name="count"/> elements, one block each.</summary>
+    public static int MagnitudeChunks(long count) => checked((int)((count + MagnitudeChunk - 1) / MagnitudeChunk));
+
+    /// <summary>Rows and outputs per block of <c>ternary_int8_matmul</c> (<c>kTile</c> in the kernel).</summary>
+    public const int Int8MatmulTile = 64;
+
+    /// <summary><c>ternary_int8_matmul</c>: a block of 4 warps per 64 x 64 output tile, outputs along x, rows along y.</summary>
+    public static LaunchGeometry Int8Matmul(int rows, int outputs)
+    {
+        const int maxGridY = 65535;
+        var rowTiles = (rows + Int8MatmulTile - 1) / Int8MatmulTile;
+        if (rowTiles > maxGridY)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"at most {maxGridY * Int8MatmulTile} rows per int8 matmul");
+        return new LaunchGeometry(new Dim3((uint)((outputs + Int8MatmulTile - 1) / Int8MatmulTile), (uint)rowTiles), new Dim3(128));
+    }
 }
 
 /// <summary>One pass of a ternary GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>
