@@ -5,7 +5,8 @@
 // contract it into an FMA, and rintf rounds half to even as MathF.Round does. Where the inputs of a step match, the
 // outputs match bit for bit: the quantised activations, the effective weights given the threshold, the weight
 // gradient and the int8 product. Only the reductions (mean|w|, sum(dEff q)) add in another order than the CPU's
-// vector lanes; they are deterministic here (fixed block sizes, fixed chunks), so a rerun gives the same bits.
+// vector lanes; they are deterministic here (fixed block sizes, fixed chunks), so a rerun gives the same bits. Codes
+// pass through int, as the CPU's sbyte, so that a small negative input gives +0, not rintf's -0, after scaling.
 //
 // Floors: the quantisers are bandwidth-bound, 8 to 16 bytes per weight (read w, write the effective weight, and the
 // int8 code or the gradients); each re-reads its row from L1/L2 for the second pass. The int8 product is 2 M N K
@@ -87,9 +88,9 @@ TRITTER_KERNEL void ternarize_tensor_f32(const float* __restrict__ weight, const
     const float g = gamma[0];
     const float inverse = __fdiv_rn(1.0f, g);
     for (int64_t i = global_thread(); i < count; i += grid_threads()) {
-        const float q = fminf(fmaxf(rintf(__fmul_rn(weight[i], inverse)), -1.0f), 1.0f);
+        const int q = (int)fminf(fmaxf(rintf(__fmul_rn(weight[i], inverse)), -1.0f), 1.0f);
         quantized[i] = (int8_t)q;
-        effective[i] = __fmul_rn(q, g);
+        effective[i] = __fmul_rn((float)q, g);
     }
 }
 
@@ -105,9 +106,9 @@ TRITTER_KERNEL void quantize_activations_f32(const float* __restrict__ input, in
     const float to_int = __fdiv_rn(127.0f, abs_max);
     const float s = __fdiv_rn(abs_max, 127.0f);
     for (int i = threadIdx.x; i < width; i += blockDim.x) {
-        const float q = fminf(fmaxf(rintf(__fmul_rn(input[offset + i], to_int)), -127.0f), 127.0f);
+        const int q = (int)fminf(fmaxf(rintf(__fmul_rn(input[offset + i], to_int)), -127.0f), 127.0f);
         quantized[offset + i] = (int8_t)q;
-        dequantized[offset + i] = __fmul_rn(q, s);
+        dequantized[offset + i] = __fmul_rn((float)q, s);
     }
     if (threadIdx.x == 0) row_scale[blockIdx.x] = s;
 }
