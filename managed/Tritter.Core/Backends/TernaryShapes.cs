@@ -86,6 +86,22 @@ public static class TernaryShapes
         return (rows, columns, outputs);
     }
 
+    /// <summary><see cref="IPackedTernaryTrainingOps.PackTernaryRows"/>: returns (rows N, columns K).</summary>
+    public static (int Rows, int Columns) PackTernaryRows(Tensor weight, Tensor packedWeight)
+    {
+        var (rows, columns) = Matrix(weight, nameof(weight));
+        TensorChecks.RequireType(packedWeight, DType.UInt8, nameof(packedWeight));
+        TensorChecks.RequireShape(packedWeight, [rows, TernaryPacking.PaddedColumns(columns) / 4], nameof(packedWeight));
+        return (rows, columns);
+    }
+
+    /// <summary>
+    /// <see cref="IPackedTernaryTrainingOps.PackedTernaryMatmulBackward"/>: returns (rows M, columns K, outputs N), K being
+    /// the last dimension of <paramref name="inputGradient"/>.
+    /// </summary>
+    public static (int Rows, int Columns, int Outputs) PackedTernaryMatmulBackward(Tensor outputGradient, Tensor packedWeight, Tensor scale, Tensor inputGradient) =>
+        PackedTernaryMatmul(inputGradient, packedWeight, scale, null, outputGradient);
+
     private static (int Rows, int Columns) Matrix(Tensor matrix, string name)
     {
         TensorChecks.RequireRank(matrix, 2, name);
