@@ -211,3 +211,83 @@ TRITTER_KERNEL void __launch_bounds__(128) ternary_int8_matmul(const int8_t* __r
         }
     }
 }
+
+// Training on packed weights (IPackedTernaryTrainingOps). Canonical packing (docs/formats/ternary-packing.md): 16 codes
+// per word, weight k of a row at bits 2 (k mod 16) of word k / 16, 00 = 0, 01 = +1, 10 = -1, rows padded with zeros.
+
+// One block per row: the codes of ternarize_rows_f32, packed; a thread per word.
+TRITTER_KERNEL void ternary_pack_rows_f32(const float* __restrict__ weight, int columns, int words_per_row, uint32_t* __restrict__ packed)
+{
+    __shared__ float sums[32];
+    const float* row = weight + (int64_t)blockIdx.x * columns;
+    const float alpha = row_threshold(row, columns, sums);
+    for (int word = threadIdx.x; word < words_per_row; word += blockDim.x) {
+        uint32_t bits = 0;
+        for (int j = 0; j < 16; j++) {
+            const int column = word * 16 + j;
+            if (column >= columns) break;
+            const float s = ternary_sign(row[column], alpha);
+            bits |= (s > 0.0f ? 1u : s < 0.0f ? 2u : 0u) << (2 * j);
+        }
+        packed[(int64_t)blockIdx.x * words_per_row + word] = bits;
+    }
+}
+
+// input_gradient[m, k] = sum_n (output_gradient[m, n] scale(n)) q[n, k], overwritten. Block tile 64 rows x 64 columns,
+// 256 threads of 4 x 4; n in chunks of 32 through shared memory: the coefficients dY * scale (transposed, so a thread
+// reads its 4 rows as one float4) and the codes decoded from 2 bits to floats. Each element adds its terms in n order,
+// one rounding per term, exactly as the CPU twin does, so the two agree bit for bit.
+namespace {
+constexpr int kGradientTile = 64; // KernelLaunch.PackedGradientTile
+constexpr int kGradientChunk = 32;
+}
+
+TRITTER_KERNEL void __launch_bounds__(256) ternary_packed_input_gradient_f32(const float* __restrict__ output_gradient,
+    const uint32_t* __restrict__ packed, int words_per_row, const float* __restrict__ scale, int per_row_scale,
+    float* __restrict__ input_gradient, int rows, int columns, int outputs)
+{
+    __shared__ __align__(16) float coefficients[kGradientChunk][kGradientTile];
+    __shared__ __align__(16) float codes[kGradientChunk][kGradientTile];
+    const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
+    const int first_row = blockIdx.y * kGradientTile, first_column = blockIdx.x * kGradientTile;
+    float acc[4][4] = {};
+    for (int n0 = 0; n0 < outputs; n0 += kGradientChunk) {
+        for (int i = threadIdx.x; i < kGradientChunk * kGradientTile; i += blockDim.x) {
+            const int n = i % kGradientChunk, m = i / kGradientChunk;
+            const int feature = n0 + n, row = first_row + m;
+            coefficients[n][m] = feature < outputs && row < rows
+                ? __fmul_rn(output_gradient[(int64_t)row * outputs + feature], scale[per_row_scale ? feature : 0]) : 0.0f;
+        }
+        if (threadIdx.x < kGradientChunk * 4) {
+            const int n = threadIdx.x >> 2, word = threadIdx.x & 3;
+            const int feature = n0 + n;
+            const uint32_t bits = feature < outputs ? packed[(int64_t)feature * words_per_row + first_column / 16 + word] : 0u;
+            for (int j = 0; j < 16; j++) {
+                const uint32_t code = (bits >> (2 * j)) & 3u;
+                codes[n][word * 16 + j] = code == 1u ? 1.0f : code == 2u ? -1.0f : 0.0f;
+            }
+        }
+        __syncthreads();
+        const int chunk = min(kGradientChunk, outputs - n0);
+        for (int n = 0; n < chunk; n++) {
+            const float4 c = *reinterpret_cast<const float4*>(&coefficients[n][ty * 4]);
+            const float4 q = *reinterpret_cast<const float4*>(&codes[n][tx * 4]);
+            const float cs[4] = {c.x, c.y, c.z, c.w}, qs[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[i][j] = __fadd_rn(acc[i][j], __fmul_rn(cs[i], qs[j]));
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int row = first_row + ty * 4 + i;
+        if (row >= rows) continue;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int column = first_column + tx * 4 + j;
+            if (column < columns) input_gradient[(int64_t)row * columns + column] = acc[i][j];
+        }
+    }
+}

@@ -199,6 +199,19 @@ public static class KernelLaunch
             throw new ArgumentOutOfRangeException(nameof(rows), rows, $"at most {maxGridY * Int8MatmulTile} rows per int8 matmul");
         return new LaunchGeometry(new Dim3((uint)((outputs + Int8MatmulTile - 1) / Int8MatmulTile), (uint)rowTiles), new Dim3(128));
     }
+
+    /// <summary>Rows and columns per block of <c>ternary_packed_input_gradient_f32</c> (<c>kGradientTile</c> in the kernel).</summary>
+    public const int PackedGradientTile = 64;
+
+    /// <summary><c>ternary_packed_input_gradient_f32</c>: 256 threads per 64 x 64 tile of the input gradient, columns along x.</summary>
+    public static LaunchGeometry PackedInputGradient(int rows, int columns)
+    {
+        const int maxGridY = 65535;
+        var rowTiles = (rows + PackedGradientTile - 1) / PackedGradientTile;
+        if (rowTiles > maxGridY)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"at most {maxGridY * PackedGradientTile} rows per packed input gradient");
+        return new LaunchGeometry(new Dim3((uint)((columns + PackedGradientTile - 1) / PackedGradientTile), (uint)rowTiles), new Dim3(256));
+    }
 }
 
 /// <summary>One pass of a ternary GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>

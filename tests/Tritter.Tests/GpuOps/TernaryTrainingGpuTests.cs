@@ -207,6 +207,42 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         }
     }
 
+    [TestCaseSource(nameof(RowShapes))]
+    public void PackTernaryRows_matches_cpu(int rows, int width)
+    {
+        using var cpu = new CpuBackend();
+        var random = TestRandom.Create();
+        var weight = TestRandom.Floats(random, rows * width);
+        var expected = PackRows(cpu, weight, rows, width);
+        var actual = PackRows(Gpu, weight, rows, width);
+        for (var r = 0; r < rows; r++)
+        {
+            var alpha = MeanMagnitude(weight.AsSpan(r * width, width));
+            for (var i = r * width; i < (r + 1) * width; i++)
+            {
+                if (actual[i] != expected[i] && !(OnBoundary(Math.Abs(weight[i]), alpha) && actual[i] == 0))
+                    Assert.Fail($"code [{i}]: GPU {actual[i]}, CPU {expected[i]} (w {weight[i]:R}, mean|w| {alpha:R})");
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(PackedShapes))]
+    public void PackedTernaryMatmulBackward_matches_cpu_bit_for_bit(int rows, int columns, int outputs)
+    {
+        using var cpu = new CpuBackend();
+        var random = TestRandom.Create();
+        var q = Enumerable.Range(0, outputs * columns).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
+        var words = new uint[outputs * TernaryPacking.WordsPerRow(columns)];
+        TernaryPacking.Pack(q, outputs, columns, words);
+        var dy = TestRandom.Floats(random, rows * outputs);
+        foreach (var scale in new[] { TestRandom.Floats(random, outputs, 2f), [(float)random.NextDouble() + 0.1f] })
+        {
+            var expected = PackedBackward(cpu, dy, words, scale, rows, columns, outputs);
+            var actual = PackedBackward(Gpu, dy, words, scale, rows, columns, outputs);
+            GpuCompare.Ulps(expected, actual, 0, scale.Length == 1 ? "input gradient, per-tensor scale" : "input gradient");
+        }
+    }
+
     private static bool OnBoundary(double value, double boundary) => Math.Abs(value - boundary) <= 1e-5 * boundary;
 
     private static double MeanMagnitude(ReadOnlySpan<float> values)
@@ -298,5 +334,30 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         using var y = backend.Allocate(DType.Float32, [rows, outputs]);
         backend.PackedTernaryMatmul(xt, packed, s, b, scheme, y);
         return HostTensors.Read(backend, y);
+    }
+
+    private static sbyte[] PackRows<TBackend>(TBackend backend, float[] weight, int rows, int width)
+        where TBackend : ITensorStore, IPackedTernaryTrainingOps
+    {
+        using var w = HostTensors.Floats(backend, weight, [rows, width]);
+        using var packed = backend.Allocate(DType.UInt8, [rows, TernaryPacking.PaddedColumns(width) / 4]);
+        backend.PackTernaryRows(w, packed);
+        var bytes = new byte[packed.ElementCount];
+        backend.Download<byte>(packed, bytes);
+        var codes = new sbyte[rows * width];
+        TernaryPacking.Unpack(MemoryMarshal.Cast<byte, uint>(bytes), rows, width, codes);
+        return codes;
+    }
+
+    private static float[] PackedBackward<TBackend>(TBackend backend, float[] dy, uint[] words, float[] scale, int rows, int columns, int outputs)
+        where TBackend : ITensorStore, IPackedTernaryTrainingOps
+    {
+        using var dyt = HostTensors.Floats(backend, dy, [rows, outputs]);
+        using var packed = backend.Allocate(DType.UInt8, [outputs, TernaryPacking.PaddedColumns(columns) / 4]);
+        backend.Upload<byte>(packed, MemoryMarshal.AsBytes(words.AsSpan()));
+        using var s = HostTensors.Floats(backend, scale, [scale.Length]);
+        using var dx = backend.Allocate(DType.Float32, [rows, columns]);
+        backend.PackedTernaryMatmulBackward(dyt, packed, s, dx);
+        return HostTensors.Read(backend, dx);
     }
 }
