@@ -1,5 +1,5 @@
-// BitNet b1.58 quantisers for training and the W1.58A8 int8 x ternary product (ITernaryOps).
-// CPU twin: managed/Tritter.Cpu/Ops/Ternary.cs.
+// BitNet b1.58 quantisers for training and the W1.58A8 int8 x ternary product (ITernaryOps), and training on packed
+// 2-bit weights (IPackedTernaryTrainingOps). CPU twin: managed/Tritter.Cpu/Ops/Ternary.cs.
 //
 // Agreement with the CPU: every rounding step is spelled out (__fmul_rn, __fdiv_rn, __fadd_rn) so that nvcc cannot
 // contract it into an FMA, and rintf rounds half to even as MathF.Round does. Where the inputs of a step match, the
@@ -10,7 +10,9 @@
 //
 // Floors: the quantisers are bandwidth-bound, 8 to 16 bytes per weight (read w, write the effective weight, and the
 // int8 code or the gradients); each re-reads its row from L1/L2 for the second pass. The int8 product is 2 M N K
-// integer operations on the tensor cores (mma.sync m16n8k32 s8: ~1980 dense TOPS on an H100 SXM).
+// integer operations on the tensor cores (mma.sync m16n8k32 s8: ~1980 dense TOPS on an H100 SXM). The packed input
+// gradient is 2 M N K float operations on the FMA units (no tensor cores, so that it matches the CPU bit for bit), reading
+// the weights as 2 bits each.
 #include "reduce.cuh"
 
 namespace {
