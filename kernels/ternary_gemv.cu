@@ -44,6 +44,12 @@ TRITTER_KERNEL void ternary_pack_gpu(const uint32_t* __restrict__ canonical, int
     }
 }
 
+// out[0..n) = scale[0]: a per-tensor scale spread to the per-feature scales the GEMV kernels read.
+TRITTER_KERNEL void ternary_broadcast_scale(const float* __restrict__ scale, float* __restrict__ out, int n)
+{
+    for (int64_t i = global_thread(); i < n; i += grid_threads()) out[i] = scale[0];
+}
+
 // One block per activation row: x[m, 0..k) -> padded int8 xq[m, 0..k_padded) with per-row absmax scaling
 // (x_q = clamp(round(x * 127 / max|x|), -127, 127)), x_scale[m] = max|x| / 127, row_sum[m] = sum(x_q).
 TRITTER_KERNEL void ternary_quantize_rows_i8(const float* __restrict__ x, int k, int k_padded,

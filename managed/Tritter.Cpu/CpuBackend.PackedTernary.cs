@@ -11,17 +11,12 @@ public sealed partial class CpuBackend : IPackedTernaryOps
     /// <inheritdoc />
     public void PackedTernaryMatmul(Tensor input, Tensor packedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output)
     {
+        var (m, columns, rows) = TernaryShapes.PackedTernaryMatmul(input, packedWeight, scale, bias, output);
         var x = Float32(input, nameof(input)).Span<float>();
-        TensorChecks.RequireType(packedWeight, DType.UInt8, nameof(packedWeight));
-        var columns = input.Shape[-1];
-        var rows = packedWeight.Shape[0];
-        if (packedWeight.Shape.Rank != 2 || packedWeight.Shape[1] != TernaryPacking.PaddedColumns(columns) / 4)
-            throw new ArgumentException($"packedWeight {packedWeight} does not hold [N, {TernaryPacking.PaddedColumns(columns) / 4}] bytes for K = {columns}", nameof(packedWeight));
         var words = MemoryMarshal.Cast<byte, uint>(Own(packedWeight).Span<byte>());
         var scales = Float32(scale, nameof(scale)).Span<float>();
         var biasValues = bias is null ? [] : Float32(bias, nameof(bias)).Span<float>();
         var y = Float32(output, nameof(output)).Span<float>();
-        var m = (int)(input.ElementCount / columns);
         if (scheme == TernaryScheme.Paper)
             TernaryMatmul.MultiplyInt8(x, m, words, rows, columns, scales, biasValues, y);
         else

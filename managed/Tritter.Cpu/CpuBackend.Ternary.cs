@@ -9,9 +9,7 @@ public sealed partial class CpuBackend
     public void TernarizeRows(Tensor weight, Tensor scale, Tensor effectiveWeight)
     {
         var (w, s, e) = (Float32(weight, nameof(weight)), Float32(scale, nameof(scale)), Float32(effectiveWeight, nameof(effectiveWeight)));
-        var (rows, width) = MatrixShape(weight);
-        TensorChecks.RequireCount(scale, rows, nameof(scale));
-        TensorChecks.RequireSameCount(weight, nameof(weight), effectiveWeight, nameof(effectiveWeight));
+        var (rows, width) = TernaryShapes.TernarizeRows(weight, scale, effectiveWeight);
         CpuParallel.ForRows(rows, 4L * width, (start, count) =>
             Ops.Ternary.TernarizeRows(w.Span<float>().Slice(start * width, count * width), s.Span<float>().Slice(start, count),
                 e.Span<float>().Slice(start * width, count * width)));
@@ -22,11 +20,7 @@ public sealed partial class CpuBackend
     {
         var (w, ge, s) = (Float32(weight, nameof(weight)), Float32(effectiveWeightGradient, nameof(effectiveWeightGradient)), Float32(scale, nameof(scale)));
         var (gw, gs) = (Float32(weightGradient, nameof(weightGradient)), Float32(scaleGradient, nameof(scaleGradient)));
-        var (rows, width) = MatrixShape(weight);
-        TensorChecks.RequireCount(scale, rows, nameof(scale));
-        TensorChecks.RequireCount(scaleGradient, rows, nameof(scaleGradient));
-        TensorChecks.RequireSameCount(weight, nameof(weight), effectiveWeightGradient, nameof(effectiveWeightGradient));
-        TensorChecks.RequireSameCount(weight, nameof(weight), weightGradient, nameof(weightGradient));
+        var (rows, width) = TernaryShapes.TernarizeRowsBackward(weight, effectiveWeightGradient, scale, weightGradient, scaleGradient);
         CpuParallel.ForRows(rows, 6L * width, (start, count) =>
             Ops.Ternary.TernarizeRowsBackward(w.Span<float>().Slice(start * width, count * width), ge.Span<float>().Slice(start * width, count * width),
                 s.Span<float>().Slice(start, count), gw.Span<float>().Slice(start * width, count * width), gs.Span<float>().Slice(start, count)));
@@ -35,10 +29,8 @@ public sealed partial class CpuBackend
     /// <inheritdoc />
     public void TernarizeTensor(Tensor weight, Tensor quantized, Tensor gamma, Tensor effectiveWeight)
     {
+        TernaryShapes.TernarizeTensor(weight, quantized, gamma, effectiveWeight);
         var q = Typed(quantized, DType.Int8, nameof(quantized));
-        TensorChecks.RequireSameCount(weight, nameof(weight), quantized, nameof(quantized));
-        TensorChecks.RequireSameCount(weight, nameof(weight), effectiveWeight, nameof(effectiveWeight));
-        TensorChecks.RequireCount(gamma, 1, nameof(gamma));
         Floats(gamma, nameof(gamma))[0] = Ops.Ternary.TernarizeTensor(Floats(weight, nameof(weight)), q.Span<sbyte>(), Floats(effectiveWeight, nameof(effectiveWeight)));
     }
 
@@ -46,13 +38,8 @@ public sealed partial class CpuBackend
     public void QuantizeActivations(Tensor input, Tensor quantized, Tensor rowScale, Tensor dequantized)
     {
         var (x, s, d) = (Float32(input, nameof(input)), Float32(rowScale, nameof(rowScale)), Float32(dequantized, nameof(dequantized)));
+        var (rows, width) = TernaryShapes.QuantizeActivations(input, quantized, rowScale, dequantized);
         var q = Typed(quantized, DType.Int8, nameof(quantized));
-        var rows = (int)rowScale.ElementCount;
-        if (input.ElementCount % rows != 0)
-            throw new ArgumentException($"input {input} does not split into {rows} rows, one per element of rowScale", nameof(input));
-        var width = (int)(input.ElementCount / rows);
-        TensorChecks.RequireSameCount(input, nameof(input), quantized, nameof(quantized));
-        TensorChecks.RequireSameCount(input, nameof(input), dequantized, nameof(dequantized));
         CpuParallel.ForRows(rows, 4L * width, (start, count) =>
             Ops.Ternary.QuantizeActivations(x.Span<float>().Slice(start * width, count * width), q.Span<sbyte>().Slice(start * width, count * width),
                 s.Span<float>().Slice(start, count), d.Span<float>().Slice(start * width, count * width)));
@@ -64,13 +51,7 @@ public sealed partial class CpuBackend
         var (x, w) = (Typed(quantizedInput, DType.Int8, nameof(quantizedInput)), Typed(quantizedWeight, DType.Int8, nameof(quantizedWeight)));
         var (s, y) = (Float32(rowScale, nameof(rowScale)), Float32(output, nameof(output)));
         var b = bias is null ? null : Float32(bias, nameof(bias));
-        var (outFeatures, inFeatures) = MatrixShape(quantizedWeight);
-        var rows = TensorChecks.RequireRows(quantizedInput, inFeatures, nameof(quantizedInput));
-        TensorChecks.RequireCount(rowScale, rows, nameof(rowScale));
-        TensorChecks.RequireCount(output, (long)rows * outFeatures, nameof(output));
-        TensorChecks.RequireCount(gamma, 1, nameof(gamma));
-        if (bias is not null)
-            TensorChecks.RequireCount(bias, outFeatures, nameof(bias));
+        var (rows, inFeatures, outFeatures) = TernaryShapes.TernaryInt8Matmul(quantizedInput, rowScale, quantizedWeight, gamma, bias, output);
         var g = Floats(gamma, nameof(gamma))[0];
         CpuParallel.ForRows(rows, (long)inFeatures * outFeatures, (start, count) =>
             Ops.Ternary.Int8Matmul(x.Span<sbyte>().Slice(start * inFeatures, count * inFeatures), s.Span<float>().Slice(start, count), w.Span<sbyte>(), g,

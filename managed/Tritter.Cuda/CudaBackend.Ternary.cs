@@ -1,4 +1,5 @@
 using Tritter.Core.Tensors;
+using Tritter.Native.Cuda;
 
 namespace Tritter.Cuda;
 
@@ -57,44 +58,55 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"input must be [M, {weights.Inputs}], got {input}", nameof(input));
         if (output.Shape.Rank != 2 || output.Shape[0] != input.Shape[0] || output.Shape[1] != weights.Outputs)
             throw new ArgumentException($"output must be [{input.Shape[0]}, {weights.Outputs}], got {output}", nameof(output));
-        MakeCurrent();
-        var rows = input.Shape[0];
-        var int8 = activations == TernaryActivations.Int8;
-        var activationBytes = (long)weights.PaddedInputs * (int8 ? sizeof(sbyte) : sizeof(float));
         var bias = weights.Bias is null ? default : Own(weights.Bias).Pointer;
+        TernaryGemv(Own(weights.Packed).Pointer, weights.Outputs, weights.Inputs, Own(weights.Scales).Pointer, bias, x, y, input.Shape[0],
+            activations == TernaryActivations.Int8);
+    }
+
+    /// <summary>
+    /// The GEMV passes over GPU-layout weights (<paramref name="outputs"/> x <paramref name="inputs"/>, a scale per output,
+    /// an optional bias): up to 16 activation rows of <paramref name="x"/> per pass, larger batches loop.
+    /// </summary>
+    private void TernaryGemv(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, CudaTensor x, CudaTensor y,
+        int rows, bool int8)
+    {
+        MakeCurrent();
+        var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(inputs);
+        var paddedInputs = wordsPerRow * 16;
+        var activationBytes = (long)paddedInputs * (int8 ? sizeof(sbyte) : sizeof(float));
         for (var first = 0; first < rows;)
         {
-            var pass = KernelLaunch.TernaryGemv(weights.Outputs, rows - first, activationBytes, Device);
-            var xRows = x.Pointer.Offset((long)first * weights.Inputs * sizeof(float));
-            var yRows = y.Pointer.Offset((long)first * weights.Outputs * sizeof(float));
+            var pass = KernelLaunch.TernaryGemv(outputs, rows - first, activationBytes, Device);
+            var xRows = x.Pointer.Offset((long)first * inputs * sizeof(float));
+            var yRows = y.Pointer.Offset((long)first * outputs * sizeof(float));
             var variant = $"{(int8 ? "w2a8" : "w2f32")}{(pass.Staged ? "_staged" : "")}_m{pass.Instantiated}";
             var gemv = TernaryKernel(variant, pass.Geometry.SharedMemoryBytes);
             if (pass.Staged)
             {
                 // The staged kernels quantise or pad the activations themselves, block by block.
                 var resident = ResidentBlocks(gemv, pass.Geometry);
-                var workBlocks = (weights.Outputs + KernelLaunch.TernaryWarpsPerBlock - 1) / KernelLaunch.TernaryWarpsPerBlock;
-                gemv.Launch(KernelLaunch.PersistentGrid(pass.Geometry, workBlocks, resident, Device), Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
-                    xRows, weights.Inputs, Own(weights.Scales).Pointer, bias, yRows);
+                var workBlocks = (outputs + KernelLaunch.TernaryWarpsPerBlock - 1) / KernelLaunch.TernaryWarpsPerBlock;
+                gemv.Launch(KernelLaunch.PersistentGrid(pass.Geometry, workBlocks, resident, Device), Stream, packed, wordsPerRow, outputs, pass.Rows,
+                    xRows, inputs, scales, bias, yRows);
             }
             else if (int8)
             {
-                var xq = Scratch("xq", DType.Int8, pass.Instantiated * (long)weights.PaddedInputs);
+                var xq = Scratch("xq", DType.Int8, pass.Instantiated * (long)paddedInputs);
                 var xScale = Scratch("xscale", DType.Float32, pass.Instantiated);
                 var rowSum = Scratch("rowsum_i32", DType.Int32, pass.Instantiated);
                 Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(KernelLaunch.RowReduction(pass.Rows), Stream,
-                    xRows, weights.Inputs, weights.PaddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
-                gemv.Launch(pass.Geometry, Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
-                    xq.Pointer, xScale.Pointer, rowSum.Pointer, Own(weights.Scales).Pointer, bias, yRows);
+                    xRows, inputs, paddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
+                gemv.Launch(pass.Geometry, Stream, packed, wordsPerRow, outputs, pass.Rows,
+                    xq.Pointer, xScale.Pointer, rowSum.Pointer, scales, bias, yRows);
             }
             else
             {
-                var xp = Scratch("xpad", DType.Float32, pass.Instantiated * (long)weights.PaddedInputs);
+                var xp = Scratch("xpad", DType.Float32, pass.Instantiated * (long)paddedInputs);
                 var rowSum = Scratch("rowsum_f32", DType.Float32, pass.Instantiated);
                 Kernel("ternary_gemv", "ternary_pad_rows_f32").Launch(KernelLaunch.RowReduction(pass.Rows), Stream,
-                    xRows, weights.Inputs, weights.PaddedInputs, xp.Pointer, rowSum.Pointer);
-                gemv.Launch(pass.Geometry, Stream, Own(weights.Packed).Pointer, weights.WordsPerRow, weights.Outputs, pass.Rows,
-                    xp.Pointer, rowSum.Pointer, Own(weights.Scales).Pointer, bias, yRows);
+                    xRows, inputs, paddedInputs, xp.Pointer, rowSum.Pointer);
+                gemv.Launch(pass.Geometry, Stream, packed, wordsPerRow, outputs, pass.Rows,
+                    xp.Pointer, rowSum.Pointer, scales, bias, yRows);
             }
             first += pass.Rows;
         }

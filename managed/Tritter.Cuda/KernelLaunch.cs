@@ -205,6 +205,38 @@ public static class KernelLaunch
     private const int AttentionPad = 4;
 
     private static int Tiles(int sequence) => (sequence + AttentionTile - 1) / AttentionTile;
+
+    /// <summary>Elements per partial sum of <c>ternary_magnitude_partials_f32</c> (<c>kMeanChunk</c> in the kernel).</summary>
+    public const int MagnitudeChunk = 4096;
+
+    /// <summary>Partial sums of mean|W| over <paramref name="count"/> elements, one block each.</summary>
+    public static int MagnitudeChunks(long count) => checked((int)((count + MagnitudeChunk - 1) / MagnitudeChunk));
+
+    /// <summary>Rows and outputs per block of <c>ternary_int8_matmul</c> (<c>kTile</c> in the kernel).</summary>
+    public const int Int8MatmulTile = 64;
+
+    /// <summary><c>ternary_int8_matmul</c>: a block of 4 warps per 64 x 64 output tile, outputs along x, rows along y.</summary>
+    public static LaunchGeometry Int8Matmul(int rows, int outputs)
+    {
+        const int maxGridY = 65535;
+        var rowTiles = (rows + Int8MatmulTile - 1) / Int8MatmulTile;
+        if (rowTiles > maxGridY)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"at most {maxGridY * Int8MatmulTile} rows per int8 matmul");
+        return new LaunchGeometry(new Dim3((uint)((outputs + Int8MatmulTile - 1) / Int8MatmulTile), (uint)rowTiles), new Dim3(128));
+    }
+
+    /// <summary>Rows and columns per block of <c>ternary_packed_input_gradient_f32</c> (<c>kGradientTile</c> in the kernel).</summary>
+    public const int PackedGradientTile = 64;
+
+    /// <summary><c>ternary_packed_input_gradient_f32</c>: 256 threads per 64 x 64 tile of the input gradient, columns along x.</summary>
+    public static LaunchGeometry PackedInputGradient(int rows, int columns)
+    {
+        const int maxGridY = 65535;
+        var rowTiles = (rows + PackedGradientTile - 1) / PackedGradientTile;
+        if (rowTiles > maxGridY)
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"at most {maxGridY * PackedGradientTile} rows per packed input gradient");
+        return new LaunchGeometry(new Dim3((uint)((columns + PackedGradientTile - 1) / PackedGradientTile), (uint)rowTiles), new Dim3(256));
+    }
 }
 
 /// <summary>One pass of a ternary GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>

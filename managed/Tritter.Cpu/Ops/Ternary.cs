@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using Tritter.Core.Ternary;
 
 namespace Tritter.Cpu.Ops;
 
@@ -109,6 +110,47 @@ public static class Ternary
             var rescale = gamma * rowScale[n];
             for (var m = 0; m < outFeatures; m++)
                 output[n * outFeatures + m] = DotInt8(x, quantizedWeight.Slice(m * inFeatures, inFeatures)) * rescale + (bias.IsEmpty ? 0f : bias[m]);
+        }
+    }
+
+    /// <summary>
+    /// The codes of <see cref="TernarizeRows"/>, <c>sign(w)</c> where <c>|w| > mean|w_row|</c> else 0, of a block of
+    /// <paramref name="rows"/> rows packed as <see cref="TernaryPacking"/> lays them out.
+    /// </summary>
+    public static void PackRows(ReadOnlySpan<float> weight, int rows, Span<uint> words)
+    {
+        var columns = SpanChecks.Width(weight.Length, rows, nameof(weight));
+        SpanChecks.Length(rows * TernaryPacking.WordsPerRow(columns), words.Length, nameof(words));
+        var codes = new sbyte[columns];
+        for (var r = 0; r < rows; r++)
+        {
+            var w = weight.Slice(r * columns, columns);
+            var alpha = RowThreshold(w);
+            for (var i = 0; i < columns; i++)
+                codes[i] = (sbyte)Sign(w[i], alpha);
+            TernaryPacking.Pack(codes, 1, columns, words.Slice(r * TernaryPacking.WordsPerRow(columns), TernaryPacking.WordsPerRow(columns)));
+        }
+    }
+
+    /// <summary>
+    /// <c>inputGradient[r] = sum_n outputGradient[r, n] scale(n) q[n]</c> for a block of rows, <paramref name="codes"/>
+    /// being the unpacked <c>q[N, K]</c> as floats and <paramref name="scales"/> one per row of q or one in all; overwrites.
+    /// </summary>
+    public static void PackedInputGradient(ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> codes, ReadOnlySpan<float> scales,
+        Span<float> inputGradient, int columns, int outputs)
+    {
+        var rows = SpanChecks.Rows(outputGradient.Length, outputs, nameof(outputGradient));
+        SpanChecks.Length(outputs * columns, codes.Length, nameof(codes));
+        SpanChecks.Length(rows * columns, inputGradient.Length, nameof(inputGradient));
+        inputGradient.Clear();
+        for (var r = 0; r < rows; r++)
+        {
+            var dx = inputGradient.Slice(r * columns, columns);
+            for (var n = 0; n < outputs; n++)
+            {
+                var coefficient = outputGradient[r * outputs + n] * scales[scales.Length == 1 ? 0 : n];
+                TensorPrimitives.MultiplyAdd(codes.Slice(n * columns, columns), coefficient, dx, dx);
+            }
         }
     }
 

@@ -1,0 +1,295 @@
+// BitNet b1.58 quantisers for training and the W1.58A8 int8 x ternary product (ITernaryOps), and training on packed
+// 2-bit weights (IPackedTernaryTrainingOps). CPU twin: managed/Tritter.Cpu/Ops/Ternary.cs.
+//
+// Agreement with the CPU: every rounding step is spelled out (__fmul_rn, __fdiv_rn, __fadd_rn) so that nvcc cannot
+// contract it into an FMA, and rintf rounds half to even as MathF.Round does. Where the inputs of a step match, the
+// outputs match bit for bit: the quantised activations, the effective weights given the threshold, the weight
+// gradient and the int8 product. Only the reductions (mean|w|, sum(dEff q)) add in another order than the CPU's
+// vector lanes; they are deterministic here (fixed block sizes, fixed chunks), so a rerun gives the same bits. Codes
+// pass through int, as the CPU's sbyte, so that a small negative input gives +0, not rintf's -0, after scaling.
+//
+// Floors: the quantisers are bandwidth-bound, 8 to 16 bytes per weight (read w, write the effective weight, and the
+// int8 code or the gradients); each re-reads its row from L1/L2 for the second pass. The int8 product is 2 M N K
+// integer operations on the tensor cores (mma.sync m16n8k32 s8: ~1980 dense TOPS on an H100 SXM). The packed input
+// gradient is 2 M N K float operations on the FMA units (no tensor cores, so that it matches the CPU bit for bit), reading
+// the weights as 2 bits each.
+#include "reduce.cuh"
+
+namespace {
+constexpr float kMinimumScale = 1e-5f; // Ternary.MinimumScale: the smallest mean or absmax a quantiser divides by
+constexpr int kMeanChunk = 4096;       // elements per partial sum of mean|W| (the CPU sums blocks of 4096 too)
+
+__device__ __forceinline__ float ternary_sign(float w, float alpha) { return fabsf(w) > alpha ? copysignf(1.0f, w) : 0.0f; }
+
+// sum |row[i]| / width over one block.
+__device__ __forceinline__ float row_threshold(const float* row, int width, float* shared32)
+{
+    float sum = 0.0f;
+    for (int i = threadIdx.x; i < width; i += blockDim.x) sum = __fadd_rn(sum, fabsf(row[i]));
+    return __fdiv_rn(block_sum(sum, shared32), (float)width);
+}
+}
+
+// One block per row: effective[r, i] = sign(w) * scale[r] where |w| > mean|w_r|, else 0.
+TRITTER_KERNEL void ternarize_rows_f32(const float* __restrict__ weight, const float* __restrict__ scale,
+                                       float* __restrict__ effective, int width)
+{
+    __shared__ float sums[32];
+    const int64_t offset = (int64_t)blockIdx.x * width;
+    const float alpha = row_threshold(weight + offset, width, sums);
+    const float s = scale[blockIdx.x];
+    for (int i = threadIdx.x; i < width; i += blockDim.x)
+        effective[offset + i] = __fmul_rn(ternary_sign(weight[offset + i], alpha), s);
+}
+
+// One block per row: weight_gradient += dEff * scale[r]; scale_gradient[r] += sum(dEff * q).
+TRITTER_KERNEL void ternarize_rows_backward_f32(const float* __restrict__ weight, const float* __restrict__ effective_gradient,
+                                                const float* __restrict__ scale, float* __restrict__ weight_gradient,
+                                                float* __restrict__ scale_gradient, int width)
+{
+    __shared__ float sums[32];
+    const int64_t offset = (int64_t)blockIdx.x * width;
+    const float alpha = row_threshold(weight + offset, width, sums);
+    const float s = scale[blockIdx.x];
+    float dot = 0.0f;
+    for (int i = threadIdx.x; i < width; i += blockDim.x) {
+        const float g = effective_gradient[offset + i];
+        weight_gradient[offset + i] = __fadd_rn(weight_gradient[offset + i], __fmul_rn(g, s));
+        dot = __fadd_rn(dot, __fmul_rn(g, ternary_sign(weight[offset + i], alpha)));
+    }
+    dot = block_sum(dot, sums);
+    if (threadIdx.x == 0) scale_gradient[blockIdx.x] = __fadd_rn(scale_gradient[blockIdx.x], dot);
+}
+
+// First pass of mean|W|: partials[b] = sum |w| over chunk b of kMeanChunk elements, one block per chunk.
+TRITTER_KERNEL void ternary_magnitude_partials_f32(const float* __restrict__ weight, int64_t count, float* __restrict__ partials)
+{
+    __shared__ float sums[32];
+    const int64_t first = (int64_t)blockIdx.x * kMeanChunk;
+    const int64_t last = min(count, first + kMeanChunk);
+    float sum = 0.0f;
+    for (int64_t i = first + threadIdx.x; i < last; i += blockDim.x) sum = __fadd_rn(sum, fabsf(weight[i]));
+    sum = block_sum(sum, sums);
+    if (threadIdx.x == 0) partials[blockIdx.x] = sum;
+}
+
+// Second pass, one block: gamma = max(sum of the partials (in float64, as the CPU adds its blocks) / count, 1e-5).
+TRITTER_KERNEL void ternary_gamma_f32(const float* __restrict__ partials, int chunks, int64_t count, float* __restrict__ gamma)
+{
+    __shared__ double sums[32];
+    double sum = 0.0;
+    for (int i = threadIdx.x; i < chunks; i += blockDim.x) sum += partials[i];
+    sum = block_sum(sum, sums);
+    if (threadIdx.x == 0) gamma[0] = fmaxf((float)(sum / (double)count), kMinimumScale);
+}
+
+// q = clamp(round(w * (1 / gamma)), -1, 1) as int8, effective = q * gamma; grid-stride.
+TRITTER_KERNEL void ternarize_tensor_f32(const float* __restrict__ weight, const float* __restrict__ gamma, int64_t count,
+                                         int8_t* __restrict__ quantized, float* __restrict__ effective)
+{
+    const float g = gamma[0];
+    const float inverse = __fdiv_rn(1.0f, g);
+    for (int64_t i = global_thread(); i < count; i += grid_threads()) {
+        const int q = (int)fminf(fmaxf(rintf(__fmul_rn(weight[i], inverse)), -1.0f), 1.0f);
+        quantized[i] = (int8_t)q;
+        effective[i] = __fmul_rn((float)q, g);
+    }
+}
+
+// One block per row: s = max(max|x|, 1e-5) / 127, q = clamp(round(x * (127 / max|x|)), -127, 127), dequantized = q * s.
+TRITTER_KERNEL void quantize_activations_f32(const float* __restrict__ input, int width, int8_t* __restrict__ quantized,
+                                             float* __restrict__ row_scale, float* __restrict__ dequantized)
+{
+    __shared__ float peaks[32];
+    const int64_t offset = (int64_t)blockIdx.x * width;
+    float peak = 0.0f;
+    for (int i = threadIdx.x; i < width; i += blockDim.x) peak = fmaxf(peak, fabsf(input[offset + i]));
+    const float abs_max = fmaxf(block_max(peak, peaks), kMinimumScale);
+    const float to_int = __fdiv_rn(127.0f, abs_max);
+    const float s = __fdiv_rn(abs_max, 127.0f);
+    for (int i = threadIdx.x; i < width; i += blockDim.x) {
+        const int q = (int)fminf(fmaxf(rintf(__fmul_rn(input[offset + i], to_int)), -127.0f), 127.0f);
+        quantized[offset + i] = (int8_t)q;
+        dequantized[offset + i] = __fmul_rn((float)q, s);
+    }
+    if (threadIdx.x == 0) row_scale[blockIdx.x] = s;
+}
+
+// W1.58A8 product on the int8 tensor cores: output[n, m] = (sum_k x[n, k] q[m, k]) * (gamma * row_scale[n]) + bias[m].
+// Block tile 64 rows x 64 outputs, 4 warps of 32 x 32 (2 x 4 mma.sync m16n8k32), K in steps of 32 bytes through shared
+// memory. x is the mma's row-major A; q[m, k] row-major is exactly its column-major B. Shared rows are 12 words
+// (32 bytes of data, 16 of padding) so that a warp's fragment loads (8 rows x 4 words) hit 32 distinct banks.
+namespace {
+constexpr int kTile = 64;       // rows and outputs per block (KernelLaunch.Int8MatmulTile)
+constexpr int kStep = 32;       // K bytes per step: one mma's k
+constexpr int kRowWords = 12;   // words per shared row, 8 of them data
+
+// Stages rows [first, first + 64) x K bytes [k0, k0 + 32) of a [rows, k] int8 matrix; zeros outside it. 128 threads,
+// one 16-byte piece each: a vector load when K is a multiple of 16 and the matrix 16-byte aligned, else byte loads.
+__device__ __forceinline__ void stage_tile(const int8_t* __restrict__ source, int rows, int k, int first, int k0, bool vector,
+                                           uint32_t (*tile)[kRowWords])
+{
+    const int row = threadIdx.x >> 1, piece = (threadIdx.x & 1) * 16;
+    const int source_row = first + row, column = k0 + piece;
+    uint4 value = make_uint4(0u, 0u, 0u, 0u);
+    if (source_row < rows && column < k) {
+        const int8_t* at = source + (int64_t)source_row * k + column;
+        if (vector) {
+            value = *reinterpret_cast<const uint4*>(at);
+        } else {
+            uint32_t words[4] = {0u, 0u, 0u, 0u};
+            const int available = min(16, k - column);
+            for (int b = 0; b < available; b++) words[b >> 2] |= (uint32_t)(uint8_t)at[b] << ((b & 3) * 8);
+            value = make_uint4(words[0], words[1], words[2], words[3]);
+        }
+    }
+    *reinterpret_cast<uint4*>(&tile[row][piece / 4]) = value;
+}
+}
+
+TRITTER_KERNEL void __launch_bounds__(128) ternary_int8_matmul(const int8_t* __restrict__ x, const float* __restrict__ row_scale,
+                                                               const int8_t* __restrict__ q, const float* __restrict__ gamma,
+                                                               const float* __restrict__ bias, float* __restrict__ output,
+                                                               int rows, int k, int outputs)
+{
+    __shared__ __align__(16) uint32_t xs[kTile][kRowWords];
+    __shared__ __align__(16) uint32_t qs[kTile][kRowWords];
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int group = lane >> 2, thread_in_group = lane & 3;
+    const int warp_row = (warp >> 1) * 32, warp_col = (warp & 1) * 32;
+    const int first_row = blockIdx.y * kTile, first_out = blockIdx.x * kTile;
+    const bool vector = (k & 15) == 0 && aligned16(x) && aligned16(q);
+
+    int acc[2][4][4] = {};
+    for (int k0 = 0; k0 < k; k0 += kStep) {
+        stage_tile(x, rows, k, first_row, k0, vector, xs);
+        stage_tile(q, outputs, k, first_out, k0, vector, qs);
+        __syncthreads();
+        uint32_t a[2][4], b[4][2];
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+            const int r = warp_row + i * 16 + group;
+            a[i][0] = xs[r][thread_in_group];
+            a[i][1] = xs[r + 8][thread_in_group];
+            a[i][2] = xs[r][4 + thread_in_group];
+            a[i][3] = xs[r + 8][4 + thread_in_group];
+        }
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int c = warp_col + j * 8 + group;
+            b[j][0] = qs[c][thread_in_group];
+            b[j][1] = qs[c][4 + thread_in_group];
+        }
+#pragma unroll
+        for (int i = 0; i < 2; i++) {
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+                asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
+                             : "+r"(acc[i][j][0]), "+r"(acc[i][j][1]), "+r"(acc[i][j][2]), "+r"(acc[i][j][3])
+                             : "r"(a[i][0]), "r"(a[i][1]), "r"(a[i][2]), "r"(a[i][3]), "r"(b[j][0]), "r"(b[j][1]));
+            }
+        }
+        __syncthreads();
+    }
+
+    const float g = gamma[0];
+#pragma unroll
+    for (int i = 0; i < 2; i++) {
+#pragma unroll
+        for (int half = 0; half < 2; half++) {
+            const int n = first_row + warp_row + i * 16 + group + half * 8;
+            if (n >= rows) continue;
+            const float rescale = __fmul_rn(g, row_scale[n]);
+#pragma unroll
+            for (int j = 0; j < 4; j++) {
+#pragma unroll
+                for (int e = 0; e < 2; e++) {
+                    const int m = first_out + warp_col + j * 8 + thread_in_group * 2 + e;
+                    if (m >= outputs) continue;
+                    const float b_m = bias != nullptr ? bias[m] : 0.0f;
+                    output[(int64_t)n * outputs + m] = __fadd_rn(__fmul_rn(__int2float_rn(acc[i][j][half * 2 + e]), rescale), b_m);
+                }
+            }
+        }
+    }
+}
+
+// Training on packed weights (IPackedTernaryTrainingOps). Canonical packing (docs/formats/ternary-packing.md): 16 codes
+// per word, weight k of a row at bits 2 (k mod 16) of word k / 16, 00 = 0, 01 = +1, 10 = -1, rows padded with zeros.
+
+// One block per row: the codes of ternarize_rows_f32, packed; a thread per word.
+TRITTER_KERNEL void ternary_pack_rows_f32(const float* __restrict__ weight, int columns, int words_per_row, uint32_t* __restrict__ packed)
+{
+    __shared__ float sums[32];
+    const float* row = weight + (int64_t)blockIdx.x * columns;
+    const float alpha = row_threshold(row, columns, sums);
+    for (int word = threadIdx.x; word < words_per_row; word += blockDim.x) {
+        uint32_t bits = 0;
+        for (int j = 0; j < 16; j++) {
+            const int column = word * 16 + j;
+            if (column >= columns) break;
+            const float s = ternary_sign(row[column], alpha);
+            bits |= (s > 0.0f ? 1u : s < 0.0f ? 2u : 0u) << (2 * j);
+        }
+        packed[(int64_t)blockIdx.x * words_per_row + word] = bits;
+    }
+}
+
+// input_gradient[m, k] = sum_n (output_gradient[m, n] scale(n)) q[n, k], overwritten. Block tile 64 rows x 64 columns,
+// 256 threads of 4 x 4; n in chunks of 32 through shared memory: the coefficients dY * scale (transposed, so a thread
+// reads its 4 rows as one float4) and the codes decoded from 2 bits to floats. Each element adds its terms in n order,
+// one rounding per term, exactly as the CPU twin does, so the two agree bit for bit.
+namespace {
+constexpr int kGradientTile = 64; // KernelLaunch.PackedGradientTile
+constexpr int kGradientChunk = 32;
+}
+
+TRITTER_KERNEL void __launch_bounds__(256) ternary_packed_input_gradient_f32(const float* __restrict__ output_gradient,
+    const uint32_t* __restrict__ packed, int words_per_row, const float* __restrict__ scale, int per_row_scale,
+    float* __restrict__ input_gradient, int rows, int columns, int outputs)
+{
+    __shared__ __align__(16) float coefficients[kGradientChunk][kGradientTile];
+    __shared__ __align__(16) float codes[kGradientChunk][kGradientTile];
+    const int tx = threadIdx.x & 15, ty = threadIdx.x >> 4;
+    const int first_row = blockIdx.y * kGradientTile, first_column = blockIdx.x * kGradientTile;
+    float acc[4][4] = {};
+    for (int n0 = 0; n0 < outputs; n0 += kGradientChunk) {
+        for (int i = threadIdx.x; i < kGradientChunk * kGradientTile; i += blockDim.x) {
+            const int n = i % kGradientChunk, m = i / kGradientChunk;
+            const int feature = n0 + n, row = first_row + m;
+            coefficients[n][m] = feature < outputs && row < rows
+                ? __fmul_rn(output_gradient[(int64_t)row * outputs + feature], scale[per_row_scale ? feature : 0]) : 0.0f;
+        }
+        if (threadIdx.x < kGradientChunk * 4) {
+            const int n = threadIdx.x >> 2, word = threadIdx.x & 3;
+            const int feature = n0 + n;
+            const uint32_t bits = feature < outputs ? packed[(int64_t)feature * words_per_row + first_column / 16 + word] : 0u;
+            for (int j = 0; j < 16; j++) {
+                const uint32_t code = (bits >> (2 * j)) & 3u;
+                codes[n][word * 16 + j] = code == 1u ? 1.0f : code == 2u ? -1.0f : 0.0f;
+            }
+        }
+        __syncthreads();
+        const int chunk = min(kGradientChunk, outputs - n0);
+        for (int n = 0; n < chunk; n++) {
+            const float4 c = *reinterpret_cast<const float4*>(&coefficients[n][ty * 4]);
+            const float4 q = *reinterpret_cast<const float4*>(&codes[n][tx * 4]);
+            const float cs[4] = {c.x, c.y, c.z, c.w}, qs[4] = {q.x, q.y, q.z, q.w};
+#pragma unroll
+            for (int i = 0; i < 4; i++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) acc[i][j] = __fadd_rn(acc[i][j], __fmul_rn(cs[i], qs[j]));
+        }
+        __syncthreads();
+    }
+#pragma unroll
+    for (int i = 0; i < 4; i++) {
+        const int row = first_row + ty * 4 + i;
+        if (row >= rows) continue;
+#pragma unroll
+        for (int j = 0; j < 4; j++) {
+            const int column = first_column + tx * 4 + j;
+            if (column < columns) input_gradient[(int64_t)row * columns + column] = acc[i][j];
+        }
+    }
+}
