@@ -78,9 +78,8 @@ public static partial class ResultsWriter
         // Only the run files themselves (yyyy-MM-dd-HHmmss.json): peers' files stored beside them are not runs.
         var previous = Directory.GetFiles(directory, "*.json")
             .Where(f => RunFile().IsMatch(Path.GetFileName(f)) && string.CompareOrdinal(Path.GetFileName(f), name) < 0)
-            .Order(StringComparer.Ordinal).LastOrDefault();
-        if (previous is not null)
-            markdown.Append(RunComparison.Markdown(previous, cases));
+            .Order(StringComparer.Ordinal).ToList();
+        markdown.Append(RunComparison.Markdown(previous, cases));
         var path = Path.Combine(directory, name + ".md");
         File.WriteAllText(path, markdown.ToString());
         File.WriteAllText(Path.Combine(directory, name + ".json"), JsonSerializer.Serialize(new Dictionary<string, object?>
