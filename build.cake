@@ -117,7 +117,7 @@ Task("Bench")
 });
 
 Task("Bundle")
-    .Description("Publishes the tests, the bench and the CLI self-contained for linux-x64 into artifacts/tritter-bundle.tar.xz.")
+    .Description("Publishes the tests, the bench and the CLI self-contained for linux-x64, with bench/results, into artifacts/tritter-bundle.tar.xz.")
     .IsDependentOn("Kernels")
     .Does(() =>
 {
@@ -135,6 +135,8 @@ Task("Bundle")
     }
     CopyFile(root.CombineWithFilePath("scripts/bundle/run-gpu-tests.sh"), stage.CombineWithFilePath("run-gpu-tests.sh"));
     CopyFile(root.CombineWithFilePath("scripts/bundle/run-gpu-bench.sh"), stage.CombineWithFilePath("run-gpu-bench.sh"));
+    // Earlier runs travel with the bundle, so a run on the device compares itself with the last run on the same device.
+    CopyDirectory(root.Combine("bench/results"), stage.Combine("results"));
     StartProcess("git", new ProcessSettings { Arguments = "rev-parse HEAD", RedirectStandardOutput = true, WorkingDirectory = root }, out var commit);
     System.IO.File.WriteAllText(stage.CombineWithFilePath("COMMIT").FullPath, string.Join("", commit) + "\n");
     var archive = artifacts.CombineWithFilePath("tritter-bundle.tar.xz");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using BenchmarkDotNet.Exporters;
 using BenchmarkDotNet.Loggers;
 using BenchmarkDotNet.Reports;
@@ -13,7 +14,7 @@ namespace Tritter.Bench;
 /// Writes one run's results as Markdown and JSON under <c>&lt;results&gt;/&lt;device&gt;/</c>, headed by what makes a
 /// figure reproducible: date, device, driver, compute capability, commit and command line.
 /// </summary>
-public static class ResultsWriter
+public static partial class ResultsWriter
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -38,6 +39,8 @@ public static class ResultsWriter
         markdown.AppendLine(CultureInfo.InvariantCulture, $"- command: `Tritter.Bench {string.Join(' ', commandLine)}`");
         if (!double.IsNaN(Roofline.CopyGBps))
             markdown.AppendLine(CultureInfo.InvariantCulture, $"- roofline: device-to-device copy {Roofline.CopyGBps:F0} GB/s (read + write, 1 GiB, median of 20, measured at start)");
+        if (Roofline.MmaTflops.Count > 0)
+            markdown.AppendLine(CultureInfo.InvariantCulture, $"- roofline: mma.sync peak {string.Join(", ", Roofline.MmaTflops.Select(p => $"{p.Key} {p.Value:F0}"))} TFLOP/s (TOP/s for Int8; register operands, every SM filled, median of 10, measured at start)");
         markdown.AppendLine();
         var rows = new List<Dictionary<string, object?>>();
         var cases = new List<MeasuredCase>();
@@ -49,6 +52,7 @@ public static class ResultsWriter
             foreach (var report in summary.Reports)
             {
                 var median = DeviceTimings.Median(report.BenchmarkCase);
+                var hostBytes = HostBytes.Of(report.BenchmarkCase);
                 var measured = new MeasuredCase(
                     $"{report.BenchmarkCase.Descriptor.Type.Name}.{report.BenchmarkCase.Descriptor.WorkloadMethod.Name}({report.BenchmarkCase.Parameters.PrintInfo})",
                     median is null ? (report.ResultStatistics?.Mean ?? double.NaN) / 1e3 : median.Value.Milliseconds * 1e3,
@@ -64,15 +68,18 @@ public static class ResultsWriter
                     ["parameters"] = report.BenchmarkCase.Parameters.Items.ToDictionary(p => p.Name, p => p.Value?.ToString()),
                     ["host_mean_ns"] = report.ResultStatistics?.Mean,
                     ["device_median_us"] = median?.Milliseconds * 1e3,
-                    ["bytes"] = median?.Bytes,
+                    ["bytes"] = median?.Bytes ?? hostBytes,
                     ["flops"] = median?.Flops,
                     ["operations"] = median?.Operations,
+                    ["mma_roofline"] = GpuColumnsConfig.MmaRoofline(report.BenchmarkCase)?.ToString(),
                 });
             }
         }
-        var previous = Directory.GetFiles(directory, "*.json").Where(f => string.CompareOrdinal(Path.GetFileName(f), name) < 0).Order(StringComparer.Ordinal).LastOrDefault();
-        if (previous is not null)
-            markdown.Append(RunComparison.Markdown(previous, cases));
+        // Only the run files themselves (yyyy-MM-dd-HHmmss.json): peers' files stored beside them are not runs.
+        var previous = Directory.GetFiles(directory, "*.json")
+            .Where(f => RunFile().IsMatch(Path.GetFileName(f)) && string.CompareOrdinal(Path.GetFileName(f), name) < 0)
+            .Order(StringComparer.Ordinal).ToList();
+        markdown.Append(RunComparison.Markdown(previous, cases));
         var path = Path.Combine(directory, name + ".md");
         File.WriteAllText(path, markdown.ToString());
         File.WriteAllText(Path.Combine(directory, name + ".json"), JsonSerializer.Serialize(new Dictionary<string, object?>
@@ -84,10 +91,14 @@ public static class ResultsWriter
             ["commit"] = commit,
             ["command"] = string.Join(' ', commandLine),
             ["copy_GBps"] = double.IsNaN(Roofline.CopyGBps) ? null : Roofline.CopyGBps,
+            ["mma_peak_TFLOPs"] = Roofline.MmaTflops.ToDictionary(p => p.Key.ToString(), p => p.Value),
             ["results"] = rows,
         }, Indented));
         return path;
     }
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}-\d{6}\.json$")]
+    private static partial Regex RunFile();
 
     private static string Slug(string device) =>
         new([.. device.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '-')]);

@@ -11,34 +11,47 @@ namespace Tritter.Bench;
 public sealed record MeasuredCase(string Name, double Microseconds, double SpreadMicroseconds);
 
 /// <summary>
-/// Compares a run with the previous run for the same device: a case is flagged when it is slower by more than twice
-/// the larger spread of the two runs and by more than 5%, so noise on a shared machine is not called a regression.
+/// Compares a run with earlier runs on the same device, each case with the latest earlier run that measured it (runs
+/// are often filtered to a few suites, so the run just before may share no case). A case is flagged when it is slower by
+/// more than twice the larger spread of the two measurements and by more than 5%, so noise on a shared machine is not
+/// called a regression.
 /// </summary>
 public static class RunComparison
 {
-    /// <summary>A Markdown section comparing <paramref name="current"/> with the run stored in <paramref name="previousJson"/>.</summary>
-    public static string Markdown(string previousJson, IReadOnlyList<MeasuredCase> current)
+    /// <summary>
+    /// A Markdown section comparing <paramref name="current"/> with the runs stored in <paramref name="previousJsons"/>
+    /// (oldest first), or an empty string when no case was measured before.
+    /// </summary>
+    public static string Markdown(IReadOnlyList<string> previousJsons, IReadOnlyList<MeasuredCase> current)
     {
-        var before = Load(previousJson);
+        var latest = new Dictionary<string, (MeasuredCase Case, string Run)>(StringComparer.Ordinal);
+        foreach (var path in previousJsons)
+        {
+            foreach (var (name, measured) in Load(path))
+                latest[name] = (measured, Path.GetFileNameWithoutExtension(path));
+        }
         var text = new StringBuilder();
-        text.AppendLine(CultureInfo.InvariantCulture, $"## Compared with {Path.GetFileNameWithoutExtension(previousJson)}");
+        text.AppendLine("## Compared with earlier runs on this device");
         text.AppendLine();
-        text.AppendLine("| case | before us | now us | change | verdict |");
-        text.AppendLine("|---|---:|---:|---:|---|");
-        var compared = 0;
+        text.AppendLine("| case | earlier run | before us | now us | change | verdict |");
+        text.AppendLine("|---|---|---:|---:|---:|---|");
+        var (compared, regressions) = (0, 0);
         foreach (var now in current)
         {
-            if (!before.TryGetValue(now.Name, out var old) || !double.IsFinite(old.Microseconds) || !double.IsFinite(now.Microseconds))
+            if (!latest.TryGetValue(now.Name, out var before) || !double.IsFinite(before.Case.Microseconds) || !double.IsFinite(now.Microseconds))
                 continue;
             compared++;
+            var old = before.Case;
             var change = now.Microseconds / old.Microseconds - 1;
             var noise = 2 * Math.Max(Finite(old.SpreadMicroseconds), Finite(now.SpreadMicroseconds));
             var verdict = Math.Abs(now.Microseconds - old.Microseconds) <= noise || Math.Abs(change) <= 0.05 ? "within noise"
                 : change > 0 ? "**REGRESSION**" : "faster";
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {now.Name} | {old.Microseconds:F2} | {now.Microseconds:F2} | {change:+0.0%;-0.0%} | {verdict} |");
+            regressions += verdict == "**REGRESSION**" ? 1 : 0;
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {now.Name} | {before.Run} | {old.Microseconds:F2} | {now.Microseconds:F2} | {change:+0.0%;-0.0%} | {verdict} |");
         }
         if (compared == 0)
-            text.AppendLine("| (no case in common) | | | | |");
+            return "";
+        Console.WriteLine($"// compared {compared} case(s) with earlier runs on this device: {regressions} regression(s)");
         text.AppendLine();
         return text.ToString();
     }

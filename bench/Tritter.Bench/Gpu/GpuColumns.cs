@@ -1,3 +1,4 @@
+using System.Reflection;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
@@ -8,17 +9,24 @@ namespace Tritter.Bench.Gpu;
 /// <summary>Adds the device-time columns to every GPU suite.</summary>
 public sealed class GpuColumnsConfig : ManualConfig
 {
-    /// <summary>Device time, GB/s, TFLOP/s and percent of the copy roofline.</summary>
+    /// <summary>Device time, GB/s, TFLOP/s and percent of the copy and tensor-core rooflines.</summary>
     public GpuColumnsConfig() => AddColumn(
-        new DeviceColumn("Device us", m => m.Milliseconds * 1e3),
-        new DeviceColumn("us/op", m => m.Milliseconds * 1e3 / m.Operations),
-        new DeviceColumn("GB/s", m => m.Bytes / (m.Milliseconds * 1e-3) / 1e9),
-        new DeviceColumn("TFLOP/s", m => m.Flops / (m.Milliseconds * 1e-3) / 1e12),
-        new DeviceColumn("% copy BW", m => 100 * m.Bytes / (m.Milliseconds * 1e-3) / 1e9 / Roofline.CopyGBps));
+        new DeviceColumn("Device us", (m, _) => m.Milliseconds * 1e3),
+        new DeviceColumn("us/op", (m, _) => m.Milliseconds * 1e3 / m.Operations),
+        new DeviceColumn("GB/s", (m, _) => m.Bytes / (m.Milliseconds * 1e-3) / 1e9),
+        new DeviceColumn("TFLOP/s", (m, _) => m.Flops / (m.Milliseconds * 1e-3) / 1e12),
+        new DeviceColumn("% copy BW", (m, _) => 100 * m.Bytes / (m.Milliseconds * 1e-3) / 1e9 / Roofline.CopyGBps),
+        new DeviceColumn("% mma peak", (m, c) => MmaRoofline(c) is { } kind
+            ? 100 * m.Flops / (m.Milliseconds * 1e-3) / 1e12 / Roofline.MmaPeak(kind) : double.NaN));
+
+    /// <summary>The tensor-core roofline a case is compared with: its method's attribute, else its suite's, else none.</summary>
+    public static MmaKind? MmaRoofline(BenchmarkCase benchmarkCase) =>
+        (benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<MmaRooflineAttribute>()
+            ?? benchmarkCase.Descriptor.Type.GetCustomAttribute<MmaRooflineAttribute>(inherit: true))?.Kind;
 }
 
 /// <summary>A column computed from the median device-side measurement of each case.</summary>
-internal sealed class DeviceColumn(string name, Func<DeviceSample, double> value) : IColumn
+internal sealed class DeviceColumn(string name, Func<DeviceSample, BenchmarkCase, double> value) : IColumn
 {
     public string Id => "Tritter." + name;
     public string ColumnName => name;
@@ -33,6 +41,7 @@ internal sealed class DeviceColumn(string name, Func<DeviceSample, double> value
         "us/op" => "Device time per op launch (an invocation may replay a graph of many)",
         "GB/s" => "Bytes the op must move / device time",
         "TFLOP/s" => "Operations the op must do / device time",
+        "% mma peak" => "TFLOP/s as a percentage of the tensor-core (mma.sync) peak measured at start, compute-bound cases",
         _ => "GB/s as a percentage of the device-to-device copy bandwidth measured at start",
     };
 
@@ -43,7 +52,7 @@ internal sealed class DeviceColumn(string name, Func<DeviceSample, double> value
         var median = DeviceTimings.Median(benchmarkCase);
         if (median is null)
             return "-";
-        var v = value(median.Value);
+        var v = value(median.Value, benchmarkCase);
         return double.IsFinite(v) && v != 0 ? v.ToString(v >= 100 ? "F0" : "F2", System.Globalization.CultureInfo.InvariantCulture) : "-";
     }
 

@@ -19,7 +19,7 @@ public sealed class RunComparisonTests
             """);
         try
         {
-            var text = RunComparison.Markdown(previous, [
+            var text = RunComparison.Markdown([previous], [
                 new MeasuredCase("A.Run(N=1)", 130, 1),   // 30% slower, spread 1: a regression
                 new MeasuredCase("B.Run(N=1)", 130, 20),  // 30% slower but within twice the spread: noise
                 new MeasuredCase("C.Run(N=1)", 103, 0.1), // 3% slower: under the 5% floor
@@ -39,17 +39,42 @@ public sealed class RunComparisonTests
     }
 
     [Test]
-    public void Unreadable_previous_run_gives_no_comparison_rows()
+    public void Unreadable_previous_run_gives_no_comparison()
     {
         var previous = Path.Combine(Path.GetTempPath(), $"tritter-previous-{Guid.NewGuid():N}.json");
         File.WriteAllText(previous, "{ not json");
         try
         {
-            Assert.That(RunComparison.Markdown(previous, [new MeasuredCase("A.Run(N=1)", 1, 0)]), Does.Contain("no case in common"));
+            Assert.That(RunComparison.Markdown([previous], [new MeasuredCase("A.Run(N=1)", 1, 0)]), Is.Empty);
         }
         finally
         {
             File.Delete(previous);
+        }
+    }
+
+    [Test]
+    public void Each_case_is_compared_with_the_latest_earlier_run_that_measured_it()
+    {
+        var directory = Directory.CreateTempSubdirectory("tritter-runs-").FullName;
+        var older = Path.Combine(directory, "2026-01-01-000000.json");
+        var newer = Path.Combine(directory, "2026-01-02-000000.json");
+        File.WriteAllText(older, """
+            { "results": [
+              { "case": "A.Run()", "time_us": 50.0, "spread_us": 0.1 },
+              { "case": "B.Run()", "time_us": 100.0, "spread_us": 0.1 }
+            ] }
+            """);
+        File.WriteAllText(newer, """{ "results": [ { "case": "A.Run()", "time_us": 200.0, "spread_us": 0.1 } ] }""");
+        try
+        {
+            var text = RunComparison.Markdown([older, newer], [new MeasuredCase("A.Run()", 200, 0.1), new MeasuredCase("B.Run()", 200, 0.1)]);
+            Assert.That(Line(text, "A.Run"), Does.Contain("2026-01-02-000000").And.Contain("within noise"));
+            Assert.That(Line(text, "B.Run"), Does.Contain("2026-01-01-000000").And.Contain("REGRESSION"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
         }
     }
 
