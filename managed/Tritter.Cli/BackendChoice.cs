@@ -13,11 +13,8 @@ internal static class BackendChoice
         return device.ToLowerInvariant() switch
         {
             "cpu" => (new CpuBackend(), "--device cpu"),
-            // The CUDA backend gains op families kernel by kernel; the model graph needs all of them (docs/decisions.md).
-            "cuda" => throw new CliUsageException(probe.IsUsable
-                ? "--device cuda: the CUDA backend does not yet implement every op the model graph needs; use --device cpu"
-                : $"--device cuda: {probe.Reason}"),
-            "auto" => (new CpuBackend(), probe.IsUsable ? "the CUDA backend does not yet implement every op of the model graph" : probe.Reason),
+            "cuda" => probe.IsUsable ? (CudaBackend.Open(), "--device cuda") : throw new CliUsageException($"--device cuda: {probe.Reason}"),
+            "auto" => probe.IsUsable ? (CudaBackend.Open(), "a usable GPU was found") : (new CpuBackend(), probe.Reason),
             _ => throw new CliUsageException($"--device {device}: expected auto, cpu or cuda"),
         };
     }

@@ -6,9 +6,9 @@ namespace Tritter.Cuda;
 
 /// <summary>
 /// The CUDA backend: tensors in device memory, ops as hand-written kernels from <c>kernels/</c> launched on one stream.
-/// It implements the op families that have kernels; <see cref="IBackend"/> follows once every family has one.
+/// Every op family of <see cref="IBackend"/> has its kernels, so the model graph runs on it as on the CPU.
 /// </summary>
-public sealed partial class CudaBackend : ITensorStore, IActivationOps
+public sealed partial class CudaBackend : IBackend
 {
     private readonly CudaContext _context;
     private readonly Dictionary<string, CudaModule> _modules = new(StringComparer.Ordinal);
