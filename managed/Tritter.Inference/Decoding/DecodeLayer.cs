@@ -65,14 +65,11 @@ internal sealed class DecodeLayer : IDisposable
         _keyNorm.Forward(s.Key, s.KeyRotated, s.KeyStatistics);
         b.Rope(s.QueryRotated, s.QueryRotated, _ropeTheta, firstPosition);
         b.Rope(s.KeyRotated, s.KeyRotated, _ropeTheta, firstPosition);
-        b.Copy(s.KeyRotated, s.CacheKey);
         b.KvCacheWrite(s.CacheKey, s.Value, cache, firstSlot);
-        b.Copy(s.QueryRotated, s.CacheQuery);
         if (s.Tokens == 1)
             b.DecodeAttention(s.CacheQuery, cache, length, s.AttentionOutput);
         else
             b.PrefillAttention(s.CacheQuery, cache, length - s.Tokens, s.AttentionOutput);
-        b.Copy(s.AttentionOutput, s.AttentionRows);
         _output.Forward(s.AttentionRows, s.Projected);
         b.Add(s.Stream, s.Projected, s.Hidden);
 

@@ -8,7 +8,7 @@ namespace Tritter.Inference.Decoding;
 /// The activations of one forward step over <see cref="Tokens"/> new tokens of one sequence, reused layer after layer
 /// and step after step. Shapes follow what each op asks: RoPE works on <c>[1, tokens, heads, headDim]</c>, the cache on
 /// <c>[tokens, heads, headDim]</c> (one token: <c>[heads, headDim]</c>, what decode attention takes), the projections
-/// on rows of <c>hidden</c> features; a copy moves data between the shapes (the backends have no views).
+/// on rows of <c>hidden</c> features; views give one buffer the shape each op wants, without copies.
 /// </summary>
 internal sealed class DecodeScratch : IDisposable
 {
@@ -30,10 +30,11 @@ internal sealed class DecodeScratch : IDisposable
             Value = F(tokens, kv, dim);
             QueryRotated = F(1, tokens, heads, dim);
             KeyRotated = F(1, tokens, kv, dim);
-            CacheQuery = tokens == 1 ? F(heads, dim) : F(tokens, heads, dim);
-            CacheKey = F(tokens, kv, dim);
+            Tensor V(Tensor tensor, params int[] shape) => Own(backend.View(tensor, 0, shape));
+            CacheQuery = tokens == 1 ? V(QueryRotated, heads, dim) : V(QueryRotated, tokens, heads, dim);
+            CacheKey = V(KeyRotated, tokens, kv, dim);
             AttentionOutput = tokens == 1 ? F(heads, dim) : F(tokens, heads, dim);
-            AttentionRows = F(tokens, d);
+            AttentionRows = V(AttentionOutput, tokens, d);
             Projected = F(tokens, d);
             Hidden = F(tokens, d);
             Gate = F(tokens, inter);
@@ -77,12 +78,15 @@ internal sealed class DecodeScratch : IDisposable
 
     public Tensor KeyRotated { get; }
 
+    /// <summary><see cref="QueryRotated"/> in the shape the cache's attention takes.</summary>
     public Tensor CacheQuery { get; }
 
+    /// <summary><see cref="KeyRotated"/> in the shape the cache write takes.</summary>
     public Tensor CacheKey { get; }
 
     public Tensor AttentionOutput { get; }
 
+    /// <summary><see cref="AttentionOutput"/> as rows of hidden features, the output projection's input.</summary>
     public Tensor AttentionRows { get; }
 
     public Tensor Projected { get; }
@@ -115,8 +119,9 @@ internal sealed class DecodeScratch : IDisposable
 
     public void Dispose()
     {
-        foreach (var item in _owned)
-            item.Dispose();
+        // Views first: they were created after the tensors they look into.
+        for (var i = _owned.Count - 1; i >= 0; i--)
+            _owned[i].Dispose();
         _owned.Clear();
     }
 
