@@ -8,14 +8,15 @@
 // writing, so input and output may be the same tensor.
 #include "common.cuh"
 
-// Grid-stride over seq * half entries: cosines[t * half + i], sines[t * half + i].
-TRITTER_KERNEL void rope_angles_f32(int sequence, int head_dim, double theta, float* __restrict__ cosines, float* __restrict__ sines)
+// Grid-stride over seq * half entries: cosines[t * half + i], sines[t * half + i] at position first_position + t.
+TRITTER_KERNEL void rope_angles_f32(int sequence, int head_dim, double theta, float* __restrict__ cosines, float* __restrict__ sines,
+    int64_t first_position)
 {
     const int half = head_dim / 2;
     const int64_t count = (int64_t)sequence * half;
     for (int64_t k = global_thread(); k < count; k += grid_threads()) {
         const int t = (int)(k / half), i = (int)(k % half);
-        const double angle = t * pow(theta, -2.0 * i / head_dim);
+        const double angle = (double)(first_position + t) * pow(theta, -2.0 * i / head_dim);
         double s, c;
         sincos(angle, &s, &c);
         cosines[k] = (float)c;

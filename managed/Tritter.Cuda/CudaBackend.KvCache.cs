@@ -26,10 +26,26 @@ public sealed partial class CudaBackend : IKvCacheOps
     {
         ArgumentNullException.ThrowIfNull(layer);
         var group = layer.CheckDecodeAttention(query, length, output);
+        Decode(Own(query).Pointer, layer, group, query.Shape[0], length, Own(output).Pointer);
+    }
+
+    /// <inheritdoc />
+    public void PrefillAttention(Tensor queries, KvCacheInt4Layer layer, int firstLength, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        var (tokens, group) = layer.CheckPrefillAttention(queries, firstLength, output);
+        var numHeads = queries.Shape[1];
+        var rowBytes = (long)numHeads * layer.HeadDim * sizeof(float);
+        // One split-K decode per token: each sees its own causal length, and the partials scratch is reused in stream order.
+        for (var t = 0; t < tokens; t++)
+            Decode(Own(queries).Pointer.Offset(t * rowBytes), layer, group, numHeads, firstLength + t + 1, Own(output).Pointer.Offset(t * rowBytes));
+    }
+
+    private void Decode(DevicePointer query, KvCacheInt4Layer layer, int group, int numHeads, int length, DevicePointer output)
+    {
         if (group is not (1 or 2 or 4 or 8))
-            throw new ArgumentException($"{group} query heads per KV head: the CUDA kernels support 1, 2, 4 or 8", nameof(query));
+            throw new ArgumentException($"{group} query heads per KV head: the CUDA kernels support 1, 2, 4 or 8", nameof(layer));
         var headDim = SupportedHeadDim(layer);
-        var numHeads = query.Shape[0];
         var (geometry, splitSize, splits) = KernelLaunch.KvDecode(layer.KvHeads, group, length, Device);
         var partials = (long)numHeads * splits;
         var scratch = AttentionPartials(partials * (headDim + 2) * sizeof(float));
@@ -38,10 +54,10 @@ public sealed partial class CudaBackend : IKvCacheOps
         var sum = max.Offset(partials * sizeof(float));
         MakeCurrent();
         Kernel("kv_int4", $"kv_int4_decode_d{headDim}_g{group}").Launch(geometry, Stream,
-            Own(query).Pointer, Own(layer.KeyData).Pointer, Own(layer.KeyScales).Pointer, Own(layer.ValueData).Pointer,
+            query, Own(layer.KeyData).Pointer, Own(layer.KeyScales).Pointer, Own(layer.ValueData).Pointer,
             Own(layer.ValueScales).Pointer, layer.Capacity, length, splitSize, acc, max, sum);
         Kernel("kv_int4", "kv_int4_combine").Launch(KernelLaunch.KvCombine(numHeads, headDim), Stream,
-            acc, max, sum, splits, Own(output).Pointer);
+            acc, max, sum, splits, output);
     }
 
     private static int SupportedHeadDim(KvCacheInt4Layer layer) => layer.HeadDim is 32 or 64 or 128

@@ -7,12 +7,15 @@ namespace Tritter.Cuda;
 public sealed partial class CudaBackend : IRopeOps
 {
     /// <inheritdoc />
-    public void Rope(Tensor input, Tensor output, double theta) => Rotate(input, output, theta, inverse: false);
+    public void Rope(Tensor input, Tensor output, double theta) => Rotate(input, output, theta, 0, inverse: false);
 
     /// <inheritdoc />
-    public void RopeBackward(Tensor outputGradient, Tensor inputGradient, double theta) => Rotate(outputGradient, inputGradient, theta, inverse: true);
+    public void Rope(Tensor input, Tensor output, double theta, long firstPosition) => Rotate(input, output, theta, firstPosition, inverse: false);
 
-    private void Rotate(Tensor input, Tensor output, double theta, bool inverse)
+    /// <inheritdoc />
+    public void RopeBackward(Tensor outputGradient, Tensor inputGradient, double theta) => Rotate(outputGradient, inputGradient, theta, 0, inverse: true);
+
+    private void Rotate(Tensor input, Tensor output, double theta, long firstPosition, bool inverse)
     {
         var (x, y) = (Float32(input, nameof(input)), Float32(output, nameof(output)));
         TensorChecks.RequireRank(input, 4, nameof(input));
@@ -20,6 +23,7 @@ public sealed partial class CudaBackend : IRopeOps
         var (sequence, heads, headDim) = (input.Shape[1], input.Shape[2], input.Shape[3]);
         if (headDim % 2 != 0)
             throw new ArgumentException($"head_dim of {input} must be even for rotate-half RoPE", nameof(input));
+        ArgumentOutOfRangeException.ThrowIfNegative(firstPosition);
         if (input.ElementCount == 0)
             return;
         var entries = (long)sequence * (headDim / 2);
@@ -28,7 +32,7 @@ public sealed partial class CudaBackend : IRopeOps
         var rows = input.ElementCount / headDim;
         MakeCurrent();
         Kernel("rope", "rope_angles_f32").Launch(KernelLaunch.Elementwise(entries, Device), Stream,
-            sequence, headDim, BitConverter.DoubleToInt64Bits(theta), table.Pointer, sines);
+            sequence, headDim, BitConverter.DoubleToInt64Bits(theta), table.Pointer, sines, firstPosition);
         Kernel("rope", "rope_rotate_f32").Launch(KernelLaunch.Elementwise(rows * (headDim / 2), Device), Stream,
             x.Pointer, y.Pointer, table.Pointer, sines, rows, sequence, heads, headDim, inverse ? -1f : 1f);
     }

@@ -98,25 +98,12 @@ public sealed class TextGenerator : IDisposable
 
     private int NearestEmbedding(ReadOnlySpan<float> predicted)
     {
-        var table = _model.Parameters.First(p => p.Name == "embed_tokens.embedding.weight").Value;
         if (_embeddings is null)
         {
+            var table = _model.Parameters.First(p => p.Name == "embed_tokens.embedding.weight").Value;
             _embeddings = new float[table.ElementCount];
             _backend.Download<float>(table, _embeddings);
         }
-        var hiddenSize = predicted.Length;
-        var best = 0;
-        var bestDistance = double.PositiveInfinity;
-        // Id 0 is padding and never a prediction.
-        for (var id = 1; id < _model.Config.VocabSize; id++)
-        {
-            var distance = (double)System.Numerics.Tensors.TensorPrimitives.Distance(predicted, _embeddings.AsSpan(id * hiddenSize, hiddenSize));
-            if (distance < bestDistance)
-            {
-                bestDistance = distance;
-                best = id;
-            }
-        }
-        return best;
+        return Sampling.NearestEmbedding.Find(predicted, _embeddings);
     }
 }

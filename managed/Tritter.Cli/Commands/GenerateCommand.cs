@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Tritter.Cli.Training;
+using Tritter.Core.Backends;
 using Tritter.Core.Checkpoints;
 using Tritter.Core.Model;
 using Tritter.Core.Training;
@@ -12,6 +13,9 @@ namespace Tritter.Cli.Commands;
 /// <summary><c>tritter generate</c>: streams text from a trained run or checkpoint.</summary>
 internal static class GenerateCommand
 {
+    // Cache slots per sequence with the KV-cache engine; past them the cache keeps attention sinks and a recent window.
+    private const int CacheTokens = 4096;
+
     public static Command Create()
     {
         var model = new Option<DirectoryInfo>("--model") { Description = "A run directory (from 'tritter train') or a checkpoint directory.", Required = true };
@@ -24,9 +28,15 @@ internal static class GenerateCommand
         var seed = new Option<int>("--seed") { Description = "Sampling seed: the same seed gives the same text.", DefaultValueFactory = _ => 0 };
         var rounding = new Option<string>("--rounding") { Description = "argmax: sample from the logits; knn: round the predicted embedding to the nearest token.", DefaultValueFactory = _ => "argmax" };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
+        var engine = new Option<string>("--engine")
+        {
+            Description = "kv-cache: prefill once, then one decode step per token over an INT4 KV-cache; recompute: the forward pass over the whole window per token (the reference); auto: kv-cache where the model's head_dim is a multiple of 32 (the cache's group), else recompute.",
+            DefaultValueFactory = _ => "auto",
+        };
+        var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable); it is not printed.", AllowMultipleArgumentsPerToken = false };
         var command = new Command("generate", "Generate text from a trained model; tokens stream as they are produced.")
         {
-            model, prompt, maxNew, temperature, topK, topP, penalty, seed, rounding, device,
+            model, prompt, maxNew, temperature, topK, topP, penalty, seed, rounding, device, engine, stop,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -45,14 +55,20 @@ internal static class GenerateCommand
                 "knn" => TokenRounding.NearestEmbedding,
                 var other => throw new CliUsageException($"--rounding {other}: expected argmax or knn"),
             };
+            var engineName = parse.GetValue(engine)!.ToLowerInvariant();
+            if (engineName is not ("auto" or "kv-cache" or "recompute"))
+                throw new CliUsageException($"--engine {engineName}: expected auto, kv-cache or recompute");
+            var stops = parse.GetValue(stop) ?? [];
+            if (stops.Any(string.IsNullOrEmpty))
+                throw new CliUsageException("--stop needs a non-empty text");
             return await GenerateAsync(parse.GetValue(model)!.FullName, parse.GetValue(prompt)!, parse.GetValue(maxNew), sampling, mode,
-                parse.GetValue(device)!, cancellationToken).ConfigureAwait(false);
+                parse.GetValue(device)!, engineName, stops, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
     private static async Task<int> GenerateAsync(string path, string prompt, int maxNewTokens, SamplingOptions sampling, TokenRounding rounding,
-        string device, CancellationToken cancellationToken)
+        string device, string engine, string[] stops, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(path))
             throw new CliUsageException($"--model {path}: no such directory");
@@ -69,15 +85,24 @@ internal static class GenerateCommand
         using var _ = backend;
         using var model = new TritterModel(backend, config, seed: 0);
         ModelState.LoadModel(checkpoint, backend, model);
-        using var generator = new TextGenerator(backend, model, Math.Min(config.MaxPositionEmbeddings, 256));
 
         var encoded = tokenizer.Encode(prompt, Modality.Code);
         // The document's end marker would tell the model the text is over: continue from before it.
         var context = encoded.Ids[..^1];
         Console.Write(prompt);
         var (_, end) = SpecialTokens.Markers(Modality.Code);
+        var useCache = engine == "kv-cache" || (engine == "auto" && config.HeadDim % KvCacheInt4Layer.GroupSize == 0);
+        if (useCache && config.HeadDim % KvCacheInt4Layer.GroupSize != 0)
+            throw new CliUsageException($"--engine kv-cache: head_dim {config.HeadDim} is not a multiple of {KvCacheInt4Layer.GroupSize} (the INT4 cache's group); use --engine recompute");
+        using var decoder = useCache ? DecodeModel.FromModel(model) : null;
+        using var recompute = useCache ? null : new TextGenerator(backend, model, Math.Min(config.MaxPositionEmbeddings, 256));
+        var tokens = decoder is not null
+            ? new KvCacheGenerator(decoder, Math.Min(config.MaxPositionEmbeddings, CacheTokens)).GenerateAsync(context,
+                new GenerationOptions(maxNewTokens, sampling) { Rounding = rounding, StopSequences = [[end]] }, cancellationToken)
+            : recompute!.GenerateAsync(context, maxNewTokens, sampling, rounding, stopToken: end, cancellationToken);
+        var textStops = new StopMatcher<char>(stops.Select(s => (IReadOnlyList<char>)s.ToCharArray()));
         var pending = new List<int>();
-        await foreach (var id in generator.GenerateAsync(context, maxNewTokens, sampling, rounding, stopToken: end, cancellationToken).ConfigureAwait(false))
+        await foreach (var id in tokens.ConfigureAwait(false))
         {
             if (tokenizer.Layout.ModalityOf(id) is not Modality.Text and not Modality.Code)
                 continue;
@@ -86,16 +111,32 @@ internal static class GenerateCommand
             var bytes = tokenizer.DecodeBytes(pending.ToArray());
             if (IsCompleteUtf8(bytes))
             {
-                Console.Write(System.Text.Encoding.UTF8.GetString(bytes));
                 pending.Clear();
+                if (Print(textStops, System.Text.Encoding.UTF8.GetString(bytes)))
+                    break;
             }
         }
-        if (pending.Count > 0)
-            Console.Write(tokenizer.Decode(pending.ToArray()));
+        if (!textStops.Stopped)
+        {
+            if (pending.Count > 0)
+                Print(textStops, tokenizer.Decode(pending.ToArray()));
+            Console.Write(textStops.Flush().ToArray());
+        }
         Console.WriteLine();
         return 0;
     }
 
+    /// <summary>Prints what the stop texts release of <paramref name="text"/>; true once one of them has matched.</summary>
+    private static bool Print(StopMatcher<char> stops, string text)
+    {
+        foreach (var c in text)
+        {
+            Console.Write(stops.Push(c).ToArray());
+            if (stops.Stopped)
+                return true;
+        }
+        return false;
+    }
     private static bool IsCompleteUtf8(byte[] bytes)
     {
         try

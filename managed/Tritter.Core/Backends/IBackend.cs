@@ -6,4 +6,4 @@ namespace Tritter.Core.Backends;
 /// for the complete contract.
 /// </summary>
 public interface IBackend : ITensorStore, IActivationOps, IElementwiseOps, IMatmulOps, INormOps, IEmbeddingOps, IRopeOps,
-    IAttentionOps, ILossOps, IOptimizerOps, ITernaryOps, IPackedTernaryOps, IKvCacheOps;
+    IAttentionOps, ILossOps, IOptimizerOps, ITernaryOps, IPackedTernaryOps, IKvCacheOps, IDecodeBackend;

@@ -21,4 +21,11 @@ public interface IKvCacheOps
     /// <c>h / (numHeads / kvHeads)</c>. The slots form a set: their order does not change the result.
     /// </summary>
     void DecodeAttention(Tensor query, KvCacheInt4Layer layer, int length, Tensor output);
+
+    /// <summary>
+    /// Causal attention of the <c>tokens</c> queries just written to the cache (float32 <c>[tokens, numHeads, headDim]</c>,
+    /// after RoPE) into <paramref name="output"/> (same shape): query t reads slots <c>[0, firstLength + t + 1)</c> as
+    /// <see cref="DecodeAttention"/> does, so the slots must hold the sequence in order (no eviction inside the range).
+    /// </summary>
+    void PrefillAttention(Tensor queries, KvCacheInt4Layer layer, int firstLength, Tensor output);
 }

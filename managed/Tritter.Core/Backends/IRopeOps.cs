@@ -12,6 +12,13 @@ public interface IRopeOps
     /// <summary>Rotates <paramref name="input"/> into <paramref name="output"/> (the two may be the same tensor).</summary>
     void Rope(Tensor input, Tensor output, double theta);
 
+    /// <summary>
+    /// Rotates as <see cref="Rope(Tensor, Tensor, double)"/> with sequence index t at position
+    /// <paramref name="firstPosition"/> + t: the positions of tokens appended after <paramref name="firstPosition"/>
+    /// others, as a KV-cache decoder needs.
+    /// </summary>
+    void Rope(Tensor input, Tensor output, double theta, long firstPosition);
+
     /// <summary>The transpose rotation, which is the gradient (the two may be the same tensor).</summary>
     void RopeBackward(Tensor outputGradient, Tensor inputGradient, double theta);
 }

@@ -113,6 +113,27 @@ public sealed class KvCacheInt4Layer : IDisposable
         return query.Shape[0] / KvHeads;
     }
 
+    /// <summary>
+    /// Checks the arguments of <see cref="IKvCacheOps.PrefillAttention"/>; returns the number of tokens and the query
+    /// heads per KV head.
+    /// </summary>
+    public (int Tokens, int Group) CheckPrefillAttention(Tensor queries, int firstLength, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        ArgumentNullException.ThrowIfNull(output);
+        TensorChecks.RequireType(queries, DType.Float32, nameof(queries));
+        TensorChecks.RequireType(output, DType.Float32, nameof(output));
+        if (queries.Shape.Rank != 3 || queries.Shape[2] != HeadDim || queries.Shape[1] % KvHeads != 0)
+            throw new ArgumentException($"queries {queries} must be [tokens, numHeads, {HeadDim}] with numHeads a multiple of {KvHeads} KV heads", nameof(queries));
+        if (!output.Shape.Equals(queries.Shape))
+            throw new ArgumentException($"output {output} must have the shape of queries {queries}", nameof(output));
+        var tokens = queries.Shape[0];
+        if (firstLength < 0 || (long)firstLength + tokens > Capacity)
+            throw new ArgumentOutOfRangeException(nameof(firstLength),
+                $"slots [0, {(long)firstLength + tokens}) do not fit the cache's capacity of {Capacity}");
+        return (tokens, queries.Shape[1] / KvHeads);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

@@ -7,10 +7,10 @@ namespace Tritter.Cpu.Ops;
 public static class Rope
 {
     /// <summary>
-    /// Cosines and sines <c>[seq, head_dim/2]</c> of angle <c>t * theta^(-2i/head_dim)</c>, computed in float64 then
-    /// rounded once.
+    /// Cosines and sines <c>[seq, head_dim/2]</c> of angle <c>(firstPosition + t) * theta^(-2i/head_dim)</c>, computed in
+    /// float64 then rounded once.
     /// </summary>
-    public static void Angles(int sequenceLength, int headDim, double theta, Span<float> cosines, Span<float> sines)
+    public static void Angles(int sequenceLength, int headDim, double theta, Span<float> cosines, Span<float> sines, long firstPosition = 0)
     {
         var half = headDim / 2;
         SpanChecks.Length(sequenceLength * half, cosines.Length, nameof(cosines));
@@ -19,7 +19,7 @@ public static class Rope
         {
             for (var i = 0; i < half; i++)
             {
-                var angle = t * Math.Pow(theta, -2.0 * i / headDim);
+                var angle = (double)(firstPosition + t) * Math.Pow(theta, -2.0 * i / headDim);
                 cosines[t * half + i] = (float)Math.Cos(angle);
                 sines[t * half + i] = (float)Math.Sin(angle);
             }

@@ -55,10 +55,35 @@ public sealed class CliEndToEndTests
         Assert.That(first.Output, Does.StartWith("public "));
     }
 
+    [Test]
+    public async Task Generation_uses_the_kv_cache_where_the_head_dim_allows_and_stops_before_a_stop_text()
+    {
+        // The small preset's head_dim is 32, the INT4 cache's group, so the default engine is the KV-cache one.
+        var run = Path.Combine(_root, "small");
+        var train = await Run("train", "--data", _data, "--tokenizer", _tokenizer, "--out", run, "--preset", "small", "--steps", "2",
+            "--batch", "2", "--seq-len", "32", "--eval-every", "2", "--save-every", "2", "--seed", "3");
+        Assert.That(train.Code, Is.Zero, train.Error);
+        string[] generate = ["generate", "--model", run, "--prompt", "public ", "--max-new-tokens", "16", "--seed", "4"];
+        var cached = await Run(generate);
+        var again = await Run([.. generate, "--engine", "kv-cache"]);
+        var recomputed = await Run([.. generate, "--engine", "recompute"]);
+        Assert.That(cached.Code, Is.Zero, cached.Error);
+        Assert.That(again.Output, Is.EqualTo(cached.Output));
+        Assert.That(recomputed.Code, Is.Zero, recomputed.Error);
+        Assert.That(recomputed.Output, Does.StartWith("public "));
+
+        var text = cached.Output["public ".Length..^Environment.NewLine.Length];
+        Assume.That(text, Has.Length.AtLeast(3), "the sample is too short to cut");
+        var stop = text.Substring(1, 2);
+        var stopped = await Run([.. generate, "--stop", "never in the sample \u0001", "--stop", stop]);
+        Assert.That(stopped.Output, Is.EqualTo("public " + text[..text.IndexOf(stop, StringComparison.Ordinal)] + Environment.NewLine));
+    }
+
     [TestCase(new[] { "train", "--data", "/no/such/dir", "--out", "/tmp/x" }, "no such directory")]
     [TestCase(new[] { "train", "--bogus" }, "bogus")]
     [TestCase(new[] { "generate", "--model", "/no/such/run" }, "no such directory")]
     [TestCase(new[] { "generate", "--model", "/tmp", "--top-p", "0" }, "top-p")]
+    [TestCase(new[] { "generate", "--model", "/tmp", "--engine", "fast" }, "--engine fast")]
     public async Task Bad_input_is_one_line_and_exit_code_2(string[] args, string expected)
     {
         var result = await Run(args);

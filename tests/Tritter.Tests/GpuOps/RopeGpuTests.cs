@@ -31,6 +31,19 @@ public sealed class RopeGpuTests : GpuFixture
         GpuCompare.Close(cpuBackward, gpuBackward, 1e-6, scale, "backward");
     }
 
+    [TestCase(1, 0L)]
+    [TestCase(7, 131_065L)]
+    public void From_a_first_position_matches_cpu(int sequence, long firstPosition)
+    {
+        var random = TestRandom.Create();
+        TensorShape shape = [1, sequence, 4, 128];
+        var input = TestRandom.Floats(random, (int)shape.ElementCount, 2f);
+        using var cpu = new CpuBackend();
+        var expected = RunFrom(cpu, input, shape, firstPosition);
+        var actual = RunFrom(Gpu, input, shape, firstPosition);
+        GpuCompare.Close(expected, actual, 1e-6, GpuCompare.Rms(input), "forward from a first position");
+    }
+
     [Test]
     public void In_place_equals_out_of_place()
     {
@@ -60,5 +73,15 @@ public sealed class RopeGpuTests : GpuFixture
         backend.Rope(x, y, theta);
         backend.RopeBackward(x, dx, theta);
         return (HostTensors.Read(backend, y), HostTensors.Read(backend, dx));
+    }
+
+    private static float[] RunFrom<TBackend>(TBackend backend, float[] input, TensorShape shape, long firstPosition)
+        where TBackend : ITensorStore, IRopeOps
+    {
+        using var x = HostTensors.Floats(backend, input, shape);
+        backend.Rope(x, x, 500_000.0, firstPosition);
+        var output = new float[input.Length];
+        backend.Download<float>(x, output);
+        return output;
     }
 }

@@ -42,6 +42,45 @@ public sealed class KvDecodeAttentionTests
         }
     }
 
+    [TestCase(0, 5, 4, 128)]
+    [TestCase(37, 9, 2, 64)]
+    public void Prefill_attention_reads_a_causal_prefix_for_each_token(int firstLength, int tokens, int group, int headDim)
+    {
+        var random = TestRandom.Create();
+        const int kvHeads = 2;
+        var length = firstLength + tokens;
+        var capacity = (length + 15) / 16 * 16;
+        using var cpu = new CpuBackend();
+        using var layer = KvCacheInt4Layer.Allocate(cpu, kvHeads, capacity, headDim);
+        var keys = KvTestData.Rows(random, length * kvHeads, headDim);
+        var values = KvTestData.Rows(random, length * kvHeads, headDim);
+        var heads = group * kvHeads;
+        var queries = TestRandom.Floats(random, tokens * heads * headDim, 0.5f);
+        using (var k = KvTestData.Upload(cpu, keys, [length, kvHeads, headDim]))
+        using (var v = KvTestData.Upload(cpu, values, [length, kvHeads, headDim]))
+            cpu.KvCacheWrite(k, v, layer, 0);
+        using var q = KvTestData.Upload(cpu, queries, [tokens, heads, headDim]);
+        using var o = cpu.Allocate(DType.Float32, [tokens, heads, headDim]);
+        cpu.PrefillAttention(q, layer, firstLength, o);
+        var output = new float[queries.Length];
+        cpu.Download<float>(o, output);
+        var cache = KvTestData.Download(cpu, layer);
+        for (var t = 0; t < tokens; t++)
+        {
+            var kept = Enumerable.Range(0, firstLength + t + 1).ToArray();
+            for (var h = 0; h < kvHeads; h++)
+            {
+                var (ks, vs) = (Rows(keys, kept, kvHeads, h, headDim), Rows(values, kept, kvHeads, h, headDim));
+                for (var g = 0; g < group; g++)
+                {
+                    var at = (t * heads + h * group + g) * headDim;
+                    CheckWithinBound(queries.AsSpan(at, headDim), ks, vs, cache, h, kept, capacity, output.AsSpan(at, headDim), $"token {t} head {h * group + g}");
+                }
+            }
+        }
+        Assert.That(() => cpu.PrefillAttention(q, layer, capacity - tokens + 1, o), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
     [Test]
     public void Eviction_keeps_sinks_and_a_sliding_window_and_attends_over_exactly_those()
     {

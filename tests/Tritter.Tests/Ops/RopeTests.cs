@@ -29,4 +29,19 @@ public sealed class RopeTests
         // Linear in x: finite differences are exact up to rounding; 1e-5 covers float32.
         GradientCheck.Assert(v => GradientCheck.Weighted(Reference.Rope(v, sequence, heads, headDim, theta), dy), ToDouble(x), Read(backend, gradient), 1e-3, 1e-5);
     }
+
+    [TestCase(1, 3, 8, 1L)]
+    [TestCase(5, 2, 32, 131_071L)]
+    public void From_a_first_position_matches_float64_at_those_positions(int sequence, int heads, int headDim, long firstPosition)
+    {
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, sequence * heads * headDim);
+        using var backend = new CpuBackend();
+        using var input = Floats(backend, x, [1, sequence, heads, headDim]);
+        using var output = backend.Allocate(DType.Float32, [1, sequence, heads, headDim]);
+        backend.Rope(input, output, 500_000.0, firstPosition);
+        // The angles are formed in float64 at any position and rounded once, so 1e-6 holds as at position 0.
+        Assert.That(Read(backend, output), Is.EqualTo(Reference.Rope(ToDouble(x), sequence, heads, headDim, 500_000.0, firstPosition)).Within(1e-6));
+        Assert.That(() => backend.Rope(input, output, 500_000.0, -1), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
 }

@@ -44,13 +44,13 @@ public static class Reference
     }
 
     /// <summary>Rotate-half RoPE over [batch, seq, heads, headDim].</summary>
-    public static double[] Rope(double[] x, int sequence, int heads, int headDim, double theta)
+    public static double[] Rope(double[] x, int sequence, int heads, int headDim, double theta, long firstPosition = 0)
     {
         var half = headDim / 2;
         var y = new double[x.Length];
         for (var r = 0; r < x.Length / headDim; r++)
         {
-            var t = r / heads % sequence;
+            var t = firstPosition + r / heads % sequence;
             for (var i = 0; i < half; i++)
             {
                 var angle = t * Math.Pow(theta, -2.0 * i / headDim);

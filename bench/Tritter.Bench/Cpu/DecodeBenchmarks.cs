@@ -1,0 +1,79 @@
+using BenchmarkDotNet.Attributes;
+using Tritter.Core.Config;
+using Tritter.Cpu;
+using Tritter.Inference;
+
+namespace Tritter.Bench.Cpu;
+
+/// <summary>
+/// End-to-end decode on the CPU backend: one token through the 1B preset with random packed ternary weights and an INT4
+/// KV-cache (one step = every projection, the head, attention over the cache, the logits downloaded), beside a copy of
+/// as many bytes as one step's weights, which measures the memory bandwidth in the same run. The bound on decode
+/// tokens/s is that bandwidth (bytes read plus written per second) over the weight bytes per token: a step must read
+/// every weight once, and the weights (hundreds of MB) do not stay in any cache between steps.
+/// </summary>
+public class DecodeBenchmarks
+{
+    private const int PromptTokens = 8;
+    private CpuBackend _backend = null!;
+    private DecodeModel _model = null!;
+    private DecodeSession _session = null!;
+    private float[] _logits = [];
+    private byte[] _source = [];
+    private byte[] _destination = [];
+    private int _token;
+
+    /// <summary>The ternary scheme: float32 activations (reference) or per-token int8 (paper).</summary>
+    [Params(QuantizationScheme.Reference, QuantizationScheme.Paper)]
+    public QuantizationScheme Scheme { get; set; }
+
+    /// <summary>The 1B model with random weights, a cache of 1024 slots holding a short prompt, and the copy buffers.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        _backend = new CpuBackend();
+        var config = TritterPresets.Get("1B") with { QuantizationScheme = Scheme };
+        _model = DecodeModel.RandomTernary(_backend, config, seed: 1234);
+        _session = new DecodeSession(_model, capacity: 1024, sinkTokens: 4);
+        _session.Append([.. Enumerable.Range(1, PromptTokens)]);
+        _logits = new float[config.VocabSize];
+        _source = new byte[_model.WeightBytesPerToken];
+        new Random(1).NextBytes(_source);
+        _destination = new byte[_source.Length];
+        Console.WriteLine($"// {Scheme}: {_model.WeightBytesPerToken} weight bytes per token, {_backend.Name}");
+    }
+
+    /// <summary>Frees the model and the cache.</summary>
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _session.Dispose();
+        _model.Dispose();
+        _backend.Dispose();
+    }
+
+    /// <summary>One decode step: the next token's logits.</summary>
+    [Benchmark]
+    public float DecodeToken()
+    {
+        _token = _token % 1000 + 10;
+        _session.Append([_token]);
+        _session.ReadLogits(_logits);
+        return _logits[0];
+    }
+
+    /// <summary>Copies one step's weight bytes, split across the cores: the bandwidth the bound divides by.</summary>
+    [Benchmark]
+    public void CopyWeightBytes()
+    {
+        var (source, destination) = (_source, _destination);
+        var chunks = Environment.ProcessorCount;
+        var chunk = (source.Length + chunks - 1) / chunks;
+        Parallel.For(0, chunks, c =>
+        {
+            var start = c * chunk;
+            var length = Math.Min(source.Length, start + chunk) - start;
+            source.AsSpan(start, length).CopyTo(destination.AsSpan(start, length));
+        });
+    }
+}

@@ -1,0 +1,99 @@
+using Tritter.Inference.Decoding;
+
+namespace Tritter.Inference;
+
+/// <summary>
+/// One sequence being generated: its INT4 KV-cache and the scratch of its steps. <see cref="Append"/> feeds tokens (a
+/// prompt: prefill; one token: a decode step) and leaves the logits and the predicted embedding of the last one.
+/// Prefill runs in chunks while the cache has room, each chunk's queries attending causally over the slots written so
+/// far; once the cache is full, each token evicts the oldest non-sink one (StreamingLLM) and so goes alone, because a
+/// chunk would overwrite slots that its own earlier tokens still need.
+/// </summary>
+public sealed class DecodeSession : IDisposable
+{
+    private readonly DecodeModel _model;
+    private readonly int _prefillChunk;
+    private readonly Dictionary<(int Tokens, bool Head), DecodeScratch> _scratch = [];
+    private bool _hasOutput;
+
+    /// <summary>
+    /// A session of <paramref name="model"/> with a cache of <paramref name="capacity"/> slots (a multiple of 16) and
+    /// <paramref name="sinkTokens"/> attention sinks; prompts are prefilled <paramref name="prefillChunk"/> tokens at a time.
+    /// </summary>
+    public DecodeSession(DecodeModel model, int capacity, int sinkTokens, int prefillChunk = 64)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefillChunk);
+        _model = model;
+        _prefillChunk = prefillChunk;
+        Cache = model.CreateCache(capacity, sinkTokens);
+    }
+
+    /// <summary>The sequence's KV-cache.</summary>
+    public KvCacheInt4 Cache { get; }
+
+    /// <summary>Tokens fed so far.</summary>
+    public long Position => Cache.Position;
+
+    /// <summary>Feeds <paramref name="tokens"/> (at least one) after those fed before.</summary>
+    public void Append(ReadOnlySpan<int> tokens)
+    {
+        if (tokens.IsEmpty)
+            throw new ArgumentException("append at least one token", nameof(tokens));
+        var vocab = _model.Config.VocabSize;
+        foreach (var id in tokens)
+        {
+            if ((uint)id >= (uint)vocab)
+                throw new ArgumentOutOfRangeException(nameof(tokens), id, $"token id outside the vocabulary of {vocab}");
+        }
+        _hasOutput = false;
+        var body = tokens[..^1];
+        while (!body.IsEmpty)
+        {
+            var room = Cache.Position < Cache.Capacity ? Cache.Capacity - (int)Cache.Position : 1;
+            var count = Math.Min(Math.Min(body.Length, room), _prefillChunk);
+            Run(body[..count], head: false);
+            body = body[count..];
+        }
+        Run(tokens[^1..], head: true);
+        _hasOutput = true;
+    }
+
+    /// <summary>The logits after the last token fed, <c>[vocab]</c>.</summary>
+    public void ReadLogits(Span<float> logits) => _model.Backend.Download<float>(LastStep().Logits!, logits);
+
+    /// <summary>The final hidden state after the last token fed (the predicted embedding of the next token), <c>[hidden]</c>.</summary>
+    public void ReadHidden(Span<float> hidden) => _model.Backend.Download<float>(LastStep().Final!, hidden);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var scratch in _scratch.Values)
+            scratch.Dispose();
+        _scratch.Clear();
+        Cache.Dispose();
+    }
+
+    private DecodeScratch LastStep() => _hasOutput
+        ? _scratch[(1, true)]
+        : throw new InvalidOperationException("no token has been fed yet");
+
+    private void Run(ReadOnlySpan<int> tokens, bool head)
+    {
+        // The full chunk and single tokens recur; a shorter chunk (the end of a prompt) is used once.
+        var keep = tokens.Length == 1 || tokens.Length == _prefillChunk;
+        var scratch = keep && _scratch.TryGetValue((tokens.Length, head), out var kept) ? kept : new DecodeScratch(_model.Backend, _model.Config, tokens.Length, head);
+        try
+        {
+            _model.Backend.Upload(scratch.TokenIds, tokens);
+            _model.Forward(scratch, Cache);
+        }
+        finally
+        {
+            if (keep)
+                _scratch[(tokens.Length, head)] = scratch;
+            else
+                scratch.Dispose();
+        }
+    }
+}

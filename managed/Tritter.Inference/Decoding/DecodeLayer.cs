@@ -1,0 +1,90 @@
+using Tritter.Core.Backends;
+using Tritter.Core.Config;
+
+namespace Tritter.Inference.Decoding;
+
+/// <summary>
+/// One decoder block for inference, the same computation as the training block (DESIGN.md §1:
+/// <c>h = x + Attn(LN_in(x))</c>, <c>x' = LN_post(h + MLP(h))</c>, QK-Norm then RoPE, grouped-query heads, MLP
+/// <c>down(sqrelu(gate(h)) * up(h))</c>), with attention over the INT4 KV-cache: the new tokens' keys and values are
+/// quantised into the cache first, then their queries attend over it.
+/// </summary>
+internal sealed class DecodeLayer : IDisposable
+{
+    private readonly IDecodeBackend _backend;
+    private readonly double _ropeTheta;
+    private readonly DecodeNorm _normIn;
+    private readonly DecodeLinear _query;
+    private readonly DecodeLinear _key;
+    private readonly DecodeLinear _value;
+    private readonly DecodeLinear _output;
+    private readonly DecodeNorm _queryNorm;
+    private readonly DecodeNorm _keyNorm;
+    private readonly DecodeLinear _gate;
+    private readonly DecodeLinear _up;
+    private readonly DecodeLinear _down;
+    private readonly DecodeNorm _normPost;
+
+    public DecodeLayer(IDecodeBackend backend, IDecodeWeights weights, TritterConfig config, int index)
+    {
+        _backend = backend;
+        _ropeTheta = config.RopeTheta;
+        var prefix = $"layers.{index}";
+        var (d, kv, inter) = (config.HiddenSize, config.KvSize, config.IntermediateSize);
+        _normIn = weights.Norm($"{prefix}.input_layernorm", d);
+        _query = weights.Linear($"{prefix}.attention.q_proj", d, d, hasBias: true);
+        _key = weights.Linear($"{prefix}.attention.k_proj", d, kv, hasBias: true);
+        _value = weights.Linear($"{prefix}.attention.v_proj", d, kv, hasBias: true);
+        _output = weights.Linear($"{prefix}.attention.o_proj", d, d, hasBias: true);
+        _queryNorm = weights.Norm($"{prefix}.attention.q_norm", config.HeadDim);
+        _keyNorm = weights.Norm($"{prefix}.attention.k_norm", config.HeadDim);
+        _gate = weights.Linear($"{prefix}.mlp.gate_proj", d, inter, hasBias: true);
+        _up = weights.Linear($"{prefix}.mlp.up_proj", d, inter, hasBias: true);
+        _down = weights.Linear($"{prefix}.mlp.down_proj", inter, d, hasBias: true);
+        _normPost = weights.Norm($"{prefix}.post_mlp_layernorm", d);
+    }
+
+    private IEnumerable<DecodeLinear> Projections => [_query, _key, _value, _output, _gate, _up, _down];
+
+    /// <summary>Bytes of projection weights one step reads.</summary>
+    public long WeightBytes => Projections.Sum(p => p.WeightBytes);
+
+    /// <summary>
+    /// Runs the block on <c>s.Tokens</c> tokens at positions <paramref name="firstPosition"/> onwards, held in
+    /// <paramref name="firstSlot"/> onwards of <paramref name="cache"/>, which then holds <paramref name="length"/>
+    /// slots; <c>s.Stream</c> is the input and becomes the output.
+    /// </summary>
+    public void Forward(DecodeScratch s, Core.Backends.KvCacheInt4Layer cache, long firstPosition, int firstSlot, int length)
+    {
+        var b = _backend;
+        _normIn.Forward(s.Stream, s.Normed, s.RowStatistics);
+        _query.Forward(s.Normed, s.Query);
+        _key.Forward(s.Normed, s.Key);
+        _value.Forward(s.Normed, s.Value);
+        _queryNorm.Forward(s.Query, s.QueryRotated, s.QueryStatistics);
+        _keyNorm.Forward(s.Key, s.KeyRotated, s.KeyStatistics);
+        b.Rope(s.QueryRotated, s.QueryRotated, _ropeTheta, firstPosition);
+        b.Rope(s.KeyRotated, s.KeyRotated, _ropeTheta, firstPosition);
+        b.KvCacheWrite(s.CacheKey, s.Value, cache, firstSlot);
+        if (s.Tokens == 1)
+            b.DecodeAttention(s.CacheQuery, cache, length, s.AttentionOutput);
+        else
+            b.PrefillAttention(s.CacheQuery, cache, length - s.Tokens, s.AttentionOutput);
+        _output.Forward(s.AttentionRows, s.Projected);
+        b.Add(s.Stream, s.Projected, s.Hidden);
+
+        _gate.Forward(s.Hidden, s.Gate);
+        _up.Forward(s.Hidden, s.Up);
+        b.SquaredRelu(s.Gate, s.GateActivated);
+        b.Multiply(s.GateActivated, s.Up, s.Gated);
+        _down.Forward(s.Gated, s.Down);
+        b.Add(s.Hidden, s.Down, s.PreNorm);
+        _normPost.Forward(s.PreNorm, s.Stream, s.RowStatistics);
+    }
+
+    public void Dispose()
+    {
+        foreach (var item in new IDisposable[] { _normIn, _query, _key, _value, _output, _queryNorm, _keyNorm, _gate, _up, _down, _normPost })
+            item.Dispose();
+    }
+}
