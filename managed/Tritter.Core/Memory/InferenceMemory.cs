@@ -23,7 +23,7 @@ public sealed class InferenceMemory
             (config.HiddenSize, config.HiddenSize), (config.HiddenSize, config.IntermediateSize), (config.HiddenSize, config.IntermediateSize),
             (config.IntermediateSize, config.HiddenSize)];
         var layerWeights = projections.Sum(p => WeightBytes(p.In, p.Out));
-        var layerBiases = (2 * d + 2 * kv + 2 * inter) * sizeof(float);
+        var layerBiases = (3 * d + 2 * kv + 2 * inter) * sizeof(float);
         // input_layernorm and post_mlp_layernorm over hidden, q_norm and k_norm over head_dim; weight and bias each.
         var layerNorms = (2 * 2 * d + 2 * 2L * config.HeadDim) * sizeof(float);
         LayerBytes = layerWeights + layerBiases + layerNorms;

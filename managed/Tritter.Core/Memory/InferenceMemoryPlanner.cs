@@ -44,7 +44,7 @@ public static class InferenceMemoryPlanner
         var lines = new List<string>
         {
             Invariant($"budget {ByteSize.Format(budgetBytes)}, of which {ByteSize.Format(RuntimeReserveBytes)} is held back for the CUDA context, kernels and allocator slack"),
-            Invariant($"KV-cache: {capacity:N0} positions in {kvPrecision} ({ByteSize.Format(memory.KvBytesPerToken(kvPrecision))} per position over {layers} layers): {ByteSize.Format(kvBytes)}, resident (every step reads all of it)"),
+            Invariant($"KV-cache: {capacity:N0} positions in {(kvPrecision == KvPrecision.Int4 ? "INT4" : "fp16")} ({ByteSize.Format(memory.KvBytesPerToken(kvPrecision))} per position over {layers} layers): {ByteSize.Format(kvBytes)}, resident (every step reads all of it)"),
         };
         // Always on the device: reserve, cache, scratch, head and the final norm.
         var fixedBytes = RuntimeReserveBytes + kvBytes + activations + memory.HeadBytes + memory.FinalNormBytes;
