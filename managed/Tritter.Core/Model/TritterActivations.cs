@@ -124,6 +124,9 @@ public sealed class TritterActivations : IDisposable
     internal Tensor[] StreamGradients { get; }
     internal BlockGradients Scratch { get; }
 
+    /// <summary>The embedding-prediction weight of the last forward pass, which its backward pass uses.</summary>
+    internal double Alpha { get; set; }
+
     /// <summary>Frees every tensor of the pass.</summary>
     public void Dispose() => _arena.Dispose();
 }
