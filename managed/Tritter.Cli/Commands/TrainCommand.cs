@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Tritter.Cli.Training;
 using Tritter.Core.Config;
+using Tritter.Core.Memory;
 using Tritter.Core.Training;
 using Tritter.Cpu;
 
@@ -212,7 +213,8 @@ internal static class TrainCommand
             $"first loss: {(training.Count > 0 ? training[0].Loss : double.NaN):F4}\n" +
             $"last loss: {(training.Count > 0 ? training[^1].Loss : double.NaN):F4}\n" +
             $"last held-out loss: {(evaluation.Count > 0 ? evaluation[^1].Item2 : double.NaN):F4}\n" +
-            $"tokens/s this session: {line.Tokens / Math.Max(1e-9, line.Elapsed.TotalSeconds):F0}\n");
+            $"tokens/s this session: {line.Tokens / Math.Max(1e-9, line.Elapsed.TotalSeconds):F0}\n" +
+            $"peak memory of the backend: {ByteSize.Format(run.Model.Backend.Memory.PeakBytes)}\n");
         File.WriteAllText(Path.Combine(directory, "summary.txt"), summary);
         Console.Write(summary);
         Console.WriteLine($"records: {Path.Combine(directory, "metrics.jsonl")}, {Path.Combine(directory, "loss.png")}");
