@@ -153,7 +153,9 @@ internal static class InfoCommand
 
     private static void PrintTraining(TritterConfig config, long budget, int batch, int sequence)
     {
-        var t = TrainingMemoryEstimate.For(config with { MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, sequence) }, batch, sequence);
+        var sized = config with { MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, sequence) };
+        var t = TrainingMemoryEstimate.For(sized, batch, sequence);
+        var recomputed = TrainingMemoryEstimate.For(sized, batch, sequence, recomputeActivations: true);
         Console.WriteLine();
         Line($"memory for training at batch {batch} x {sequence} (float32 throughout, as the trainer allocates it; peak = total):");
         Console.WriteLine("| part | bytes |");
@@ -164,6 +166,8 @@ internal static class InfoCommand
         Line($"| effective-weight buffers | {ByteSize.Format(t.EffectiveWeightBytes)} |");
         Line($"| activations | {ByteSize.Format(t.ActivationBytes)} |");
         Line($"| **total** | **{Total(t.TotalBytes, budget)}** |");
+        Line($"| activations with recomputation (one block's, rerun before its backward) | {ByteSize.Format(recomputed.ActivationBytes)} |");
+        Line($"| **total with recomputation** | **{Total(recomputed.TotalBytes, budget)}** |");
     }
 
     private static string Total(long bytes, long budget) =>
