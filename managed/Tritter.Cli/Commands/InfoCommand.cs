@@ -156,6 +156,7 @@ internal static class InfoCommand
         var sized = config with { MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, sequence) };
         var t = TrainingMemoryEstimate.For(sized, batch, sequence);
         var recomputed = TrainingMemoryEstimate.For(sized, batch, sequence, recomputeActivations: true);
+        var lean = TrainingMemoryEstimate.For(sized, batch, sequence, recomputeActivations: true, momentType: Core.Tensors.DType.BFloat16);
         Console.WriteLine();
         Line($"memory for training at batch {batch} x {sequence} (float32 throughout, as the trainer allocates it; peak = total):");
         Console.WriteLine("| part | bytes |");
@@ -168,6 +169,8 @@ internal static class InfoCommand
         Line($"| **total** | **{Total(t.TotalBytes, budget)}** |");
         Line($"| activations with recomputation (one block's, rerun before its backward) | {ByteSize.Format(recomputed.ActivationBytes)} |");
         Line($"| **total with recomputation** | **{Total(recomputed.TotalBytes, budget)}** |");
+        Line($"| AdamW moments in bfloat16 | {ByteSize.Format(lean.OptimizerBytes)} |");
+        Line($"| **total with recomputation and bfloat16 moments** | **{Total(lean.TotalBytes, budget)}** |");
     }
 
     private static string Total(long bytes, long budget) =>

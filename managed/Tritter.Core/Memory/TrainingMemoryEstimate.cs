@@ -1,5 +1,6 @@
 using Tritter.Core.Config;
 using Tritter.Core.Model;
+using Tritter.Core.Tensors;
 
 namespace Tritter.Core.Memory;
 
@@ -10,7 +11,7 @@ namespace Tritter.Core.Memory;
 /// </summary>
 /// <param name="ParameterBytes">Shadow weights, scales, biases, norms and the embedding.</param>
 /// <param name="GradientBytes">One gradient per parameter.</param>
-/// <param name="OptimizerBytes">AdamW's first and second moments.</param>
+/// <param name="OptimizerBytes">AdamW's first and second moments (float32, or bfloat16 when the trainer stores them so).</param>
 /// <param name="EffectiveWeightBytes">The ternarised weights of the projection being computed, and their gradient or int8 codes.</param>
 /// <param name="ActivationBytes">The activation arena of <c>batch x sequence</c>.</param>
 public sealed record TrainingMemoryEstimate(long ParameterBytes, long GradientBytes, long OptimizerBytes, long EffectiveWeightBytes, long ActivationBytes)
@@ -20,14 +21,17 @@ public sealed record TrainingMemoryEstimate(long ParameterBytes, long GradientBy
 
     /// <summary>
     /// The estimate for <paramref name="config"/> at <paramref name="batch"/> sequences of <paramref name="sequence"/>
-    /// positions, with or without activation recomputation (one set of block activations for all layers).
+    /// positions, with or without activation recomputation (one set of block activations for all layers), with AdamW
+    /// moments of <paramref name="momentType"/> (float32 by default), as <see cref="Training.TrainingOptions"/> sets them.
     /// </summary>
-    public static TrainingMemoryEstimate For(TritterConfig config, int batch, int sequence, bool recomputeActivations = false)
+    public static TrainingMemoryEstimate For(TritterConfig config, int batch, int sequence, bool recomputeActivations = false,
+        DType momentType = DType.Float32)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         var parameters = config.ParameterCount * sizeof(float);
-        return new TrainingMemoryEstimate(parameters, parameters, 2 * parameters, ProjectionWorkspace.PlannedBytes(config),
+        var moments = 2 * config.ParameterCount * momentType.SizeOf();
+        return new TrainingMemoryEstimate(parameters, parameters, moments, ProjectionWorkspace.PlannedBytes(config),
             TritterActivations.PlannedBytes(config, batch, sequence, recomputeActivations));
     }
 }

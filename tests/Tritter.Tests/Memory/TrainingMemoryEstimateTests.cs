@@ -1,6 +1,7 @@
 using Tritter.Core.Config;
 using Tritter.Core.Memory;
 using Tritter.Core.Model;
+using Tritter.Core.Tensors;
 using Tritter.Core.Training;
 using Tritter.Cpu;
 using Tritter.Tests.Model;
@@ -11,19 +12,19 @@ namespace Tritter.Tests.Memory;
 /// <summary>The training estimate against a hand count and against what the CPU backend really allocates.</summary>
 public sealed class TrainingMemoryEstimateTests
 {
-    [TestCase(true, QuantizationScheme.Reference, false)]
-    [TestCase(true, QuantizationScheme.Paper, false)]
-    [TestCase(false, QuantizationScheme.Reference, false)]
-    [TestCase(true, QuantizationScheme.Reference, true)]
-    public void Equals_what_a_training_step_holds(bool bitnet, QuantizationScheme scheme, bool recompute)
+    [TestCase(true, QuantizationScheme.Reference, false, DType.Float32)]
+    [TestCase(true, QuantizationScheme.Paper, false, DType.Float32)]
+    [TestCase(false, QuantizationScheme.Reference, false, DType.Float32)]
+    [TestCase(true, QuantizationScheme.Reference, true, DType.BFloat16)]
+    public void Equals_what_a_training_step_holds(bool bitnet, QuantizationScheme scheme, bool recompute, DType moments)
     {
         var config = TritterPresets.Get("tiny") with { UseBitnet = bitnet, QuantizationScheme = scheme };
-        var estimate = TrainingMemoryEstimate.For(config, 3, 16, recompute);
+        var estimate = TrainingMemoryEstimate.For(config, 3, 16, recompute, moments);
         var random = TestRandom.Create();
         using var backend = new CpuBackend();
         var before = backend.Memory.LiveBytes;
         using var model = new TritterModel(backend, config, seed: 5);
-        var options = new TrainingOptions { Schedule = new LearningRateSchedule(1e-3, 1e-4, 1, 2), RecomputeActivations = recompute };
+        var options = new TrainingOptions { Schedule = new LearningRateSchedule(1e-3, 1e-4, 1, 2), RecomputeActivations = recompute, MomentType = moments };
         using var trainer = new Trainer(model, options, 3, 16);
         trainer.Step(ModelFixtures.RandomBatch(random, 3, 16, config.VocabSize));
         Assert.That(backend.Memory.LiveBytes - before, Is.EqualTo(estimate.TotalBytes));
