@@ -158,7 +158,7 @@ internal static class InfoCommand
         var recomputed = TrainingMemoryEstimate.For(sized, batch, sequence, recomputeActivations: true);
         var lean = TrainingMemoryEstimate.For(sized, batch, sequence, recomputeActivations: true, momentType: Core.Tensors.DType.BFloat16);
         Console.WriteLine();
-        Line($"memory for training at batch {batch} x {sequence} (float32 throughout, as the trainer allocates it; peak = total):");
+        Line($"memory for training at batch {batch} x {sequence} (float32 unless a row says otherwise, as the trainer allocates it; peak = total):");
         Console.WriteLine("| part | bytes |");
         Console.WriteLine("|---|---:|");
         Line($"| parameters | {ByteSize.Format(t.ParameterBytes)} |");
