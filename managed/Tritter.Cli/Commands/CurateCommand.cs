@@ -52,7 +52,9 @@ internal static class CurateCommand
                 : null;
             var outputDirectory = parse.GetValue(output)!.FullName;
             CurationStats stats = null!;
-            await AnsiConsole.Progress()
+            // A console bound to the current Console.Out, not AnsiConsole's static one, which keeps the writer of its first
+            // use: in-process callers (the tests) redirect Console.Out per command and dispose the writer afterwards.
+            await AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) }).Progress()
                 .AutoClear(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async context =>

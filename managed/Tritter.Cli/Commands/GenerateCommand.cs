@@ -70,10 +70,7 @@ internal static class GenerateCommand
     private static async Task<int> GenerateAsync(string path, string prompt, int maxNewTokens, SamplingOptions sampling, TokenRounding rounding,
         string device, string engine, string[] stops, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(path))
-            throw new CliUsageException($"--model {path}: no such directory");
-        var checkpoint = File.Exists(Path.Combine(path, ModelCheckpoint.WeightsFileName)) ? path : TrainingRun.LatestCheckpoint(path)
-            ?? throw new CliUsageException($"--model {path}: neither a checkpoint (model.safetensors) nor a run directory with {TrainingRun.CheckpointDirectory}/");
+        var checkpoint = CheckpointLocation.Find(path);
         var tokenizerPath = new[] { Path.Combine(path, TrainingData.TokenizerFile), Path.Combine(Path.GetDirectoryName(checkpoint) ?? path, TrainingData.TokenizerFile) }
             .FirstOrDefault(File.Exists) ?? throw new CliUsageException($"--model {path}: no {TrainingData.TokenizerFile} beside the checkpoint");
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Tritter.Cli.Training;
 using Tritter.Core.Config;
+using Tritter.Core.Memory;
 using Tritter.Core.Training;
 using Tritter.Cpu;
 
@@ -28,7 +29,13 @@ internal static class TrainCommand
         var schedule = new Option<string>("--schedule") { Description = "Decay after warm-up: cosine, or two-stage (BitNet: halve at mid-run, no weight decay after).", DefaultValueFactory = _ => "cosine" };
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW decoupled weight decay (not on biases and norms).", DefaultValueFactory = _ => 0.1 };
         var clip = new Option<double>("--clip") { Description = "Global gradient-norm clip; 0 disables.", DefaultValueFactory = _ => 1.0 };
-        var alpha = new Option<double>("--alpha") { Description = "Weight of the embedding-prediction MSE in the hybrid loss (0 = cross-entropy only).", DefaultValueFactory = _ => 0.0 };
+        var alpha = new Option<string>("--alpha")
+        {
+            Description = "Weight of the embedding-prediction MSE in the hybrid loss alpha MSE + (1 - alpha) CE (0 = cross-entropy only): a constant " +
+                "such as 0.3, or a curriculum START:FINAL@STEPS[:linear|cosine], e.g. 0:0.3@2000 ramps linearly from 0 to 0.3 over 2000 steps and " +
+                "stays at 0.3. Saved in the checkpoint; --resume continues the stored one.",
+            DefaultValueFactory = _ => "0",
+        };
         var seed = new Option<int>("--seed") { Description = "Seed of the initialisation and the data sampler.", DefaultValueFactory = _ => 1 };
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
         var evalEvery = new Option<int>("--eval-every") { Description = "Held-out loss and perplexity every N steps (0: never).", DefaultValueFactory = _ => 50 };
@@ -41,9 +48,10 @@ internal static class TrainCommand
         };
         command.SetAction((parse, cancellationToken) =>
         {
+            var alphaSchedule = ParseAlpha(parse.GetValue(alpha)!);
             var settings = new TrainSettings(
                 parse.GetValue(preset)!, parse.GetValue(config), parse.GetValue(data)!, parse.GetValue(tokenizer), parse.GetValue(output)!,
-                parse.GetValue(resume), parse.GetValue(device)!, parse.GetValue(alpha),
+                parse.GetValue(resume), parse.GetValue(device)!, alphaSchedule,
                 new TrainingRunOptions
                 {
                     Optimizer = new TrainingOptions
@@ -51,6 +59,7 @@ internal static class TrainCommand
                         Schedule = new LearningRateSchedule(parse.GetValue(learningRate), parse.GetValue(minLearningRate), parse.GetValue(warmup), parse.GetValue(steps),
                             ParseSchedule(parse.GetValue(schedule)!)),
                         WeightDecay = parse.GetValue(weightDecay),
+                        Alpha = alphaSchedule,
                         MaxGradientNorm = parse.GetValue(clip),
                     },
                     Steps = parse.GetValue(steps),
@@ -77,6 +86,18 @@ internal static class TrainCommand
         [nameof(TrainingRunOptions.SaveEvery)] = "--save-every",
     };
 
+    private static AlphaSchedule ParseAlpha(string text)
+    {
+        try
+        {
+            return AlphaSchedule.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException($"--alpha: {e.Message}");
+        }
+    }
+
     private static ScheduleKind ParseSchedule(string name) => name.ToLowerInvariant() switch
     {
         "cosine" => ScheduleKind.Cosine,
@@ -85,7 +106,7 @@ internal static class TrainCommand
     };
 
     private sealed record TrainSettings(string Preset, FileInfo? Config, DirectoryInfo Data, FileInfo? Tokenizer, DirectoryInfo Output,
-        bool Resume, string Device, double Alpha, TrainingRunOptions Run);
+        bool Resume, string Device, AlphaSchedule Alpha, TrainingRunOptions Run);
 
     private static int Train(TrainSettings s, CancellationToken cancellationToken)
     {
@@ -176,7 +197,7 @@ internal static class TrainCommand
         return config with
         {
             VocabSize = data.Tokenizer.Layout.Size,
-            EmbeddingPredictionAlpha = s.Alpha,
+            EmbeddingPredictionAlpha = s.Alpha.Final,
             MaxPositionEmbeddings = Math.Max(config.MaxPositionEmbeddings, s.Run.SequenceLength),
         };
     }
@@ -192,7 +213,8 @@ internal static class TrainCommand
             $"first loss: {(training.Count > 0 ? training[0].Loss : double.NaN):F4}\n" +
             $"last loss: {(training.Count > 0 ? training[^1].Loss : double.NaN):F4}\n" +
             $"last held-out loss: {(evaluation.Count > 0 ? evaluation[^1].Item2 : double.NaN):F4}\n" +
-            $"tokens/s this session: {line.Tokens / Math.Max(1e-9, line.Elapsed.TotalSeconds):F0}\n");
+            $"tokens/s this session: {line.Tokens / Math.Max(1e-9, line.Elapsed.TotalSeconds):F0}\n" +
+            $"peak memory of the backend: {ByteSize.Format(run.Model.Backend.Memory.PeakBytes)}\n");
         File.WriteAllText(Path.Combine(directory, "summary.txt"), summary);
         Console.Write(summary);
         Console.WriteLine($"records: {Path.Combine(directory, "metrics.jsonl")}, {Path.Combine(directory, "loss.png")}");

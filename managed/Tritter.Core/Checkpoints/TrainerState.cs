@@ -6,7 +6,8 @@ namespace Tritter.Core.Checkpoints;
 /// <param name="Step">Optimizer steps taken.</param>
 /// <param name="SamplerPosition">Index of the next sample the data sampler hands out.</param>
 /// <param name="RngState">The training random generator's state, in whatever string form the trainer serialises it.</param>
-public sealed record TrainerState(long Step, long SamplerPosition, string RngState)
+/// <param name="AlphaSchedule">The embedding-prediction weight's curriculum in its text form, or null (older checkpoints, or the configuration's constant).</param>
+public sealed record TrainerState(long Step, long SamplerPosition, string RngState, string? AlphaSchedule = null)
 {
     /// <summary>The JSON form.</summary>
     public string ToJson()
@@ -18,6 +19,8 @@ public sealed record TrainerState(long Step, long SamplerPosition, string RngSta
             writer.WriteNumber("step", Step);
             writer.WriteNumber("sampler_position", SamplerPosition);
             writer.WriteString("rng_state", RngState);
+            if (AlphaSchedule is not null)
+                writer.WriteString("alpha_schedule", AlphaSchedule);
             writer.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
@@ -32,7 +35,8 @@ public sealed record TrainerState(long Step, long SamplerPosition, string RngSta
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
                 throw new InvalidDataException($"{path}: trainer state is a JSON {root.ValueKind}, not an object");
-            return new TrainerState(Count(root, "step", path), Count(root, "sampler_position", path), Text(root, "rng_state", path));
+            var alpha = root.TryGetProperty("alpha_schedule", out _) ? Text(root, "alpha_schedule", path) : null;
+            return new TrainerState(Count(root, "step", path), Count(root, "sampler_position", path), Text(root, "rng_state", path), alpha);
         }
         catch (JsonException e)
         {

@@ -13,15 +13,15 @@ internal sealed class LinearInput : IDisposable
 {
     private readonly bool _ownsValues;
 
-    public LinearInput(IBackend backend, Tensor values, int inFeatures, bool quantize)
+    public LinearInput(ITensorStore store, Tensor values, int inFeatures, bool quantize)
     {
         Values = values;
         if (!quantize)
             return;
         var rows = TensorChecks.RequireRows(values, inFeatures, nameof(values));
-        Quantized = backend.Allocate(DType.Int8, values.Shape);
-        RowScale = backend.Allocate(DType.Float32, [rows]);
-        Dequantized = backend.Allocate(DType.Float32, values.Shape);
+        Quantized = store.Allocate(DType.Int8, values.Shape);
+        RowScale = store.Allocate(DType.Float32, [rows]);
+        Dequantized = store.Allocate(DType.Float32, values.Shape);
     }
 
     private LinearInput(Tensor values, Tensor? quantized, Tensor? rowScale, Tensor? dequantized, bool ownsValues)

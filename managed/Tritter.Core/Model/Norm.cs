@@ -18,11 +18,11 @@ internal sealed class Norm(IBackend backend, ParameterSet parameters, string nam
 }
 
 /// <summary>Per-row mean and reciprocal standard deviation of one LayerNorm call, saved for its backward pass.</summary>
-internal sealed class NormStatistics(IBackend backend, int rows) : IDisposable
+internal sealed class NormStatistics(ITensorStore store, int rows) : IDisposable
 {
-    public Tensor Mean { get; } = backend.Allocate(DType.Float32, [rows]);
+    public Tensor Mean { get; } = store.Allocate(DType.Float32, [rows]);
 
-    public Tensor ReciprocalStd { get; } = backend.Allocate(DType.Float32, [rows]);
+    public Tensor ReciprocalStd { get; } = store.Allocate(DType.Float32, [rows]);
 
     public void Dispose()
     {

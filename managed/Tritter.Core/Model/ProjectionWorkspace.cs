@@ -1,4 +1,5 @@
 using Tritter.Core.Backends;
+using Tritter.Core.Config;
 using Tritter.Core.Tensors;
 
 namespace Tritter.Core.Model;
@@ -31,6 +32,22 @@ internal sealed class ProjectionWorkspace(IBackend backend) : IDisposable
         if (elements > _elements && _effectiveWeight is not null)
             throw new InvalidOperationException("a projection was added after the shared weight workspace was allocated");
         _elements = Math.Max(_elements, elements);
+    }
+
+    /// <summary>
+    /// Bytes the workspace of a model of <paramref name="config"/> holds once a training step has used it: room for
+    /// its largest projection (the head, or an MLP projection) as float32 effective weights and, in the reference
+    /// scheme, their gradient, or in the paper scheme int8 codes and gamma. Nothing with BitNet off.
+    /// </summary>
+    public static long PlannedBytes(TritterConfig config)
+    {
+        if (!config.UseBitnet)
+            return 0;
+        var (d, kv, inter) = ((long)config.HiddenSize, (long)config.KvSize, (long)config.IntermediateSize);
+        var elements = new[] { d * d, kv * d, inter * d, (long)config.VocabSize * d }.Max();
+        return config.QuantizationScheme == QuantizationScheme.Reference
+            ? 2 * elements * sizeof(float)
+            : elements * (sizeof(float) + sizeof(sbyte)) + sizeof(float);
     }
 
     /// <summary>Forgets which weights are in place: call whenever the shadow weights may have changed.</summary>

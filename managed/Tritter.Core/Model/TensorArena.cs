@@ -7,23 +7,21 @@ namespace Tritter.Core.Model;
 /// Tensors allocated together once (for one batch and sequence length) and freed together: the planned memory of a
 /// forward/backward pass.
 /// </summary>
-internal sealed class TensorArena(IBackend backend) : IDisposable
+internal sealed class TensorArena(ITensorStore store) : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
-
-    public IBackend Backend => backend;
 
     /// <summary>Total bytes of the tensors allocated here.</summary>
     public long Bytes { get; private set; }
 
-    public Tensor Float(TensorShape shape) => Track(backend.Allocate(DType.Float32, shape));
+    public Tensor Float(TensorShape shape) => Track(store.Allocate(DType.Float32, shape));
 
-    public Tensor Int32(TensorShape shape) => Track(backend.Allocate(DType.Int32, shape));
+    public Tensor Int32(TensorShape shape) => Track(store.Allocate(DType.Int32, shape));
 
     /// <summary>A projection input over <paramref name="values"/> (rows of <paramref name="inFeatures"/>), quantised in the paper scheme.</summary>
     public LinearInput Input(Tensor values, int inFeatures, bool quantize)
     {
-        var input = new LinearInput(backend, values, inFeatures, quantize);
+        var input = new LinearInput(store, values, inFeatures, quantize);
         _owned.Add(input);
         Bytes += input.Quantized is null ? 0 : input.Quantized.Bytes + input.RowScale!.Bytes + input.Dequantized!.Bytes;
         return input;
@@ -31,7 +29,7 @@ internal sealed class TensorArena(IBackend backend) : IDisposable
 
     public NormStatistics Statistics(int rows)
     {
-        var statistics = new NormStatistics(backend, rows);
+        var statistics = new NormStatistics(store, rows);
         _owned.Add(statistics);
         Bytes += 2L * rows * sizeof(float);
         return statistics;

@@ -1,5 +1,6 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Config;
+using Tritter.Core.Memory;
 using Tritter.Core.Tensors;
 
 namespace Tritter.Core.Model;
@@ -18,7 +19,7 @@ public sealed class TritterActivations : IDisposable
     /// </summary>
     public const long LogitChunkBytes = 128L << 20;
 
-    internal TritterActivations(IBackend backend, TritterConfig config, int batch, int sequence, int? logitRows, bool recomputeBlocks)
+    internal TritterActivations(ITensorStore store, TritterConfig config, int batch, int sequence, int? logitRows, bool recomputeBlocks)
     {
         if (batch <= 0 || sequence <= 0)
             throw new ArgumentOutOfRangeException(nameof(batch), $"batch {batch} and sequence {sequence} must be positive");
@@ -30,7 +31,7 @@ public sealed class TritterActivations : IDisposable
         LogitRows = logitRows ?? (int)Math.Clamp(LogitChunkBytes / (4L * config.VocabSize), 1, rows);
         if (LogitRows <= 0 || LogitRows > rows)
             throw new ArgumentOutOfRangeException(nameof(logitRows), logitRows, $"logit rows must be in 1..{rows}");
-        _arena = new TensorArena(backend);
+        _arena = new TensorArena(store);
         var a = _arena;
         var d = config.HiddenSize;
         var quantize = LinearInput.IsQuantized(config);
@@ -64,6 +65,18 @@ public sealed class TritterActivations : IDisposable
 
     /// <summary>Bytes allocated for this pass.</summary>
     public long Bytes => _arena.Bytes;
+
+    /// <summary>
+    /// The <see cref="Bytes"/> a pass of <paramref name="batch"/> x <paramref name="sequence"/> would allocate (with
+    /// <paramref name="recomputeBlocks"/> as <see cref="Training.TrainingOptions.RecomputeActivations"/>), measured by running
+    /// this allocation plan against a store that holds no memory.
+    /// </summary>
+    public static long PlannedBytes(TritterConfig config, int batch, int sequence, bool recomputeBlocks)
+    {
+        using var store = new SizingStore();
+        using var plan = new TritterActivations(store, config, batch, sequence, null, recomputeBlocks);
+        return plan.Bytes;
+    }
 
     /// <summary>Rows (positions over the whole batch) of one output-head chunk: all of them unless the logits would pass <see cref="LogitChunkBytes"/>.</summary>
     public int LogitRows { get; }
@@ -110,6 +123,9 @@ public sealed class TritterActivations : IDisposable
     internal Tensor FinalGradient { get; }
     internal Tensor[] StreamGradients { get; }
     internal BlockGradients Scratch { get; }
+
+    /// <summary>The embedding-prediction weight of the last forward pass, which its backward pass uses.</summary>
+    internal double Alpha { get; set; }
 
     /// <summary>Frees every tensor of the pass.</summary>
     public void Dispose() => _arena.Dispose();

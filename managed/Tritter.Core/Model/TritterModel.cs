@@ -63,8 +63,17 @@ public sealed class TritterModel : IDisposable
     /// and hidden features; its gradient reaches both h and the target embeddings. The loss gradients are left in
     /// <paramref name="activations"/> for <see cref="Backward"/>.
     /// </summary>
-    public double Forward(TritterActivations activations, TrainingBatch batch)
+    public double Forward(TritterActivations activations, TrainingBatch batch) => Forward(activations, batch, Config.EmbeddingPredictionAlpha);
+
+    /// <summary>
+    /// <see cref="Forward(TritterActivations, TrainingBatch)"/> with the embedding-prediction weight
+    /// <paramref name="alpha"/> in place of the configuration's (a curriculum's value at this step); the following
+    /// <see cref="Backward"/> uses it too.
+    /// </summary>
+    public double Forward(TritterActivations activations, TrainingBatch batch, double alpha)
     {
+        if (!(alpha is >= 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in [0, 1]");
         var b = _backend;
         var a = activations;
         var count = Upload(a, batch);
@@ -78,7 +87,7 @@ public sealed class TritterModel : IDisposable
         _finalNorm.Forward(a.LayerOutputs[^1], a.Final, a.FinalStatistics);
         a.HeadInput.Prepare(b);
 
-        var alpha = Config.EmbeddingPredictionAlpha;
+        a.Alpha = alpha;
         var perTarget = count == 0 ? 0 : 1.0 / count;
         a.CrossEntropyScale = (float)((1 - alpha) * perTarget);
         foreach (var (start, rows) in HeadChunks(a))
@@ -105,7 +114,7 @@ public sealed class TritterModel : IDisposable
         for (var i = chunks.Count - 1; i >= 0; i--)
             HeadChunk(a, chunks[i].Start, chunks[i].Rows, a.FinalGradient, recompute: i < chunks.Count - 1);
         _head.EndBackward();
-        if (Config.EmbeddingPredictionAlpha > 0)
+        if (a.Alpha > 0)
             b.Accumulate(a.EmbeddingLossGradient, a.FinalGradient);
         var (current, next) = (a.StreamGradients[0], a.StreamGradients[1]);
         _finalNorm.Backward(a.FinalGradient, a.LayerOutputs[^1], a.FinalStatistics, current);
@@ -118,7 +127,7 @@ public sealed class TritterModel : IDisposable
             (current, next) = (next, current);
         }
         b.EmbeddingBackward(a.Tokens, current, _embedding.Gradient);
-        if (Config.EmbeddingPredictionAlpha > 0)
+        if (a.Alpha > 0)
             b.EmbeddingBackward(a.Targets, a.TargetEmbeddingGradient, _embedding.Gradient);
     }
 

@@ -27,6 +27,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Allocates activations for <paramref name="batch"/> x <paramref name="sequence"/> and the optimiser state.</summary>
     public Trainer(TritterModel model, TrainingOptions options, int batch, int sequence)
     {
+        options.Alpha?.Validate();
         _model = model;
         _options = options;
         _activations = model.CreateActivations(batch, sequence, recomputeBlocks: options.RecomputeActivations);
@@ -37,7 +38,10 @@ public sealed class Trainer : IDisposable
     public AdamWOptimizer Optimizer => _optimizer;
 
     /// <summary>Mean loss of <paramref name="batch"/> without updating anything (held-out evaluation).</summary>
-    public double Evaluate(TrainingBatch batch) => _model.Forward(_activations, batch);
+    public double Evaluate(TrainingBatch batch) => _model.Forward(_activations, batch, Alpha(_optimizer.Step));
+
+    /// <summary>The embedding-prediction weight at <paramref name="step"/>: the schedule's, else the configuration's.</summary>
+    public double Alpha(int step) => _options.Alpha?.At(step) ?? _model.Config.EmbeddingPredictionAlpha;
 
     /// <summary>One step on <paramref name="batch"/>.</summary>
     public TrainingStepResult Step(TrainingBatch batch) => Step([batch]);
@@ -55,9 +59,10 @@ public sealed class Trainer : IDisposable
         _model.ZeroGradients();
         var loss = 0.0;
         var tokens = 0;
+        var alpha = Alpha(step);
         foreach (var batch in microBatches)
         {
-            loss += _model.Forward(_activations, batch) / microBatches.Count;
+            loss += _model.Forward(_activations, batch, alpha) / microBatches.Count;
             _model.Backward(_activations);
             tokens += batch.Tokens.Length;
         }

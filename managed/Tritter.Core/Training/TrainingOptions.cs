@@ -8,6 +8,12 @@ public sealed record TrainingOptions
     /// <summary>Learning-rate curve.</summary>
     public required LearningRateSchedule Schedule { get; init; }
 
+    /// <summary>
+    /// The embedding-prediction weight per step; null is the model configuration's constant
+    /// <see cref="Config.TritterConfig.EmbeddingPredictionAlpha"/>.
+    /// </summary>
+    public AlphaSchedule? Alpha { get; init; }
+
     /// <summary>AdamW decoupled weight decay for weights, scales and the embedding.</summary>
     public double WeightDecay { get; init; } = 0.1;
 

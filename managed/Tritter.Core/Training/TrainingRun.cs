@@ -61,7 +61,8 @@ public sealed class TrainingRun : IDisposable
     }
 
     /// <summary>
-    /// Continues the run in <paramref name="directory"/> from its last checkpoint, with its stored configuration;
+    /// Continues the run in <paramref name="directory"/> from its last checkpoint, with its stored configuration, seed,
+    /// batch shape and alpha curriculum (those of <paramref name="options"/> are replaced);
     /// <paramref name="config"/>, when given, must equal it.
     /// </summary>
     public static TrainingRun Resume(IBackend backend, TritterConfig? config, TrainingRunOptions options, string directory,
@@ -75,7 +76,7 @@ public sealed class TrainingRun : IDisposable
             throw new InvalidDataException($"{checkpoint}: the checkpoint's configuration differs from the one given; resume with the stored one (omit --preset/--config)");
         // The data stream is a function of the seed and the batch shape: continue with the ones the run started with.
         using (var training = TrainingCheckpoint.Open(checkpoint))
-            options = WithStoredShape(options, training.State.RngState, checkpoint);
+            options = WithStoredAlpha(WithStoredShape(options, training.State.RngState, checkpoint), training.State.AlphaSchedule, checkpoint);
         var model = new TritterModel(backend, stored, options.Seed);
         var run = new TrainingRun(backend, model, options, directory, trainTokens, evalTokens);
         ModelState.LoadModel(checkpoint, backend, model);
@@ -148,6 +149,21 @@ public sealed class TrainingRun : IDisposable
         return options with { Seed = seed, Batch = batch, SequenceLength = sequence, GradientAccumulation = accumulation };
     }
 
+    /// <summary>The stored curriculum replaces the given one (none stored: the configuration's constant alpha).</summary>
+    private static TrainingRunOptions WithStoredAlpha(TrainingRunOptions options, string? stored, string checkpoint)
+    {
+        AlphaSchedule? alpha;
+        try
+        {
+            alpha = stored is null ? null : AlphaSchedule.Parse(stored);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{checkpoint}: trainer state's alpha schedule is invalid ({e.Message})", e);
+        }
+        return options with { Optimizer = options.Optimizer with { Alpha = alpha } };
+    }
+
     /// <summary>Mean held-out loss over <see cref="TrainingRunOptions.EvalBatches"/> fixed batches.</summary>
     public double Evaluate()
     {
@@ -169,7 +185,7 @@ public sealed class TrainingRun : IDisposable
         if (Directory.Exists(partial))
             Directory.Delete(partial, recursive: true);
         ModelState.SaveModel(partial, _backend, _model);
-        ModelState.SaveTraining(partial, _backend, _trainer.Optimizer, new TrainerState(Step, Step, StoredShape(_options)));
+        ModelState.SaveTraining(partial, _backend, _trainer.Optimizer, new TrainerState(Step, Step, StoredShape(_options), _options.Optimizer.Alpha?.ToString()));
         if (Directory.Exists(target))
         {
             if (Directory.Exists(previous))

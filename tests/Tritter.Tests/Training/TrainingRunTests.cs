@@ -8,9 +8,9 @@ namespace Tritter.Tests.Training;
 /// <summary>Checkpoints that lose nothing: a resumed run continues exactly as an uninterrupted one.</summary>
 public sealed class TrainingRunTests
 {
-    private static TrainingRunOptions Options(int steps, int saveEvery) => new()
+    private static TrainingRunOptions Options(int steps, int saveEvery, AlphaSchedule? alpha = null) => new()
     {
-        Optimizer = new TrainingOptions { Schedule = new LearningRateSchedule(3e-3, 3e-4, 2, 6) },
+        Optimizer = new TrainingOptions { Schedule = new LearningRateSchedule(3e-3, 3e-4, 2, 6), Alpha = alpha },
         Steps = steps,
         Batch = 2,
         SequenceLength = 16,
@@ -21,9 +21,11 @@ public sealed class TrainingRunTests
         SaveEvery = saveEvery,
     };
 
-    [Test]
-    public void Resumed_run_repeats_the_uninterrupted_losses_bit_for_bit()
+    [TestCase(null)]
+    [TestCase("0:0.4@5:cosine")]
+    public void Resumed_run_repeats_the_uninterrupted_losses_bit_for_bit(string? alphaText)
     {
+        var alpha = alphaText is null ? null : AlphaSchedule.Parse(alphaText);
         var random = TestRandom.Create();
         var config = TritterPresets.Get("tiny");
         var tokens = Enumerable.Range(0, 4000).Select(_ => random.Next(1, config.VocabSize)).ToArray();
@@ -33,15 +35,16 @@ public sealed class TrainingRunTests
         try
         {
             var straight = new List<double>();
-            using (var run = TrainingRun.Start(backend, config, Options(6, 0), Path.Combine(root, "straight"), train, eval))
+            using (var run = TrainingRun.Start(backend, config, Options(6, 0, alpha), Path.Combine(root, "straight"), train, eval))
                 run.Run(new Progress(e => straight.Add(e.Step.Loss)));
 
             var resumed = new List<double>();
             var directory = Path.Combine(root, "resumed");
-            using (var run = TrainingRun.Start(backend, config, Options(3, 3), directory, train, eval))
+            using (var run = TrainingRun.Start(backend, config, Options(3, 3, alpha), directory, train, eval))
                 run.Run(new Progress(e => resumed.Add(e.Step.Loss)));
             Assert.That(TrainingRun.LatestCheckpoint(directory), Is.Not.Null, "a checkpoint at step 3");
-            using (var run = TrainingRun.Resume(backend, null, Options(6, 3), directory, train, eval))
+            // The resumed run is given another curriculum: the stored one must win.
+            using (var run = TrainingRun.Resume(backend, null, Options(6, 3, AlphaSchedule.Constant(0.9)), directory, train, eval))
             {
                 Assert.That(run.Step, Is.EqualTo(3));
                 run.Run(new Progress(e => resumed.Add(e.Step.Loss)));
