@@ -3,6 +3,7 @@ using System.Globalization;
 using Tritter.Cli.Training;
 using Tritter.Core.Config;
 using Tritter.Core.Memory;
+using Tritter.Core.Tensors;
 using Tritter.Core.Training;
 using Tritter.Cpu;
 
@@ -40,11 +41,20 @@ internal static class TrainCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "auto" };
         var evalEvery = new Option<int>("--eval-every") { Description = "Held-out loss and perplexity every N steps (0: never).", DefaultValueFactory = _ => 50 };
         var saveEvery = new Option<int>("--save-every") { Description = "Checkpoint every N steps (also at the end and on Ctrl-C).", DefaultValueFactory = _ => 100 };
+        var recompute = new Option<bool>("--recompute")
+        {
+            Description = "Keep one layer's activations and recompute each block in the backward pass: about a third more compute, a layers-fold cut of activation memory.",
+        };
+        var optimizerState = new Option<string>("--optimizer-state")
+        {
+            Description = "AdamW moments: f32, or bf16 for half the optimizer memory (updated in float32, stored rounded).",
+            DefaultValueFactory = _ => "f32",
+        };
 
         var command = new Command("train", "Train a model on curated token shards. Ctrl-C saves a checkpoint; --resume continues it.")
         {
             preset, config, data, tokenizer, output, resume, steps, batch, sequence, accumulation, learningRate, minLearningRate,
-            warmup, schedule, weightDecay, clip, alpha, seed, device, evalEvery, saveEvery,
+            warmup, schedule, weightDecay, clip, alpha, seed, device, evalEvery, saveEvery, recompute, optimizerState,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -61,6 +71,13 @@ internal static class TrainCommand
                         WeightDecay = parse.GetValue(weightDecay),
                         Alpha = alphaSchedule,
                         MaxGradientNorm = parse.GetValue(clip),
+                        RecomputeActivations = parse.GetValue(recompute),
+                        MomentType = parse.GetValue(optimizerState) switch
+                        {
+                            "f32" => DType.Float32,
+                            "bf16" => DType.BFloat16,
+                            var other => throw new CliUsageException($"--optimizer-state {other}: expected f32 or bf16"),
+                        },
                     },
                     Steps = parse.GetValue(steps),
                     Batch = parse.GetValue(batch),

@@ -130,6 +130,7 @@ public sealed class CliEndToEndTests
     [TestCase(new[] { "generate", "--model", "/tmp", "--engine", "fast" }, "--engine fast")]
     [TestCase(new[] { "train", "--data", "/tmp", "--out", "/tmp/x", "--alpha", "0:0.3@x" }, "--alpha")]
     [TestCase(new[] { "info", "--preset", "99B" }, "unknown preset")]
+    [TestCase(new[] { "train", "--data", "/tmp", "--out", "/tmp/x", "--optimizer-state", "f16" }, "--optimizer-state f16")]
     [TestCase(new[] { "info", "--model", "/no/such/run" }, "no such directory")]
     public async Task Bad_input_is_one_line_and_exit_code_2(string[] args, string expected)
     {
