@@ -15,12 +15,7 @@ public sealed class OptimizerGpuTests : GpuFixture
     [TestCaseSource(nameof(Sizes))]
     public void AdamW_is_bit_equal_to_cpu_over_three_steps(int n)
     {
-        var random = TestRandom.Create();
-        var parameter = TestRandom.Floats(random, n);
-        var first = TestRandom.Floats(random, n, 0.01f);
-        var second = Array.ConvertAll(TestRandom.Floats(random, n, 1e-4f), MathF.Abs);
-        var gradients = Enumerable.Range(0, 3).Select(_ => TestRandom.Floats(random, n, 0.1f)).ToArray();
-        var settings = new AdamWSettings(3e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, random.Next(1, 1000), 0.7f);
+        var (parameter, first, second, gradients, settings) = RandomState(n);
         using var cpu = new CpuBackend();
         var expected = Run(cpu, parameter, first, second, gradients, settings);
         var actual = Run(Gpu, parameter, first, second, gradients, settings);
@@ -34,12 +29,7 @@ public sealed class OptimizerGpuTests : GpuFixture
     [TestCaseSource(nameof(Sizes))]
     public void AdamW_with_bfloat16_moments_is_bit_equal_to_cpu(int n)
     {
-        var random = TestRandom.Create();
-        var parameter = TestRandom.Floats(random, n);
-        var first = TestRandom.Floats(random, n, 0.01f);
-        var second = Array.ConvertAll(TestRandom.Floats(random, n, 1e-4f), MathF.Abs);
-        var gradients = Enumerable.Range(0, 3).Select(_ => TestRandom.Floats(random, n, 0.1f)).ToArray();
-        var settings = new AdamWSettings(3e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, random.Next(1, 1000), 0.7f);
+        var (parameter, first, second, gradients, settings) = RandomState(n);
         using var cpu = new CpuBackend();
         var expected = RunBFloat16(cpu, parameter, first, second, gradients, settings);
         var actual = RunBFloat16(Gpu, parameter, first, second, gradients, settings);
@@ -68,6 +58,15 @@ public sealed class OptimizerGpuTests : GpuFixture
     {
         using var x = Gpu.Allocate(DType.Float32, [4]);
         Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.AdamW(x, x, x, x, new AdamWSettings(1e-3f, 0.9f, 0.95f, 1e-8f, 0, 0, 1)));
+    }
+
+    /// <summary>A parameter, moments of a run in progress, three gradients and a step's settings, all fresh and random.</summary>
+    private static (float[] Parameter, float[] First, float[] Second, float[][] Gradients, AdamWSettings Settings) RandomState(int n)
+    {
+        var random = TestRandom.Create();
+        return (TestRandom.Floats(random, n), TestRandom.Floats(random, n, 0.01f), Array.ConvertAll(TestRandom.Floats(random, n, 1e-4f), MathF.Abs),
+            [.. Enumerable.Range(0, 3).Select(_ => TestRandom.Floats(random, n, 0.1f))],
+            new AdamWSettings(3e-3f, 0.9f, 0.95f, 1e-8f, 0.1f, random.Next(1, 1000), 0.7f));
     }
 
     private static float[][] Run<TBackend>(TBackend backend, float[] parameter, float[] first, float[] second, float[][] gradients,
