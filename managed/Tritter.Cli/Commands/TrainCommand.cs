@@ -161,7 +161,7 @@ internal static class TrainCommand
             run.Run(new Reporter(e =>
             {
                 var tokensPerSecond = e.Step.Tokens / Math.Max(1e-9, e.Step.Elapsed.TotalSeconds);
-                metrics.Append(new StepMetrics(e.Step.Step, e.Step.Loss, e.Step.LearningRate, e.Step.GradientNorm, tokensPerSecond, e.EvalLoss, e.Step.Skipped));
+                metrics.Append(new StepMetrics(e.Step.Step, e.Step.Loss, e.Step.LearningRate, e.Step.GradientNorm, tokensPerSecond, e.EvalLoss, e.Step.Skipped, e.Step.Alpha));
                 line.Report(e, tokensPerSecond);
             }), cancellationToken);
         }

@@ -11,7 +11,9 @@ namespace Tritter.Cli.Training;
 /// <param name="TokensPerSecond">Training tokens per second of this step.</param>
 /// <param name="EvalLoss">Held-out loss, on steps that evaluate.</param>
 /// <param name="Skipped">True when the step was skipped for a non-finite loss or gradient.</param>
-internal sealed record StepMetrics(int Step, double Loss, double LearningRate, double GradientNorm, double TokensPerSecond, double? EvalLoss = null, bool Skipped = false);
+/// <param name="Alpha">Weight of the embedding-prediction loss (the alpha curriculum's value at this step).</param>
+internal sealed record StepMetrics(int Step, double Loss, double LearningRate, double GradientNorm, double TokensPerSecond, double? EvalLoss = null,
+    bool Skipped = false, double Alpha = 0);
 
 /// <summary>
 /// The per-step record of a run, one JSON object per line, flushed per line so a crash loses at most the step in flight.

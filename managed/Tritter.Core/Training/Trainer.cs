@@ -11,7 +11,9 @@ namespace Tritter.Core.Training;
 /// <param name="Tokens">Tokens in the batch.</param>
 /// <param name="Elapsed">Wall time of the step.</param>
 /// <param name="Skipped">True when the loss or the gradient was not finite and the update was not applied.</param>
-public readonly record struct TrainingStepResult(int Step, double Loss, double GradientNorm, double LearningRate, int Tokens, TimeSpan Elapsed, bool Skipped = false);
+/// <param name="Alpha">Weight of the embedding-prediction loss in this step's loss.</param>
+public readonly record struct TrainingStepResult(int Step, double Loss, double GradientNorm, double LearningRate, int Tokens, TimeSpan Elapsed,
+    bool Skipped = false, double Alpha = 0);
 
 /// <summary>
 /// Quantisation-aware training of a <see cref="TritterModel"/> at a fixed batch shape: forward, loss, backward,
@@ -71,10 +73,10 @@ public sealed class Trainer : IDisposable
         var summedNorm = _optimizer.GradientNorm();
         // A non-finite loss or gradient would poison every parameter it touches: skip the update, keep the step count.
         if (!double.IsFinite(loss) || !double.IsFinite(summedNorm))
-            return new TrainingStepResult(step, loss, summedNorm, learningRate, tokens, Stopwatch.GetElapsedTime(started), Skipped: true);
+            return new TrainingStepResult(step, loss, summedNorm, learningRate, tokens, Stopwatch.GetElapsedTime(started), Skipped: true, alpha);
         var norm = _optimizer.Update(learningRate, _options.WeightDecay * schedule.WeightDecayFactor(step),
             _options.Beta1, _options.Beta2, _options.Epsilon, _options.MaxGradientNorm, summedNorm, microBatches.Count);
-        return new TrainingStepResult(step, loss, norm, learningRate, tokens, Stopwatch.GetElapsedTime(started));
+        return new TrainingStepResult(step, loss, norm, learningRate, tokens, Stopwatch.GetElapsedTime(started), Alpha: alpha);
     }
 
     /// <summary>

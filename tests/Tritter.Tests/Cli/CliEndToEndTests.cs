@@ -77,6 +77,7 @@ public sealed class CliEndToEndTests
         var initial = records[0].GetProperty("loss").GetDouble();
         var heldOut = records[^1].GetProperty("eval_loss").GetDouble();
         Assert.That(records, Has.Count.EqualTo(300));
+        Assert.That(records.Select(r => r.GetProperty("alpha").GetDouble()), Is.All.Zero, "each step records the alpha it trained with");
         Assert.That(heldOut, Is.LessThan(0.6 * initial), $"held-out loss {heldOut:F3} after 300 steps against {initial:F3} at step 1");
     }
 

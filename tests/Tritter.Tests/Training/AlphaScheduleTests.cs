@@ -65,7 +65,9 @@ public sealed class AlphaScheduleTests
         {
             using var model = new TritterModel(backend, ModelFixtures.Micro(useBitnet: true, alpha: configAlpha), seed: 9);
             using var trainer = new Trainer(model, options with { Alpha = schedule }, 2, 6);
-            return trainer.Step(batch).Loss;
+            var result = trainer.Step(batch);
+            Assert.That(result.Alpha, Is.EqualTo(schedule?.At(1) ?? configAlpha), "the step reports the alpha it used");
+            return result.Loss;
         }
         var scheduled = Loss(0, new AlphaSchedule(0.2, 0.6, 4));
         Assert.That(scheduled, Is.EqualTo(Loss(0.3, null)).Within(1e-12), "step 1 of 0.2 -> 0.6 over 4 steps is alpha 0.3");
