@@ -102,16 +102,18 @@ public sealed class DecodeModel : IDisposable
     }
 
     /// <summary>
-    /// Runs <c>scratch.Tokens</c> tokens (already in <c>scratch.TokenIds</c>) through every layer: reserves their slots
+    /// Runs <c>scratch.Tokens</c> tokens (already in <c>scratch.TokenIds</c>, or with <paramref name="embedded"/> their
+    /// input embeddings already in <c>scratch.Stream</c>) through every layer: reserves their slots
     /// in <paramref name="cache"/>, writes their keys and values and attends causally. Where the scratch has a head,
     /// it also computes the final hidden state and the logits.
     /// </summary>
-    internal void Forward(DecodeScratch scratch, KvCacheInt4 cache)
+    internal void Forward(DecodeScratch scratch, KvCacheInt4 cache, bool embedded = false)
     {
         var firstPosition = cache.Position;
         var firstSlot = cache.Reserve(scratch.Tokens);
         var length = cache.Length;
-        Backend.Embedding(scratch.TokenIds, _embedding, scratch.Stream);
+        if (!embedded)
+            Backend.Embedding(scratch.TokenIds, _embedding, scratch.Stream);
         for (var i = 0; i < _layers.Length; i++)
             _layers[i].Forward(scratch, cache.Layer(i), firstPosition, firstSlot, length);
         if (scratch.Logits is null)

@@ -59,6 +59,20 @@ public sealed class DecodeSession : IDisposable
         _hasOutput = true;
     }
 
+    /// <summary>
+    /// A latent step (DESIGN.md §1): feeds the last step's final hidden state, the model's predicted embedding of the
+    /// next token, back unrounded as the next position's input, with no token chosen; the logits and predicted
+    /// embedding after it are read as after any step.
+    /// </summary>
+    public void AppendLatent()
+    {
+        var last = LastStep();
+        _model.Backend.Copy(last.Final!, last.Stream);
+        _hasOutput = false;
+        _model.Forward(last, Cache, embedded: true);
+        _hasOutput = true;
+    }
+
     /// <summary>The logits after the last token fed, <c>[vocab]</c>.</summary>
     public void ReadLogits(Span<float> logits) => _model.Backend.Download<float>(LastStep().Logits!, logits);
 

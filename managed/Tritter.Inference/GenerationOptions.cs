@@ -10,6 +10,13 @@ public sealed record GenerationOptions(int MaxNewTokens, SamplingOptions Samplin
     /// <summary>Whether tokens come from the logits or from rounding the predicted embedding.</summary>
     public TokenRounding Rounding { get; init; } = TokenRounding.Logits;
 
+    /// <summary>
+    /// Latent steps before each token is chosen (DESIGN.md §1): the predicted embedding is fed back unrounded this many
+    /// times (see <see cref="DecodeSession.AppendLatent"/>), each taking a position of the context, and the token is
+    /// then chosen from the output of the last of them.
+    /// </summary>
+    public int LatentSteps { get; init; }
+
     /// <summary>Token-id sequences that end generation; the matched tokens are not yielded (nor held-back tokens that might start one).</summary>
     public IReadOnlyList<IReadOnlyList<int>> StopSequences { get; init; } = [];
 
@@ -17,6 +24,7 @@ public sealed record GenerationOptions(int MaxNewTokens, SamplingOptions Samplin
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegative(MaxNewTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(LatentSteps);
         ArgumentNullException.ThrowIfNull(Sampling);
         Sampling.Validate();
         if (StopSequences.Any(s => s.Count == 0))

@@ -122,6 +122,8 @@ public sealed class KvCacheGenerator
         {
             var context = CollectionsMarshal.AsSpan(_context);
             _session.Append(_produced == 0 ? context : context[^1..]);
+            for (var i = 0; i < _options.LatentSteps; i++)
+                _session.AppendLatent();
             int next;
             if (_options.Rounding == TokenRounding.NearestEmbedding)
             {

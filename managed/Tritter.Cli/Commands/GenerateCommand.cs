@@ -34,9 +34,14 @@ internal static class GenerateCommand
             DefaultValueFactory = _ => "auto",
         };
         var stop = new Option<string[]>("--stop") { Description = "Stop before this text (repeatable); it is not printed.", AllowMultipleArgumentsPerToken = false };
+        var latent = new Option<int>("--latent-steps")
+        {
+            Description = "Latent steps before each token: the predicted embedding is fed back unrounded this many times (KV-cache engine).",
+            DefaultValueFactory = _ => 0,
+        };
         var command = new Command("generate", "Generate text from a trained model; tokens stream as they are produced.")
         {
-            model, prompt, maxNew, temperature, topK, topP, penalty, seed, rounding, device, engine, stop,
+            model, prompt, maxNew, temperature, topK, topP, penalty, seed, rounding, device, engine, stop, latent,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -58,17 +63,22 @@ internal static class GenerateCommand
             var engineName = parse.GetValue(engine)!.ToLowerInvariant();
             if (engineName is not ("auto" or "kv-cache" or "recompute"))
                 throw new CliUsageException($"--engine {engineName}: expected auto, kv-cache or recompute");
+            var latentSteps = parse.GetValue(latent);
+            if (latentSteps < 0)
+                throw new CliUsageException($"--latent-steps {latentSteps}: must be 0 or more");
+            if (latentSteps > 0 && engineName == "recompute")
+                throw new CliUsageException("--latent-steps needs the KV-cache engine, not --engine recompute");
             var stops = parse.GetValue(stop) ?? [];
             if (stops.Any(string.IsNullOrEmpty))
                 throw new CliUsageException("--stop needs a non-empty text");
             return await GenerateAsync(parse.GetValue(model)!.FullName, parse.GetValue(prompt)!, parse.GetValue(maxNew), sampling, mode,
-                parse.GetValue(device)!, engineName, stops, cancellationToken).ConfigureAwait(false);
+                parse.GetValue(device)!, engineName, stops, latentSteps, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
     private static async Task<int> GenerateAsync(string path, string prompt, int maxNewTokens, SamplingOptions sampling, TokenRounding rounding,
-        string device, string engine, string[] stops, CancellationToken cancellationToken)
+        string device, string engine, string[] stops, int latentSteps, CancellationToken cancellationToken)
     {
         var checkpoint = CheckpointLocation.Find(path);
         var tokenizerPath = new[] { Path.Combine(path, TrainingData.TokenizerFile), Path.Combine(Path.GetDirectoryName(checkpoint) ?? path, TrainingData.TokenizerFile) }
@@ -88,14 +98,14 @@ internal static class GenerateCommand
         var context = encoded.Ids[..^1];
         Console.Write(prompt);
         var (_, end) = SpecialTokens.Markers(Modality.Code);
-        var useCache = engine == "kv-cache" || (engine == "auto" && config.HeadDim % KvCacheInt4Layer.GroupSize == 0);
+        var useCache = engine == "kv-cache" || (engine == "auto" && config.HeadDim % KvCacheInt4Layer.GroupSize == 0) || latentSteps > 0;
         if (useCache && config.HeadDim % KvCacheInt4Layer.GroupSize != 0)
-            throw new CliUsageException($"--engine kv-cache: head_dim {config.HeadDim} is not a multiple of {KvCacheInt4Layer.GroupSize} (the INT4 cache's group); use --engine recompute");
+            throw new CliUsageException($"--engine kv-cache (or --latent-steps): head_dim {config.HeadDim} is not a multiple of {KvCacheInt4Layer.GroupSize} (the INT4 cache's group); use --engine recompute");
         using var decoder = useCache ? DecodeModel.FromModel(model) : null;
         using var recompute = useCache ? null : new TextGenerator(backend, model, Math.Min(config.MaxPositionEmbeddings, 256));
         var tokens = decoder is not null
             ? new KvCacheGenerator(decoder, Math.Min(config.MaxPositionEmbeddings, CacheTokens)).GenerateAsync(context,
-                new GenerationOptions(maxNewTokens, sampling) { Rounding = rounding, StopSequences = [[end]] }, cancellationToken)
+                new GenerationOptions(maxNewTokens, sampling) { Rounding = rounding, StopSequences = [[end]], LatentSteps = latentSteps }, cancellationToken)
             : recompute!.GenerateAsync(context, maxNewTokens, sampling, rounding, stopToken: end, cancellationToken);
         var textStops = new StopMatcher<char>(stops.Select(s => (IReadOnlyList<char>)s.ToCharArray()));
         var pending = new List<int>();

@@ -116,6 +116,9 @@ public sealed class CliEndToEndTests
         Assert.That(again.Output, Is.EqualTo(cached.Output));
         Assert.That(recomputed.Code, Is.Zero, recomputed.Error);
         Assert.That(recomputed.Output, Does.StartWith("public "));
+        var latent = await Run([.. generate, "--latent-steps", "2"]);
+        Assert.That(latent.Code, Is.Zero, latent.Error);
+        Assert.That(latent.Output, Does.StartWith("public "));
 
         var text = cached.Output["public ".Length..^Environment.NewLine.Length];
         Assume.That(text, Has.Length.AtLeast(3), "the sample is too short to cut");
@@ -131,6 +134,7 @@ public sealed class CliEndToEndTests
     [TestCase(new[] { "generate", "--model", "/tmp", "--engine", "fast" }, "--engine fast")]
     [TestCase(new[] { "train", "--data", "/tmp", "--out", "/tmp/x", "--alpha", "0:0.3@x" }, "--alpha")]
     [TestCase(new[] { "info", "--preset", "99B" }, "unknown preset")]
+    [TestCase(new[] { "generate", "--model", "/tmp", "--latent-steps", "-1" }, "--latent-steps -1")]
     [TestCase(new[] { "train", "--data", "/tmp", "--out", "/tmp/x", "--optimizer-state", "f16" }, "--optimizer-state f16")]
     [TestCase(new[] { "info", "--model", "/no/such/run" }, "no such directory")]
     public async Task Bad_input_is_one_line_and_exit_code_2(string[] args, string expected)

@@ -49,6 +49,42 @@ public sealed class DecodeModelTests
         Assert.That(worst, Is.LessThan(Tolerance));
     }
 
+    /// <summary>
+    /// Latent steps feed the predicted embedding (the final hidden state) back unrounded: against the float64 decoder
+    /// doing the same with unquantised keys and values, within the INT4 tolerance; the latent positions stay in the
+    /// cache, so the token fed after them is attended with them.
+    /// </summary>
+    [Test]
+    public void Latent_steps_feed_the_predicted_embedding_back_as_the_float64_decoder_does()
+    {
+        var random = TestRandom.Create();
+        var config = DecodeFixtures.Config(useBitnet: false);
+        using var backend = new CpuBackend();
+        using var model = new TritterModel(backend, config, seed: random.Next());
+        var tokens = DecodeFixtures.Tokens(random, 12, config.VocabSize);
+        var reference = new NaiveStreamingDecoder(model);
+        using var decoder = DecodeModel.FromModel(model);
+        using var session = new DecodeSession(decoder, capacity: 64, sinkTokens: 4, prefillChunk: 8);
+        session.Append(tokens);
+        foreach (var token in tokens)
+            reference.Step(token);
+        var logits = new float[config.VocabSize];
+        var worst = 0.0;
+        for (var step = 0; step < 6; step++)
+        {
+            var expected = step < 5 ? reference.StepLatent() : reference.Step(tokens[0]);
+            if (step < 5)
+                session.AppendLatent();
+            else
+                session.Append(tokens.AsSpan(0, 1));
+            session.ReadLogits(logits);
+            worst = Math.Max(worst, RelativeError(logits, [.. expected.Select(v => (float)v)]));
+        }
+        TestContext.Out.WriteLine($"worst relative logit error {worst:E3}");
+        Assert.That(worst, Is.LessThan(Tolerance));
+        Assert.That(session.Position, Is.EqualTo(tokens.Length + 6));
+    }
+
     [Test]
     public void Past_the_cache_capacity_the_sinks_and_the_recent_window_are_attended()
     {

@@ -128,4 +128,35 @@ public sealed class KvCacheGeneratorTests
             _backend.Dispose();
         }
     }
+
+    /// <summary>With latent steps, each token is the greedy choice after that many latent steps, as a session driven by hand gives.</summary>
+    [Test]
+    public async Task Latent_steps_come_before_each_choice()
+    {
+        var random = TestRandom.Create();
+        var config = DecodeFixtures.Config(useBitnet: true);
+        using var backend = new CpuBackend();
+        using var model = new TritterModel(backend, config, seed: random.Next());
+        using var decoder = DecodeModel.FromModel(model);
+        int[] prompt = [1, 5, 9, 13, 17];
+        var options = new GenerationOptions(6, new SamplingOptions(Temperature: 0)) { LatentSteps = 2 };
+        var generated = await DecodeFixtures.Collect(new KvCacheGenerator(decoder, capacity: 64).GenerateAsync(prompt, options));
+
+        using var session = new DecodeSession(decoder, capacity: 64, sinkTokens: 4);
+        var logits = new float[config.VocabSize];
+        var expected = new List<int>();
+        session.Append(prompt);
+        for (var i = 0; i < 6; i++)
+        {
+            session.AppendLatent();
+            session.AppendLatent();
+            session.ReadLogits(logits);
+            var next = Array.IndexOf(logits, logits.Max());
+            expected.Add(next);
+            session.Append([next]);
+        }
+        Assert.That(generated, Is.EqualTo(expected));
+        Assert.That(() => options with { LatentSteps = -1 }, Throws.Nothing);
+        Assert.That(() => (options with { LatentSteps = -1 }).Validate(), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
 }
