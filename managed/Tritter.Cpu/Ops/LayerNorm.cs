@@ -54,8 +54,10 @@ public static class LayerNorm
             TensorPrimitives.Multiply(dy, weight, dx);
             var meanGradient = TensorPrimitives.Sum(dx) / width;
             var meanGradientXhat = TensorPrimitives.Dot(dx, xhat) / width;
-            for (var i = 0; i < width; i++)
-                dx[i] = (dx[i] - meanGradient - xhat[i] * meanGradientXhat) * reciprocalStd[n];
+            // ((dy w - mean) - xhat meanXhat) rstd, vectorised in the scalar form's order (MultiplyAdd does not fuse).
+            TensorPrimitives.Subtract(dx, meanGradient, dx);
+            TensorPrimitives.MultiplyAdd(xhat, -meanGradientXhat, dx, dx);
+            TensorPrimitives.Multiply(dx, reciprocalStd[n], dx);
         }
     }
 

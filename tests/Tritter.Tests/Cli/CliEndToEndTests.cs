@@ -22,9 +22,11 @@ public sealed class CliEndToEndTests
         var raw = Path.Combine(_root, "raw");
         _data = Path.Combine(_root, "data");
         _tokenizer = Path.Combine(_root, "tokenizer.json");
-        Assert.That((await Run("curate", source, "--out", raw, "--keep-unlicensed")).Code, Is.Zero);
+        Assert.That((await Run("curate", source, "--out", raw, "--keep-unlicensed", "--threads", "1")).Code, Is.Zero);
         Assert.That((await Run("tokenizer", "train", "--data", raw, "--vocab", "400", "--image-codes", "0", "--audio-codes", "0", "--out", _tokenizer)).Code, Is.Zero);
-        Assert.That((await Run("curate", source, "--out", _data, "--keep-unlicensed", "--tokenizer", _tokenizer, "--image-codes", "0", "--audio-codes", "0")).Code, Is.Zero);
+        // One thread: parallel workers keep documents (and pick which of two near-duplicates survives) in completion
+        // order, and the learning test's losses depend on the corpus order.
+        Assert.That((await Run("curate", source, "--out", _data, "--keep-unlicensed", "--threads", "1", "--tokenizer", _tokenizer, "--image-codes", "0", "--audio-codes", "0")).Code, Is.Zero);
     }
 
     [OneTimeTearDown]
@@ -64,7 +66,7 @@ public sealed class CliEndToEndTests
     /// on this repository's own code, the held-out loss is below 0.6 of the first step's loss. The first loss is about
     /// 7 nats (above ln 400 = 6.0, from the initialisation's scale); the corpus's unigram entropy under the 400-token
     /// vocabulary is about 4.9 nats, so 0.6 x 7 = 4.2 can only be reached by using context, not token frequencies
-    /// alone. Measured: 7.0 to 3.35 (0.48), leaving a margin for other seeds and a changing corpus.
+    /// alone. Measured: 7.11 to 3.61 (0.51) on the corpus of 2026-11-23, a margin for a changing corpus.
     /// </summary>
     [Test]
     public async Task Held_out_loss_after_300_steps_is_below_0_6_of_the_initial_loss()
@@ -76,6 +78,7 @@ public sealed class CliEndToEndTests
         var records = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var initial = records[0].GetProperty("loss").GetDouble();
         var heldOut = records[^1].GetProperty("eval_loss").GetDouble();
+        TestContext.Out.WriteLine($"loss {initial:F3} at step 1, held-out {heldOut:F3} after 300 steps ({heldOut / initial:F3})");
         Assert.That(records, Has.Count.EqualTo(300));
         Assert.That(records.Select(r => r.GetProperty("alpha").GetDouble()), Is.All.Zero, "each step records the alpha it trained with");
         Assert.That(heldOut, Is.LessThan(0.6 * initial), $"held-out loss {heldOut:F3} after 300 steps against {initial:F3} at step 1");

@@ -30,16 +30,12 @@ public sealed class NaiveStreamingDecoder
         _values = [.. Enumerable.Range(0, _c.NumLayers).Select(_ => new List<double[]>())];
     }
 
-    private double[] _final = [];
-
     /// <summary>Feeds the token at the next position; returns its logits, attending over <paramref name="visible"/> positions (null: all).</summary>
     public double[] Step(int token, Func<int, IEnumerable<int>>? visible = null) =>
         StepEmbedding(_p["embed_tokens.embedding.weight"].AsSpan(token * _c.HiddenSize, _c.HiddenSize).ToArray(), visible);
 
-    /// <summary>A latent step: feeds the last step's final hidden state (the predicted embedding) as the next input; returns the logits.</summary>
-    public double[] StepLatent() => StepEmbedding(_final, null);
-
-    private double[] StepEmbedding(double[] x, Func<int, IEnumerable<int>>? visible)
+    /// <summary>Feeds <paramref name="x"/> as the next position's input embedding (a latent step); returns its logits.</summary>
+    public double[] StepEmbedding(double[] x, Func<int, IEnumerable<int>>? visible = null)
     {
         var (d, heads, kvHeads, dim) = (_c.HiddenSize, _c.NumHeads, _c.NumKvHeads, _c.HeadDim);
         var position = _keys[0].Count;
@@ -75,8 +71,7 @@ public sealed class NaiveStreamingDecoder
             var gated = gate.Select((g, i) => Math.Max(g, 0) * g * up[i]).ToArray();
             x = Norm(Add(hidden, Linear(gated, $"{pre}.mlp.down_proj")), $"{pre}.post_mlp_layernorm");
         }
-        _final = Norm(x, "norm");
-        return Linear(_final, "lm_head");
+        return Linear(Norm(x, "norm"), "lm_head");
     }
 
     /// <summary>The StreamingLLM set at <paramref name="position"/>: the sinks and the latest <c>capacity - sinks</c> positions.</summary>
