@@ -54,10 +54,8 @@ public static class LayerNorm
             TensorPrimitives.Multiply(dy, weight, dx);
             var meanGradient = TensorPrimitives.Sum(dx) / width;
             var meanGradientXhat = TensorPrimitives.Dot(dx, xhat) / width;
-            // ((dy w - mean) - xhat meanXhat) rstd, vectorised in the scalar form's order (MultiplyAdd does not fuse).
-            TensorPrimitives.Subtract(dx, meanGradient, dx);
-            TensorPrimitives.MultiplyAdd(xhat, -meanGradientXhat, dx, dx);
-            TensorPrimitives.Multiply(dx, reciprocalStd[n], dx);
+            for (var i = 0; i < width; i++)
+                dx[i] = (dx[i] - meanGradient - xhat[i] * meanGradientXhat) * reciprocalStd[n];
         }
     }
 

@@ -5,10 +5,12 @@ using Tritter.Text;
 namespace Tritter.Data.Curation;
 
 /// <summary>
-/// <c>tritter curate</c>: walk, curate in parallel, write. The walker feeds a bounded queue, workers (one per core)
-/// run <see cref="FileCurator"/>, and one writer drains a bounded queue of kept documents into
-/// <see cref="CurationOutput"/>; memory holds at most a few hundred files' texts whatever the tree's size. A second,
-/// metadata-only walk totals the input for the progress estimate.
+/// <c>tritter curate</c>: walk, curate in parallel, write. The walker numbers the files and feeds a bounded queue,
+/// workers (one per core) run <see cref="FileCurator"/>, and one writer takes their outcomes back into walk order,
+/// decides duplicates (<see cref="Deduplicator.Admit"/>) in that order and writes kept documents into
+/// <see cref="CurationOutput"/>: the output is the same whatever the number of threads. Memory holds at most a few
+/// hundred files' texts whatever the tree's size (the queues are bounded; the reorder buffer holds what workers finished
+/// ahead of the oldest file still in work). A second, metadata-only walk totals the input for the progress estimate.
 /// </summary>
 public static class CurationPipeline
 {
@@ -34,19 +36,21 @@ public static class CurationPipeline
             throw new DirectoryNotFoundException($"input directory '{inputDirectory}' does not exist");
         OutputDirectory.Prepare(outputDirectory, overwrite);
         var stats = new CurationStats { Threads = options.MaxDegreeOfParallelism };
-        var curator = new FileCurator(options, new LicenseDetector(inputDirectory), new Deduplicator(options), tokenizer);
+        var deduplicator = new Deduplicator(options);
+        var curator = new FileCurator(options, new LicenseDetector(inputDirectory), deduplicator, tokenizer);
         var clock = Stopwatch.StartNew();
         long? totalBytes = null;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var sizeScan = Task.Run(() => totalBytes = SourceTreeWalker.Walk(inputDirectory, stop.Token).Sum(f => f.Length), stop.Token);
-        var files = Channel.CreateBounded<SourceFile>(new BoundedChannelOptions(256) { SingleWriter = true });
-        var kept = Channel.CreateBounded<CuratedDocument>(new BoundedChannelOptions(64) { SingleReader = true });
+        var files = Channel.CreateBounded<(long Index, SourceFile File)>(new BoundedChannelOptions(256) { SingleWriter = true });
+        var outcomes = Channel.CreateBounded<(long Index, SourceFile File, CurationOutcome Outcome)>(new BoundedChannelOptions(64) { SingleReader = true });
         var walk = Task.Run(async () =>
         {
             try
             {
+                var index = 0L;
                 foreach (var file in SourceTreeWalker.Walk(inputDirectory, stop.Token))
-                    await files.Writer.WriteAsync(file, stop.Token).ConfigureAwait(false);
+                    await files.Writer.WriteAsync((index++, file), stop.Token).ConfigureAwait(false);
             }
             finally
             {
@@ -58,24 +62,28 @@ public static class CurationPipeline
             try
             {
                 var parallel = new ParallelOptions { MaxDegreeOfParallelism = options.MaxDegreeOfParallelism, CancellationToken = stop.Token };
-                await Parallel.ForEachAsync(files.Reader.ReadAllAsync(stop.Token), parallel, async (file, token) =>
-                {
-                    var outcome = curator.Process(file);
-                    stats.Count(file, outcome);
-                    if (outcome.Document is { } document)
-                        await kept.Writer.WriteAsync(document, token).ConfigureAwait(false);
-                }).ConfigureAwait(false);
+                await Parallel.ForEachAsync(files.Reader.ReadAllAsync(stop.Token), parallel, async (item, token) =>
+                    await outcomes.Writer.WriteAsync((item.Index, item.File, curator.Process(item.File)), token).ConfigureAwait(false)).ConfigureAwait(false);
             }
             finally
             {
-                kept.Writer.Complete();
+                outcomes.Writer.Complete();
             }
         }, stop.Token);
         using var output = new CurationOutput(outputDirectory, options, tokenizer?.Layout.Size);
         var write = Task.Run(async () =>
         {
-            await foreach (var document in kept.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
-                output.Write(document);
+            var ahead = new Dictionary<long, (SourceFile File, CurationOutcome Outcome)>();
+            var next = 0L;
+            await foreach (var (index, file, outcome) in outcomes.Reader.ReadAllAsync(stop.Token).ConfigureAwait(false))
+            {
+                ahead.Add(index, (file, outcome));
+                while (ahead.Remove(next, out var settled))
+                {
+                    Settle(settled.File, settled.Outcome, deduplicator, stats, output);
+                    next++;
+                }
+            }
             output.Complete();
         }, stop.Token);
         var all = Task.WhenAll(walk, curate, write);
@@ -103,5 +111,15 @@ public static class CurationPipeline
         await File.WriteAllTextAsync(statsPath + ".tmp", stats.ToJson(), CancellationToken.None).ConfigureAwait(false);
         File.Move(statsPath + ".tmp", statsPath);
         return stats;
+    }
+
+    /// <summary>A file's outcome, in walk order: duplicates are decided here, then counted and written.</summary>
+    private static void Settle(SourceFile file, CurationOutcome outcome, Deduplicator deduplicator, CurationStats stats, CurationOutput output)
+    {
+        if (outcome.Document is not null && deduplicator.Admit(outcome.Fingerprint!) is { } duplicate)
+            outcome = new CurationOutcome(null, duplicate, outcome.Language);
+        stats.Count(file, outcome);
+        if (outcome.Document is { } document)
+            output.Write(document);
     }
 }

@@ -10,6 +10,8 @@ namespace Tritter.Data.Curation;
 /// rows; a file sharing any band with a kept file is compared with it by signature, and dropped when the estimated
 /// Jaccard similarity reaches <see cref="CurationOptions.NearDuplicateThreshold"/>. Memory grows with the number of
 /// kept files (16 bytes of exact hash, and 2 bytes per permutation plus the band keys), never with their size.
+/// <see cref="Fingerprint"/> (the costly part) runs on any thread; <see cref="Admit"/> decides, and a caller that
+/// admits in a fixed order (the pipeline: the walk's order) keeps the same files whatever the threads.
 /// </summary>
 public sealed class Deduplicator
 {
@@ -36,17 +38,32 @@ public sealed class Deduplicator
     /// Records <paramref name="text"/> as kept unless it duplicates a text kept before; returns the
     /// <see cref="DropReasons"/> value when it does.
     /// </summary>
-    public string? Check(string text)
+    public string? Check(string text) => Admit(Fingerprint(text));
+
+    /// <summary>The hashes <see cref="Admit"/> decides on: pure, thread-safe, the costly part of deduplication.</summary>
+    public DuplicateFingerprint Fingerprint(string text)
     {
+        ArgumentNullException.ThrowIfNull(text);
         var exact = XxHash128.HashToUInt128(MemoryMarshal.AsBytes(text.AsSpan()));
-        if (!_exact.TryAdd(exact, 0))
-            return DropReasons.ExactDuplicate;
         var signature = _hasher.Signature(text);
         // Stored as the low 16 bits: two different minima then collide with probability 1/65536, a negligible bias.
         var compact = Array.ConvertAll(signature, v => (ushort)v);
         var bandKeys = new (int, ulong)[signature.Length / _rows];
         for (var band = 0; band < bandKeys.Length; band++)
             bandKeys[band] = (band, XxHash3.HashToUInt64(MemoryMarshal.AsBytes(signature.AsSpan(band * _rows, _rows))));
+        return new DuplicateFingerprint(exact, compact, bandKeys);
+    }
+
+    /// <summary>
+    /// Records a text by its <paramref name="fingerprint"/> as kept unless it duplicates one admitted before; returns the
+    /// <see cref="DropReasons"/> value when it does.
+    /// </summary>
+    public string? Admit(DuplicateFingerprint fingerprint)
+    {
+        ArgumentNullException.ThrowIfNull(fingerprint);
+        if (!_exact.TryAdd(fingerprint.Exact, 0))
+            return DropReasons.ExactDuplicate;
+        var (compact, bandKeys) = (fingerprint.Signature, fingerprint.BandKeys);
         lock (_nearGate)
         {
             var compared = new HashSet<int>();
@@ -72,3 +89,9 @@ public sealed class Deduplicator
         return null;
     }
 }
+
+/// <summary>A text's hashes for <see cref="Deduplicator.Admit"/>.</summary>
+/// <param name="Exact">XxHash128 of the text.</param>
+/// <param name="Signature">MinHash signature, low 16 bits of each minimum.</param>
+/// <param name="BandKeys">LSH band keys of the full signature.</param>
+public sealed record DuplicateFingerprint(UInt128 Exact, ushort[] Signature, (int Band, ulong Hash)[] BandKeys);

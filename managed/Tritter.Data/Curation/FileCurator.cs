@@ -8,11 +8,14 @@ namespace Tritter.Data.Curation;
 /// <param name="Document">The kept document, or <c>null</c>.</param>
 /// <param name="DropReason">A <see cref="DropReasons"/> value when dropped.</param>
 /// <param name="Language">The detected language (for the statistics), also when dropped after detection.</param>
-public readonly record struct CurationOutcome(CuratedDocument? Document, string? DropReason, SourceLanguage Language);
+/// <param name="Fingerprint">A kept document's hashes, for the deduplication that <see cref="Deduplicator.Admit"/> decides.</param>
+public readonly record struct CurationOutcome(CuratedDocument? Document, string? DropReason, SourceLanguage Language, DuplicateFingerprint? Fingerprint = null);
 
 /// <summary>
-/// Runs one file through the stages, cheapest first: size, language, binary check, quality, licence, secrets, exact
-/// and near dedup, then block splitting and tokenisation. Thread-safe; one instance serves the whole run.
+/// Runs one file through the stages, cheapest first: size, language, binary check, quality, licence, secrets, the
+/// deduplication fingerprint, then block splitting and tokenisation. Whether the file duplicates an earlier one is
+/// decided by <see cref="Deduplicator.Admit"/> on the outcome's fingerprint, in an order the caller fixes.
+/// Thread-safe; one instance serves the whole run.
 /// </summary>
 public sealed class FileCurator(CurationOptions options, LicenseDetector licenses, Deduplicator deduplicator, MultiModalTokenizer? tokenizer)
 {
@@ -56,12 +59,11 @@ public sealed class FileCurator(CurationOptions options, LicenseDetector license
                 return Dropped(DropReasons.Secret, language);
             text = SecretScanner.Redact(text, secrets);
         }
-        if (deduplicator.Check(text) is { } duplicate)
-            return Dropped(duplicate, language);
+        var fingerprint = deduplicator.Fingerprint(text);
         var blocks = CodeBlockSplitter.Split(text, language);
         var modality = LanguageDetector.IsProse(language) ? Modality.Text : Modality.Code;
         var tokens = tokenizer?.Encode(text, modality, blocks).Ids;
-        return new CurationOutcome(new CuratedDocument(text, language, file.RelativePath, license ?? "unknown", quality, blocks, tokens, file.Length), null, language);
+        return new CurationOutcome(new CuratedDocument(text, language, file.RelativePath, license ?? "unknown", quality, blocks, tokens, file.Length), null, language, fingerprint);
     }
 
     private static byte[] ReadHead(string path)

@@ -33,6 +33,49 @@ public sealed class CurationPipelineTests
     private static MultiModalTokenizer SmallTokenizer(Random random) => MultiModalTokenizer.FromModel(
         BpeTrainer.Train(SampleCorpus.PythonModules(random, 10, 4), new BpeTrainingOptions { TextVocabularySize = 400 }), new CodebookSizes(16, 16));
 
+    /// <summary>
+    /// Parallel curation gives the output of a single thread, byte for byte: files of many sizes (so workers finish out
+    /// of order) with exact and near duplicates placed both before and after their originals in the walk.
+    /// </summary>
+    [Test]
+    public async Task Output_is_the_same_for_any_number_of_threads()
+    {
+        var random = TestRandom.Create();
+        using var tree = new TempTree();
+        tree.Write("LICENSE", "Permission is hereby granted, free of charge, to any person");
+        // The first files in walk order are the largest, so parallel workers finish the small ones after them first.
+        var modules = Enumerable.Range(0, 60).Select(i => SampleCorpus.PythonModule(random, i < 4 ? 600 : 1 + i % 7 * 5)).ToList();
+        for (var i = 0; i < modules.Count; i++)
+            tree.Write($"pkg/m{i:D2}.py", modules[i]);
+        for (var i = 1; i < 10; i++)
+        {
+            tree.Write($"a_copy/c{i}.py", modules[i * 6]);
+            tree.Write($"z_near/n{i}.py", modules[i * 6 + 1] + "\n# one more line\n");
+        }
+        var tokenizer = SmallTokenizer(random);
+        var outputs = new List<string>();
+        try
+        {
+            var contents = new List<string[]>();
+            foreach (var threads in new[] { 1, 4, 8 })
+            {
+                var output = Path.Combine(Path.GetTempPath(), $"tritter-curate-{Guid.NewGuid():N}");
+                outputs.Add(output);
+                var stats = await CurationPipeline.RunAsync(tree.Root, output, new CurationOptions { MaxDegreeOfParallelism = threads }, tokenizer);
+                Assert.That(stats.Dropped.Keys, Does.Contain(DropReasons.ExactDuplicate).And.Contain(DropReasons.NearDuplicate));
+                contents.Add([.. Directory.GetFiles(output).Where(f => !f.EndsWith("stats.json", StringComparison.Ordinal) && !f.EndsWith("summary.txt", StringComparison.Ordinal))
+                    .Order(StringComparer.Ordinal).Select(f => Path.GetFileName(f) + ":" + Convert.ToHexString(File.ReadAllBytes(f)))]);
+            }
+            Assert.That(contents[1], Is.EqualTo(contents[0]), "4 threads");
+            Assert.That(contents[2], Is.EqualTo(contents[0]), "8 threads");
+        }
+        finally
+        {
+            foreach (var output in outputs.Where(Directory.Exists))
+                Directory.Delete(output, recursive: true);
+        }
+    }
+
     [Test]
     public async Task Curation_counts_drops_keeps_no_secret_and_writes_shards_that_decode_to_the_kept_texts()
     {
