@@ -40,7 +40,7 @@ internal static class QuickstartCommand
                 ["tokenizer", "train", "--data", raw, "--vocab", parse.GetValue(vocab).ToString(CultureInfo.InvariantCulture), "--image-codes", "0", "--audio-codes", "0", "--out", tokenizer],
                 ["curate", tree, "--out", data, "--overwrite", "--keep-unlicensed", "--tokenizer", tokenizer, "--image-codes", "0", "--audio-codes", "0"],
                 [.. TrainArguments(run, data, tokenizer, parse.GetValue(preset)!, parse.GetValue(steps))],
-                ["generate", "--model", run, "--prompt", parse.GetValue(prompt)!, "--max-new-tokens", "80", "--seed", "1", "--temperature", "0.7"],
+                ["generate", "--model", run, "--prompt", parse.GetValue(prompt)!, "--max-new-tokens", "80", "--seed", "1", "--temperature", "0.7", "--device", "cpu"],
             ];
             foreach (var stage in stages)
             {
@@ -60,7 +60,7 @@ internal static class QuickstartCommand
     {
         // A previous quickstart's run is continued rather than refused, so the command can be run again.
         string[] common = ["train", "--data", data, "--tokenizer", tokenizer, "--out", run, "--steps", steps.ToString(CultureInfo.InvariantCulture),
-            "--eval-every", "50", "--save-every", "100", "--warmup", "20"];
+            "--eval-every", "50", "--save-every", "100", "--warmup", "20", "--device", "cpu"];
         return Core.Training.TrainingRun.LatestCheckpoint(run) is null ? [.. common, "--preset", preset] : [.. common, "--resume"];
     }
 
