@@ -1,5 +1,6 @@
 using Tritter.Core.Config;
 using Tritter.Core.Model;
+using Tritter.Tests.Model;
 
 namespace Tritter.Tests.Inference;
 
@@ -7,24 +8,16 @@ namespace Tritter.Tests.Inference;
 public static class DecodeFixtures
 {
     /// <summary>Two layers, four query heads over two KV heads of 32.</summary>
-    public static TritterConfig Config(bool useBitnet, QuantizationScheme scheme = QuantizationScheme.Reference) => new()
-    {
-        HiddenSize = 128,
-        NumLayers = 2,
-        NumHeads = 4,
-        NumKvHeads = 2,
-        HeadDim = 32,
-        IntermediateSize = 192,
-        VocabSize = 96,
-        MaxPositionEmbeddings = 256,
-        RopeTheta = 500000,
-        NormEpsilon = 1e-5,
-        AttentionMode = AttentionMode.Causal,
-        SlidingWindow = 256,
-        UseBitnet = useBitnet,
-        QuantizationScheme = scheme,
-        EmbeddingPredictionAlpha = 0,
-    };
+    public static TritterConfig Config(bool useBitnet, QuantizationScheme scheme = QuantizationScheme.Reference) =>
+        ModelFixtures.Micro(useBitnet, scheme) with
+        {
+            HiddenSize = 128,
+            HeadDim = 32,
+            IntermediateSize = 192,
+            VocabSize = 96,
+            MaxPositionEmbeddings = 256,
+            SlidingWindow = 256,
+        };
 
     /// <summary>Logits <c>[tokens, vocab]</c> of the training forward pass (float keys and values) over <paramref name="tokens"/>.</summary>
     public static float[] RecomputedLogits(TritterModel model, int[] tokens)
