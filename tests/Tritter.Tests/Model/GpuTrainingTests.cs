@@ -46,20 +46,30 @@ public sealed class GpuTrainingTests : GpuFixture
         var gpuLoss = gpuModel.Forward(gpuActivations, batch);
         cpuModel.Backward(cpuActivations);
         gpuModel.Backward(gpuActivations);
-        Assert.That(gpuLoss, Is.EqualTo(cpuLoss).Within(1e-3 * cpuLoss), "loss");
+        TestContext.Out.WriteLine($"loss CPU {cpuLoss:F6}, GPU {gpuLoss:F6}");
+        var outside = new List<string>();
         for (var i = 0; i < cpuModel.Parameters.Count; i++)
         {
             var expected = HostTensors.Read(cpu, cpuModel.Parameters[i].Gradient);
             var actual = HostTensors.Read(Gpu, gpuModel.Parameters[i].Gradient);
             var norm = Math.Sqrt(expected.Sum(v => (double)v * v));
             var error = Math.Sqrt(expected.Zip(actual, (e, a) => ((double)e - a) * ((double)e - a)).Sum());
-            Assert.That(error, Is.LessThanOrEqualTo(2e-2 * norm + 1e-6), $"gradient of {cpuModel.Parameters[i].Name}: error {error:E2}, norm {norm:E2}");
+            var line = $"gradient of {cpuModel.Parameters[i].Name}: error {error:E2}, norm {norm:E2}, relative {error / Math.Max(norm, 1e-30):E2}";
+            TestContext.Out.WriteLine(line);
+            if (error > 2e-2 * norm + 1e-6)
+                outside.Add(line);
         }
+        Assert.That(gpuLoss, Is.EqualTo(cpuLoss).Within(1e-3 * cpuLoss), "loss");
+        Assert.That(outside, Is.Empty, "gradients beyond 2e-2 of their norm");
     }
 
     /// <summary>
-    /// 50 steps from the same seed on the same batches: the GPU's losses track the CPU's within 3% at every step (the
-    /// runs drift apart only through TF32 rounding and the few weights it moves across a ternary threshold).
+    /// 50 steps from the same seed on the same batches: the GPU's losses track the CPU's at every step. The runs drift
+    /// apart only through TF32 rounding, which the reference scheme amplifies: AdamW's early steps move every shadow
+    /// weight by about the learning rate whatever its gradient's size, so rounding noise in a small gradient decides which
+    /// weights cross the per-row threshold. The CPU run against the same CPU run with its matmul operands rounded to TF32
+    /// differs by up to 4.2% (reference scheme, 6 seeds), 7e-4 (paper scheme) and 1e-5 (float), so the bounds are 8% for
+    /// the reference scheme and 1% otherwise.
     /// </summary>
     [TestCaseSource(nameof(Configurations))]
     public void Fifty_training_steps_track_the_cpu(TritterConfig config)
@@ -79,6 +89,7 @@ public sealed class GpuTrainingTests : GpuFixture
         var actual = Run(Gpu);
         var worst = expected.Zip(actual, (e, a) => Math.Abs(a - e) / e).Max();
         TestContext.Out.WriteLine($"loss {expected[0]:F4} -> {expected[^1]:F4} (CPU), {actual[0]:F4} -> {actual[^1]:F4} (GPU); worst relative gap {worst:E2}");
-        Assert.That(worst, Is.LessThan(0.03));
+        var bound = config.UseBitnet && config.QuantizationScheme == QuantizationScheme.Reference ? 0.08 : 0.01;
+        Assert.That(worst, Is.LessThan(bound));
     }
 }
