@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Tritter.Core.Config;
 using Tritter.Core.Model;
+using Tritter.Core.Tensors;
 using Tritter.Core.Training;
 
 namespace Tritter.Bench.Gpu;
@@ -8,7 +9,9 @@ namespace Tritter.Bench.Gpu;
 /// <summary>
 /// One GPU training step (forward, loss, backward, clipping, AdamW) of a preset at a batch shape, timed on the device.
 /// The FLOP count is the usual 6 x parameters x tokens plus the attention products (causal: half of 12 x layers x
-/// tokens x sequence x hidden); TFLOP/s over the mma peak is the model FLOPs utilisation.
+/// tokens x sequence x hidden); TFLOP/s over the mma peak is the model FLOPs utilisation. A shape ending in
+/// <c>/lean</c> trains with activation recomputation and bfloat16 AdamW moments, the means that fit the 1B preset in
+/// 16 GB; each case prints the backend's peak device memory when it ends.
 /// </summary>
 public class TrainingStepGpuBenchmarks : GpuBenchmark
 {
@@ -17,8 +20,8 @@ public class TrainingStepGpuBenchmarks : GpuBenchmark
     private TrainingBatch _batch = null!;
     private double _flops;
 
-    /// <summary>Preset, batch and sequence length.</summary>
-    [Params("small/8x512", "1B/1x2048")]
+    /// <summary>Preset, batch and sequence length, optionally <c>/lean</c>.</summary>
+    [Params("small/8x512", "1B/1x2048", "1B/1x2048/lean")]
     public string Shape { get; set; } = "small/8x512";
 
     /// <summary>Builds the model, trainer and a fixed random batch.</summary>
@@ -26,14 +29,21 @@ public class TrainingStepGpuBenchmarks : GpuBenchmark
     public void Setup()
     {
         OpenDevice();
+        Gpu.Memory.ResetPeak();
         var parts = Shape.Split('/', 'x');
+        var lean = parts.Length > 3 && parts[3] == "lean";
         var (batch, sequence) = (int.Parse(parts[1]), int.Parse(parts[2]));
         var config = TritterPresets.Get(parts[0]);
         var random = new Random(1);
         var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, sequence + 1).Select(_ => random.Next(1, config.VocabSize)).ToArray()).ToArray();
         _batch = TrainingBatch.NextToken(sequences);
         _model = new TritterModel(Gpu, config, seed: 1);
-        _trainer = new Trainer(_model, new TrainingOptions { Schedule = new LearningRateSchedule(1e-3, 1e-4, 10, 1_000_000) }, batch, sequence);
+        _trainer = new Trainer(_model, new TrainingOptions
+        {
+            Schedule = new LearningRateSchedule(1e-3, 1e-4, 10, 1_000_000),
+            RecomputeActivations = lean,
+            MomentType = lean ? DType.BFloat16 : DType.Float32,
+        }, batch, sequence);
         var tokens = (double)batch * sequence;
         _flops = 6.0 * config.ParameterCount * tokens + 6.0 * config.NumLayers * tokens * sequence * config.NumHeads * config.HeadDim;
     }
@@ -46,6 +56,7 @@ public class TrainingStepGpuBenchmarks : GpuBenchmark
     [GlobalCleanup]
     public void Cleanup()
     {
+        Console.WriteLine($"// peak device memory of {Shape}: {Gpu.Memory.PeakBytes / (1024.0 * 1024 * 1024):F2} GiB");
         _trainer.Dispose();
         _model.Dispose();
         CloseDevice();
