@@ -34,7 +34,10 @@ public static partial class ResultsWriter
         markdown.AppendLine(CultureInfo.InvariantCulture, $"# Benchmark run {stamp:yyyy-MM-dd HH:mm} UTC");
         markdown.AppendLine();
         markdown.AppendLine(CultureInfo.InvariantCulture, $"- device: {device}{(gpu is null ? "" : $" ({gpu.SmName}, {gpu.MultiprocessorCount} SMs)")}");
-        markdown.AppendLine(CultureInfo.InvariantCulture, $"- driver: CUDA {probe.DriverVersion ?? "none"}");
+        if (gpu is not null)
+            markdown.AppendLine(CultureInfo.InvariantCulture, $"- driver: CUDA {probe.DriverVersion}");
+        else
+            markdown.AppendLine(CultureInfo.InvariantCulture, $"- GPU: none used ({probe.Reason}); CPU suites only");
         markdown.AppendLine(CultureInfo.InvariantCulture, $"- commit: {commit}");
         markdown.AppendLine(CultureInfo.InvariantCulture, $"- command: `Tritter.Bench {string.Join(' ', commandLine)}`");
         if (!double.IsNaN(Roofline.CopyGBps))
@@ -87,7 +90,7 @@ public static partial class ResultsWriter
             ["date"] = stamp.ToString("O", CultureInfo.InvariantCulture),
             ["device"] = device,
             ["compute_capability"] = gpu?.SmName,
-            ["driver"] = probe.DriverVersion,
+            ["driver"] = gpu is null ? null : probe.DriverVersion,
             ["commit"] = commit,
             ["command"] = string.Join(' ', commandLine),
             ["copy_GBps"] = double.IsNaN(Roofline.CopyGBps) ? null : Roofline.CopyGBps,
