@@ -1,13 +1,13 @@
-// W1.58A8 GEMM for training on packed 2-bit weights (IPackedTernaryTrainingOps.PackedTernaryInt8Matmul):
-// output[m, n] = (sum_k x[m, k] q[n, k]) * (scale(n) * row_scale[m]) + bias[n], x int8 [M, K] (per-token absmax
-// activations), q the canonical 2-bit codes of docs/formats/ternary-packing.md. CPU twin: CpuBackend.PackedTernaryTraining
-// (the codes unpacked, then Ternary.Int8Matmul); the integer sums are exact, so the two agree bit for bit.
+// W1.58A8 GEMM for training: output[m, n] = (sum_k x[m, k] q[n, k]) * (scale(n) * row_scale[m]) + bias[n], x int8
+// [M, K] (per-token absmax activations), q ternary, either int8 (ITernaryOps.TernaryInt8Matmul) or the canonical 2-bit
+// codes of docs/formats/ternary-packing.md (IPackedTernaryTrainingOps.PackedTernaryInt8Matmul). CPU twin:
+// Ternary.Int8Matmul (managed/Tritter.Cpu/Ops/Ternary.cs); the integer sums are exact, so the two agree bit for bit.
 //
 // Floor: 2 M N K integer operations on the int8 tensor cores through mma.sync m16n8k32 (Hopper's wgmma is not
 // portable to SM_120): ~1290 TOP/s measured by peak.cu on an H100. Bytes are no limit: a 128 x 256 block tile reads
 // 128 + 256 / 4 bytes per k for 2 x 128 x 256 operations.
 //
-// Weights: ternary_gemm_layout rewrites the canonical codes once per call (N K / 4 bytes read and written, ~3% of a
+// Weights: ternary_gemm_layout (or _layout_i8) rewrites the codes once per call (N K / 4 bytes read and written, ~3% of a
 // 2048-token product) into the mma layout, so that a lane turns one 32-bit word into its B fragments with a shift and
 // a mask each. A code becomes the 2-bit two's complement (01 = +1, 11 = -1), and is placed in the top two bits of a
 // byte: the B operand is 64 q, the sums 64 times the true ones (exact while 64 * 127 * K < 2^31) and shifted back.
@@ -23,7 +23,6 @@
 namespace {
 constexpr int kTileK = 128;        // k per pipeline step: two 64-weight slabs of layout words
 constexpr int kLayoutRowBytes = 32; // layout bytes per row and k tile
-constexpr int kThreads = 256;
 
 __device__ __forceinline__ uint32_t shared_address(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
 
@@ -37,33 +36,62 @@ __device__ __forceinline__ uint32_t weight_fragment(uint32_t word, int j) { retu
 
 template <int WarpsM, int WarpsN, int MT, int NT>
 struct Tile {
+    static constexpr int Threads = WarpsM * WarpsN * 32;
     static constexpr int M = WarpsM * MT * 16;
     static constexpr int N = WarpsN * NT * 8;
     static constexpr int ActivationBytes = M * kTileK;
     static constexpr int StageBytes = ActivationBytes + N * kLayoutRowBytes;
 };
 
-template <int WarpsM, int WarpsN, int MT, int NT>
+// Issues the copies of k tile `tile` into `stage`; rows and outputs beyond the matrices, and k beyond K, read as zeros.
+template <class T>
 __device__ __forceinline__ void load_stage(uint8_t* stage, const int8_t* __restrict__ x, const uint8_t* __restrict__ layout,
                                            int rows, int k, int outputs, int layout_row_bytes, int first_row, int first_out, int tile)
 {
-    using T = Tile<WarpsM, WarpsN, MT, NT>;
     const int k0 = tile * kTileK;
-    for (int c = threadIdx.x; c < T::M * 8; c += kThreads) {
+#pragma unroll
+    for (int c = threadIdx.x; c < T::M * 8; c += T::Threads) {
         const int row = c >> 3, chunk = c & 7;
         const bool valid = first_row + row < rows && k0 + chunk * 16 < k;
         const int8_t* source = valid ? x + (int64_t)(first_row + row) * k + k0 + chunk * 16 : x;
         copy16(shared_address(stage + row * kTileK + ((chunk ^ (row & 7)) << 4)), source, valid);
     }
     uint8_t* weights = stage + T::ActivationBytes;
-    for (int c = threadIdx.x; c < T::N * 2; c += kThreads) {
+#pragma unroll
+    for (int c = threadIdx.x; c < T::N * 2; c += T::Threads) {
         const int n = c >> 1, half = c & 1;
         const bool valid = first_out + n < outputs;
         const uint8_t* source = valid ? layout + (int64_t)(first_out + n) * layout_row_bytes + tile * kLayoutRowBytes + half * 16 : layout;
         copy16(shared_address(weights + n * kLayoutRowBytes + half * 16), source, valid);
     }
+    asm volatile("cp.async.commit_group;\n" ::);
 }
 
+// The A fragments of k step `step` (32 bytes) of a stage, one ldmatrix.x4 per m16 tile.
+template <class T, int MT>
+__device__ __forceinline__ void load_activations(uint32_t (&a)[MT][4], const uint8_t* stage, int warp_row, int lane, int step)
+{
+#pragma unroll
+    for (int i = 0; i < MT; i++) {
+        const int row = warp_row + i * 16 + (lane & 15), chunk = step * 2 + (lane >> 4);
+        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
+                     : "=r"(a[i][0]), "=r"(a[i][1]), "=r"(a[i][2]), "=r"(a[i][3])
+                     : "r"(shared_address(stage + row * kTileK + ((chunk ^ (row & 7)) << 4))));
+    }
+}
+
+// The layout words of a stage for the warp's n tiles: (slab 0, slab 1) of this lane's thread_in_group.
+template <class T, int NT>
+__device__ __forceinline__ void load_weights(uint2 (&words)[NT], const uint8_t* stage, int warp_col, int group, int thread_in_group)
+{
+#pragma unroll
+    for (int j = 0; j < NT; j++)
+        words[j] = *reinterpret_cast<const uint2*>(stage + T::ActivationBytes + (warp_col + j * 8 + group) * kLayoutRowBytes + thread_in_group * 8);
+}
+
+// Main loop: fragments are double-buffered in registers, so each k step's shared-memory loads are in flight while the
+// previous step's mma run; the next tile's first fragments are loaded during the last step of the current one, after
+// the one barrier per tile (which also frees the stage the tile used, refilled at once with tile + Stages).
 template <int WarpsM, int WarpsN, int MT, int NT, int Stages>
 __device__ __forceinline__ void gemm(const int8_t* __restrict__ x, const float* __restrict__ row_scale, const uint8_t* __restrict__ layout,
                                      const float* __restrict__ scale, int per_row_scale, const float* __restrict__ bias,
@@ -79,36 +107,37 @@ __device__ __forceinline__ void gemm(const int8_t* __restrict__ x, const float* 
     const int layout_row_bytes = tiles * kLayoutRowBytes;
 
 #pragma unroll
-    for (int s = 0; s < Stages - 1; s++) {
+    for (int s = 0; s < Stages; s++) {
         if (s < tiles)
-            load_stage<WarpsM, WarpsN, MT, NT>(shared + s * T::StageBytes, x, layout, rows, k, outputs, layout_row_bytes, first_row, first_out, s);
-        asm volatile("cp.async.commit_group;\n" ::);
+            load_stage<T>(shared + s * T::StageBytes, x, layout, rows, k, outputs, layout_row_bytes, first_row, first_out, s);
+        else
+            asm volatile("cp.async.commit_group;\n" ::);
     }
+    asm volatile("cp.async.wait_group %0;\n" ::"n"(Stages - 1));
+    __syncthreads();
 
     int acc[MT][NT][4] = {};
+    uint32_t a[2][MT][4];
+    uint2 words[NT], next_words[NT];
+    load_activations<T, MT>(a[0], shared, warp_row, lane, 0);
+    load_weights<T, NT>(words, shared, warp_col, group, thread_in_group);
     for (int tile = 0; tile < tiles; tile++) {
-        asm volatile("cp.async.wait_group %0;\n" ::"n"(Stages - 2));
-        __syncthreads();
-        const int next = tile + Stages - 1;
-        if (next < tiles)
-            load_stage<WarpsM, WarpsN, MT, NT>(shared + (next % Stages) * T::StageBytes, x, layout, rows, k, outputs, layout_row_bytes,
-                                               first_row, first_out, next);
-        asm volatile("cp.async.commit_group;\n" ::);
-
         const uint8_t* stage = shared + (tile % Stages) * T::StageBytes;
-        uint2 words[NT];
-#pragma unroll
-        for (int j = 0; j < NT; j++)
-            words[j] = *reinterpret_cast<const uint2*>(stage + T::ActivationBytes + (warp_col + j * 8 + group) * kLayoutRowBytes + thread_in_group * 8);
 #pragma unroll
         for (int step = 0; step < 4; step++) {
-            uint32_t a[MT][4];
-#pragma unroll
-            for (int i = 0; i < MT; i++) {
-                const int row = warp_row + i * 16 + (lane & 15), chunk = step * 2 + (lane >> 4);
-                const uint32_t address = shared_address(stage + row * kTileK + ((chunk ^ (row & 7)) << 4));
-                asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                             : "=r"(a[i][0]), "=r"(a[i][1]), "=r"(a[i][2]), "=r"(a[i][3]) : "r"(address));
+            if (step < 3) {
+                load_activations<T, MT>(a[(step + 1) & 1], stage, warp_row, lane, step + 1);
+            } else if (tile + 1 < tiles) {
+                asm volatile("cp.async.wait_group %0;\n" ::"n"(Stages - 2));
+                __syncthreads();
+                if (tile + Stages < tiles)
+                    load_stage<T>(shared + (tile % Stages) * T::StageBytes, x, layout, rows, k, outputs, layout_row_bytes, first_row,
+                                  first_out, tile + Stages);
+                else
+                    asm volatile("cp.async.commit_group;\n" ::);
+                const uint8_t* next = shared + ((tile + 1) % Stages) * T::StageBytes;
+                load_activations<T, MT>(a[0], next, warp_row, lane, 0);
+                load_weights<T, NT>(next_words, next, warp_col, group, thread_in_group);
             }
 #pragma unroll
             for (int j = 0; j < NT; j++) {
@@ -118,13 +147,26 @@ __device__ __forceinline__ void gemm(const int8_t* __restrict__ x, const float* 
                 for (int i = 0; i < MT; i++) {
                     asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
                                  : "+r"(acc[i][j][0]), "+r"(acc[i][j][1]), "+r"(acc[i][j][2]), "+r"(acc[i][j][3])
-                                 : "r"(a[i][0]), "r"(a[i][1]), "r"(a[i][2]), "r"(a[i][3]), "r"(b0), "r"(b1));
+                                 : "r"(a[step & 1][i][0]), "r"(a[step & 1][i][1]), "r"(a[step & 1][i][2]), "r"(a[step & 1][i][3]),
+                                   "r"(b0), "r"(b1));
                 }
             }
         }
+#pragma unroll
+        for (int j = 0; j < NT; j++) words[j] = next_words[j];
     }
     asm volatile("cp.async.wait_group 0;\n" ::);
 
+    float scales[NT][2], biases[NT][2];
+#pragma unroll
+    for (int j = 0; j < NT; j++) {
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            const int n = min(first_out + warp_col + j * 8 + thread_in_group * 2 + e, outputs - 1);
+            scales[j][e] = scale[per_row_scale ? n : 0];
+            biases[j][e] = bias != nullptr ? bias[n] : 0.0f;
+        }
+    }
 #pragma unroll
     for (int i = 0; i < MT; i++) {
 #pragma unroll
@@ -137,10 +179,9 @@ __device__ __forceinline__ void gemm(const int8_t* __restrict__ x, const float* 
 #pragma unroll
                 for (int e = 0; e < 2; e++) {
                     const int n = first_out + warp_col + j * 8 + thread_in_group * 2 + e;
-                    if (n >= outputs) continue;
-                    const float rescale = __fmul_rn(scale[per_row_scale ? n : 0], s_m);
-                    const float b_n = bias != nullptr ? bias[n] : 0.0f;
-                    output[(int64_t)m * outputs + n] = __fadd_rn(__fmul_rn(__int2float_rn(acc[i][j][half * 2 + e] >> 6), rescale), b_n);
+                    if (n < outputs)
+                        output[(int64_t)m * outputs + n] =
+                            __fadd_rn(__fmul_rn(__int2float_rn(acc[i][j][half * 2 + e] >> 6), __fmul_rn(scales[j][e], s_m)), biases[j][e]);
                 }
             }
         }
@@ -148,27 +189,76 @@ __device__ __forceinline__ void gemm(const int8_t* __restrict__ x, const float* 
 }
 }
 
-// One thread per layout word (row n, k tile, lane t, slab): gathers byte t of the four canonical words of the slab
-// and transposes bytes and bit pairs, 00 / 01 / 10 -> 00 / 01 / 11. Canonical words beyond the row read as zeros.
+// One thread per (row n, k tile): the eight canonical words of the tile (zeros beyond the row) become its eight layout
+// words. Per slab, 00 / 01 / 10 -> 00 / 01 / 11; then word t gathers byte t of the four canonical words (a 4 x 4 byte
+// transpose) and transposes its 4 x 4 bit pairs (two delta swaps), so that byte i, pair j holds weight 16 j + 4 t + i.
+__device__ __forceinline__ uint32_t transpose_pairs(uint32_t x)
+{
+    uint32_t t = ((x >> 12) ^ x) & 0x0000F0F0u;
+    x ^= t ^ (t << 12);
+    t = ((x >> 6) ^ x) & 0x00CC00CCu;
+    return x ^ t ^ (t << 6);
+}
+
+__device__ __forceinline__ void slab_words(uint4 w, uint32_t (&out)[4])
+{
+    uint32_t v[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+    for (int j = 0; j < 4; j++) v[j] |= (v[j] & 0xAAAAAAAAu) >> 1;
+    const uint32_t low01 = __byte_perm(v[0], v[1], 0x5140), high01 = __byte_perm(v[0], v[1], 0x7362);
+    const uint32_t low23 = __byte_perm(v[2], v[3], 0x5140), high23 = __byte_perm(v[2], v[3], 0x7362);
+    out[0] = transpose_pairs(__byte_perm(low01, low23, 0x5410));
+    out[1] = transpose_pairs(__byte_perm(low01, low23, 0x7632));
+    out[2] = transpose_pairs(__byte_perm(high01, high23, 0x5410));
+    out[3] = transpose_pairs(__byte_perm(high01, high23, 0x7632));
+}
+
 TRITTER_KERNEL void ternary_gemm_layout(const uint32_t* __restrict__ canonical, int canonical_words_per_row, int outputs, int tiles,
                                         uint32_t* __restrict__ layout)
 {
-    const int64_t words = (int64_t)outputs * tiles * 8;
-    for (int64_t index = global_thread(); index < words; index += grid_threads()) {
-        const int slab = (int)(index & 1), t = (int)((index >> 1) & 3);
-        const int64_t row_tile = index >> 3;
-        const int tile = (int)(row_tile % tiles);
-        const int64_t n = row_tile / tiles;
-        uint32_t result = 0;
+    const int64_t count = (int64_t)outputs * tiles;
+    for (int64_t index = global_thread(); index < count; index += grid_threads()) {
+        const int n = (int)(index / tiles), tile = (int)(index - (int64_t)n * tiles);
+        const uint32_t* row = canonical + (int64_t)n * canonical_words_per_row + tile * 8;
+        const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
+        uint32_t slab0[4], slab1[4];
+        slab_words(tile * 8 < canonical_words_per_row ? *reinterpret_cast<const uint4*>(row) : zero, slab0);
+        slab_words(tile * 8 + 4 < canonical_words_per_row ? *reinterpret_cast<const uint4*>(row + 4) : zero, slab1);
+        uint4* out = reinterpret_cast<uint4*>(layout + index * 8);
+        out[0] = make_uint4(slab0[0], slab1[0], slab0[1], slab1[1]);
+        out[1] = make_uint4(slab0[2], slab1[2], slab0[3], slab1[3]);
+    }
+}
+
+// As ternary_gemm_layout, from int8 codes q [N, K]: byte & 3 is already the 2-bit two's complement of -1, 0 and +1, and
+// four consecutive codes (a 4-byte group g of the tile) land in byte i of layout word (t = g % 4, slab = g / 16) at bit
+// pair j = (g / 4) % 4.
+TRITTER_KERNEL void ternary_gemm_layout_i8(const int8_t* __restrict__ q, int k, int outputs, int tiles, uint32_t* __restrict__ layout)
+{
+    const int64_t count = (int64_t)outputs * tiles;
+    const bool vector = (k & 15) == 0 && aligned16(q);
+    for (int64_t index = global_thread(); index < count; index += grid_threads()) {
+        const int n = (int)(index / tiles), tile = (int)(index - (int64_t)n * tiles);
+        const int8_t* row = q + (int64_t)n * k;
+        uint32_t words[8] = {};
 #pragma unroll
-        for (int j = 0; j < 4; j++) {
-            const int w = tile * 8 + slab * 4 + j;
-            uint32_t word = w < canonical_words_per_row ? canonical[n * canonical_words_per_row + w] : 0u;
-            word |= (word & 0xAAAAAAAAu) >> 1;
+        for (int c = 0; c < 8; c++) {
+            const int k0 = tile * kTileK + c * 16;
+            uint32_t u[4] = {0u, 0u, 0u, 0u};
+            if (vector) {
+                if (k0 < k) {
+                    const uint4 v = *reinterpret_cast<const uint4*>(row + k0);
+                    u[0] = v.x; u[1] = v.y; u[2] = v.z; u[3] = v.w;
+                }
+            } else {
+                for (int b = 0; b < 16 && k0 + b < k; b++) u[b >> 2] |= (uint32_t)(uint8_t)row[k0 + b] << ((b & 3) * 8);
+            }
 #pragma unroll
-            for (int i = 0; i < 4; i++) result |= ((word >> (8 * t + 2 * i)) & 3u) << (8 * i + 2 * j);
+            for (int g = 0; g < 4; g++) words[g * 2 + (c >> 2)] |= (u[g] & 0x03030303u) << (2 * (c & 3));
         }
-        layout[index] = result;
+        uint4* out = reinterpret_cast<uint4*>(layout + index * 8);
+        out[0] = make_uint4(words[0], words[1], words[2], words[3]);
+        out[1] = make_uint4(words[4], words[5], words[6], words[7]);
     }
 }
 
@@ -182,20 +272,23 @@ TRITTER_KERNEL void ternary_gemm_pad_rows(const int8_t* __restrict__ x, int rows
     }
 }
 
-// Block tiles (KernelLaunch.TernaryGemmTiles): 128 rows x 256, 224, 192 or 160 outputs, 4 stages, so that the grid of
-// every shape can be picked with little of a last wave idle.
-#define TERNARY_GEMM(NAME, WM, WN, MT, NT, STAGES)                                                                                   \
-    TRITTER_KERNEL void __launch_bounds__(kThreads, 1) NAME(const int8_t* __restrict__ x, const float* __restrict__ row_scale,      \
+// Block tiles (KernelLaunch.TernaryGemmTiles): 128 rows by 256, 224, 192 or 160 outputs with 8 warps (one block per
+// SM: 210 registers a thread), or by 128, 112, 96 or 80 with 4 warps (two blocks per SM, so that one block's epilogue
+// and prologue overlap the other's main loop); warp tiles 64 x 8 NT. The widths let the launch pick a grid whose last
+// wave leaves little of the GPU idle.
+#define TERNARY_GEMM(NAME, WM, WN, MT, NT, STAGES, BLOCKS)                                                                           \
+    TRITTER_KERNEL void __launch_bounds__(WM * WN * 32, BLOCKS) NAME(const int8_t* __restrict__ x, const float* __restrict__ row_scale, \
         const uint8_t* __restrict__ layout, const float* __restrict__ scale, int per_row_scale, const float* __restrict__ bias,      \
         float* __restrict__ output, int rows, int k, int outputs)                                                                    \
     {                                                                                                                                \
         gemm<WM, WN, MT, NT, STAGES>(x, row_scale, layout, scale, per_row_scale, bias, output, rows, k, outputs);                   \
     }
 
-TERNARY_GEMM(ternary_gemm_128x256_s4, 2, 4, 4, 8, 4)
-TERNARY_GEMM(ternary_gemm_128x224_s4, 2, 4, 4, 7, 4)
-TERNARY_GEMM(ternary_gemm_128x192_s4, 2, 4, 4, 6, 4)
-TERNARY_GEMM(ternary_gemm_128x160_s4, 2, 4, 4, 5, 4)
-TERNARY_GEMM(ternary_gemm_128x256_s3, 2, 4, 4, 8, 3)
-TERNARY_GEMM(ternary_gemm_256x128_s3, 4, 2, 4, 8, 3)
-TERNARY_GEMM(ternary_gemm_128x128_s4, 2, 4, 4, 4, 4)
+TERNARY_GEMM(ternary_gemm_128x256, 2, 4, 4, 8, 4, 1)
+TERNARY_GEMM(ternary_gemm_128x224, 2, 4, 4, 7, 4, 1)
+TERNARY_GEMM(ternary_gemm_128x192, 2, 4, 4, 6, 4, 1)
+TERNARY_GEMM(ternary_gemm_128x160, 2, 4, 4, 5, 4, 1)
+TERNARY_GEMM(ternary_gemm_128x128, 2, 2, 4, 8, 4, 2)
+TERNARY_GEMM(ternary_gemm_128x112, 2, 2, 4, 7, 4, 2)
+TERNARY_GEMM(ternary_gemm_128x96, 2, 2, 4, 6, 4, 2)
+TERNARY_GEMM(ternary_gemm_128x80, 2, 2, 4, 5, 4, 2)

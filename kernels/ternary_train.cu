@@ -1,18 +1,16 @@
-// BitNet b1.58 quantisers for training and the W1.58A8 int8 x ternary product (ITernaryOps), and training on packed
-// 2-bit weights (IPackedTernaryTrainingOps). CPU twin: managed/Tritter.Cpu/Ops/Ternary.cs.
+// BitNet b1.58 quantisers for training (ITernaryOps), and training on packed 2-bit weights (IPackedTernaryTrainingOps).
+// The W1.58A8 products are in ternary_gemm.cu. CPU twin: managed/Tritter.Cpu/Ops/Ternary.cs.
 //
 // Agreement with the CPU: every rounding step is spelled out (__fmul_rn, __fdiv_rn, __fadd_rn) so that nvcc cannot
 // contract it into an FMA, and rintf rounds half to even as MathF.Round does. Where the inputs of a step match, the
 // outputs match bit for bit: the quantised activations, the effective weights given the threshold, the weight
-// gradient and the int8 product. Only the reductions (mean|w|, sum(dEff q)) add in another order than the CPU's
-// vector lanes; they are deterministic here (fixed block sizes, fixed chunks), so a rerun gives the same bits. Codes
-// pass through int, as the CPU's sbyte, so that a small negative input gives +0, not rintf's -0, after scaling.
+// gradient. Only the reductions (mean|w|, sum(dEff q)) add in another order than the CPU's vector lanes; they are
+// deterministic here (fixed block sizes, fixed chunks), so a rerun gives the same bits. Codes pass through int, as the CPU's sbyte, so that a small negative input gives +0, not rintf's -0, after scaling.
 //
 // Floors: the quantisers are bandwidth-bound, 8 to 16 bytes per weight (read w, write the effective weight, and the
-// int8 code or the gradients); each re-reads its row from L1/L2 for the second pass. The int8 product is 2 M N K
-// integer operations on the tensor cores (mma.sync m16n8k32 s8: ~1980 dense TOPS on an H100 SXM). The packed input
-// gradient is 2 M N K float operations on the FMA units (no tensor cores, so that it matches the CPU bit for bit), reading
-// the weights as 2 bits each.
+// int8 code or the gradients); each re-reads its row from L1/L2 for the second pass. The packed input gradient is
+// 2 M N K float operations on the FMA units (no tensor cores, so that it matches the CPU bit for bit), reading the
+// weights as 2 bits each.
 #include "reduce.cuh"
 
 namespace {
@@ -113,105 +111,6 @@ TRITTER_KERNEL void quantize_activations_f32(const float* __restrict__ input, in
         dequantized[offset + i] = __fmul_rn((float)q, s);
     }
     if (threadIdx.x == 0) row_scale[blockIdx.x] = s;
-}
-
-// W1.58A8 product on the int8 tensor cores: output[n, m] = (sum_k x[n, k] q[m, k]) * (gamma * row_scale[n]) + bias[m].
-// Block tile 64 rows x 64 outputs, 4 warps of 32 x 32 (2 x 4 mma.sync m16n8k32), K in steps of 32 bytes through shared
-// memory. x is the mma's row-major A; q[m, k] row-major is exactly its column-major B. Shared rows are 12 words
-// (32 bytes of data, 16 of padding) so that a warp's fragment loads (8 rows x 4 words) hit 32 distinct banks.
-namespace {
-constexpr int kTile = 64;       // rows and outputs per block (KernelLaunch.Int8MatmulTile)
-constexpr int kStep = 32;       // K bytes per step: one mma's k
-constexpr int kRowWords = 12;   // words per shared row, 8 of them data
-
-// Stages rows [first, first + 64) x K bytes [k0, k0 + 32) of a [rows, k] int8 matrix; zeros outside it. 128 threads,
-// one 16-byte piece each: a vector load when K is a multiple of 16 and the matrix 16-byte aligned, else byte loads.
-__device__ __forceinline__ void stage_tile(const int8_t* __restrict__ source, int rows, int k, int first, int k0, bool vector,
-                                           uint32_t (*tile)[kRowWords])
-{
-    const int row = threadIdx.x >> 1, piece = (threadIdx.x & 1) * 16;
-    const int source_row = first + row, column = k0 + piece;
-    uint4 value = make_uint4(0u, 0u, 0u, 0u);
-    if (source_row < rows && column < k) {
-        const int8_t* at = source + (int64_t)source_row * k + column;
-        if (vector) {
-            value = *reinterpret_cast<const uint4*>(at);
-        } else {
-            uint32_t words[4] = {0u, 0u, 0u, 0u};
-            const int available = min(16, k - column);
-            for (int b = 0; b < available; b++) words[b >> 2] |= (uint32_t)(uint8_t)at[b] << ((b & 3) * 8);
-            value = make_uint4(words[0], words[1], words[2], words[3]);
-        }
-    }
-    *reinterpret_cast<uint4*>(&tile[row][piece / 4]) = value;
-}
-}
-
-TRITTER_KERNEL void __launch_bounds__(128) ternary_int8_matmul(const int8_t* __restrict__ x, const float* __restrict__ row_scale,
-                                                               const int8_t* __restrict__ q, const float* __restrict__ gamma,
-                                                               const float* __restrict__ bias, float* __restrict__ output,
-                                                               int rows, int k, int outputs)
-{
-    __shared__ __align__(16) uint32_t xs[kTile][kRowWords];
-    __shared__ __align__(16) uint32_t qs[kTile][kRowWords];
-    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-    const int group = lane >> 2, thread_in_group = lane & 3;
-    const int warp_row = (warp >> 1) * 32, warp_col = (warp & 1) * 32;
-    const int first_row = blockIdx.y * kTile, first_out = blockIdx.x * kTile;
-    const bool vector = (k & 15) == 0 && aligned16(x) && aligned16(q);
-
-    int acc[2][4][4] = {};
-    for (int k0 = 0; k0 < k; k0 += kStep) {
-        stage_tile(x, rows, k, first_row, k0, vector, xs);
-        stage_tile(q, outputs, k, first_out, k0, vector, qs);
-        __syncthreads();
-        uint32_t a[2][4], b[4][2];
-#pragma unroll
-        for (int i = 0; i < 2; i++) {
-            const int r = warp_row + i * 16 + group;
-            a[i][0] = xs[r][thread_in_group];
-            a[i][1] = xs[r + 8][thread_in_group];
-            a[i][2] = xs[r][4 + thread_in_group];
-            a[i][3] = xs[r + 8][4 + thread_in_group];
-        }
-#pragma unroll
-        for (int j = 0; j < 4; j++) {
-            const int c = warp_col + j * 8 + group;
-            b[j][0] = qs[c][thread_in_group];
-            b[j][1] = qs[c][4 + thread_in_group];
-        }
-#pragma unroll
-        for (int i = 0; i < 2; i++) {
-#pragma unroll
-            for (int j = 0; j < 4; j++) {
-                asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-                             : "+r"(acc[i][j][0]), "+r"(acc[i][j][1]), "+r"(acc[i][j][2]), "+r"(acc[i][j][3])
-                             : "r"(a[i][0]), "r"(a[i][1]), "r"(a[i][2]), "r"(a[i][3]), "r"(b[j][0]), "r"(b[j][1]));
-            }
-        }
-        __syncthreads();
-    }
-
-    const float g = gamma[0];
-#pragma unroll
-    for (int i = 0; i < 2; i++) {
-#pragma unroll
-        for (int half = 0; half < 2; half++) {
-            const int n = first_row + warp_row + i * 16 + group + half * 8;
-            if (n >= rows) continue;
-            const float rescale = __fmul_rn(g, row_scale[n]);
-#pragma unroll
-            for (int j = 0; j < 4; j++) {
-#pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    const int m = first_out + warp_col + j * 8 + thread_in_group * 2 + e;
-                    if (m >= outputs) continue;
-                    const float b_m = bias != nullptr ? bias[m] : 0.0f;
-                    output[(int64_t)n * outputs + m] = __fadd_rn(__fmul_rn(__int2float_rn(acc[i][j][half * 2 + e]), rescale), b_m);
-                }
-            }
-        }
-    }
 }
 
 // Training on packed weights (IPackedTernaryTrainingOps). Canonical packing (docs/formats/ternary-packing.md): 16 codes

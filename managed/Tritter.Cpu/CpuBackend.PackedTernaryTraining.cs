@@ -31,4 +31,18 @@ public sealed partial class CpuBackend : IPackedTernaryTrainingOps
             Ops.Ternary.PackedInputGradient(dy.Span<float>().Slice(start * outputs, count * outputs), floats, s.Span<float>(),
                 dx.Span<float>().Slice(start * columns, count * columns), columns, outputs));
     }
+
+    /// <inheritdoc />
+    public void PackedTernaryInt8Matmul(Tensor quantizedInput, Tensor rowScale, Tensor packedWeight, Tensor scale, Tensor? bias, Tensor output)
+    {
+        var x = Typed(quantizedInput, DType.Int8, nameof(quantizedInput));
+        var (rs, s, y) = (Float32(rowScale, nameof(rowScale)), Float32(scale, nameof(scale)), Float32(output, nameof(output)));
+        var b = bias is null ? null : Float32(bias, nameof(bias));
+        var (rows, columns, outputs) = TernaryShapes.PackedTernaryInt8Matmul(quantizedInput, rowScale, packedWeight, scale, bias, output);
+        var codes = new sbyte[outputs * columns];
+        TernaryPacking.Unpack(MemoryMarshal.Cast<byte, uint>(Own(packedWeight).Span<byte>()), outputs, columns, codes);
+        CpuParallel.ForRows(rows, (long)columns * outputs, (start, count) =>
+            Ops.Ternary.Int8Matmul(x.Span<sbyte>().Slice(start * columns, count * columns), rs.Span<float>().Slice(start, count), codes, s.Span<float>(),
+                b is null ? default : b.Span<float>(), y.Span<float>().Slice(start * outputs, count * outputs), columns, outputs));
+    }
 }

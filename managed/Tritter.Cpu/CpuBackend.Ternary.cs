@@ -52,9 +52,9 @@ public sealed partial class CpuBackend
         var (s, y) = (Float32(rowScale, nameof(rowScale)), Float32(output, nameof(output)));
         var b = bias is null ? null : Float32(bias, nameof(bias));
         var (rows, inFeatures, outFeatures) = TernaryShapes.TernaryInt8Matmul(quantizedInput, rowScale, quantizedWeight, gamma, bias, output);
-        var g = Floats(gamma, nameof(gamma))[0];
+        var g = Float32(gamma, nameof(gamma));
         CpuParallel.ForRows(rows, (long)inFeatures * outFeatures, (start, count) =>
-            Ops.Ternary.Int8Matmul(x.Span<sbyte>().Slice(start * inFeatures, count * inFeatures), s.Span<float>().Slice(start, count), w.Span<sbyte>(), g,
+            Ops.Ternary.Int8Matmul(x.Span<sbyte>().Slice(start * inFeatures, count * inFeatures), s.Span<float>().Slice(start, count), w.Span<sbyte>(), g.Span<float>(),
                 b is null ? default : b.Span<float>(), y.Span<float>().Slice(start * outFeatures, count * outFeatures), inFeatures, outFeatures));
     }
 }

@@ -1,9 +1,10 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
+using Tritter.Native.Cuda;
 
 namespace Tritter.Cuda;
 
-/// <summary>BitNet b1.58 quantisers and the W1.58A8 int8 product: <c>kernels/ternary_train.cu</c>.</summary>
+/// <summary>BitNet b1.58 quantisers (<c>kernels/ternary_train.cu</c>) and the W1.58A8 int8 product (<c>kernels/ternary_gemm.cu</c>).</summary>
 public sealed partial class CudaBackend : ITernaryOps
 {
     /// <inheritdoc />
@@ -67,7 +68,31 @@ public sealed partial class CudaBackend : ITernaryOps
         if (rows == 0 || outFeatures == 0)
             return;
         MakeCurrent();
-        Kernel("ternary_train", "ternary_int8_matmul").Launch(KernelLaunch.Int8Matmul(rows, outFeatures), Stream,
-            Own(quantizedInput).Pointer, s.Pointer, Own(quantizedWeight).Pointer, g.Pointer, b, y.Pointer, rows, inFeatures, outFeatures);
+        var tiles = KernelLaunch.TernaryGemmTiles(inFeatures);
+        var layout = Scratch("ternary_gemm_layout", DType.Int32, (long)outFeatures * tiles * 8);
+        Kernel("ternary_gemm", "ternary_gemm_layout_i8").Launch(KernelLaunch.Elementwise((long)outFeatures * tiles, Device), Stream,
+            Own(quantizedWeight).Pointer, inFeatures, outFeatures, tiles, layout.Pointer);
+        TernaryGemm(Own(quantizedInput), s.Pointer, layout.Pointer, g.Pointer, perRowScale: false, b, y.Pointer, rows, inFeatures, outFeatures);
+    }
+
+    /// <summary>
+    /// The W1.58A8 GEMM of <c>kernels/ternary_gemm.cu</c> on weights already in its layout. Activations whose rows are
+    /// not whole 16-byte chunks are first copied, zero-padded, into a scratch buffer (the kernel streams 16-byte pieces).
+    /// </summary>
+    private void TernaryGemm(CudaTensor input, DevicePointer rowScale, DevicePointer layout, DevicePointer scale, bool perRowScale, DevicePointer bias,
+        DevicePointer output, int rows, int columns, int outputs)
+    {
+        var x = input.Pointer;
+        var k = columns;
+        if (columns % 16 != 0 || x.Address % 16 != 0)
+        {
+            k = (columns + 15) / 16 * 16;
+            var padded = Scratch("ternary_gemm_input", DType.Int8, (long)rows * k);
+            Kernel("ternary_gemm", "ternary_gemm_pad_rows").Launch(KernelLaunch.Elementwise((long)rows * k, Device), Stream, x, rows, columns, k, padded.Pointer);
+            x = padded.Pointer;
+        }
+        var (kernel, geometry) = KernelLaunch.TernaryGemm(rows, outputs, Device);
+        Kernel("ternary_gemm", kernel, geometry.SharedMemoryBytes).Launch(geometry, Stream,
+            x, rowScale, layout, scale, perRowScale ? 1 : 0, bias, output, rows, k, outputs);
     }
 }

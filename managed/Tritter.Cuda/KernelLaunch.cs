@@ -212,17 +212,54 @@ public static class KernelLaunch
     /// <summary>Partial sums of mean|W| over <paramref name="count"/> elements, one block each.</summary>
     public static int MagnitudeChunks(long count) => checked((int)((count + MagnitudeChunk - 1) / MagnitudeChunk));
 
-    /// <summary>Rows and outputs per block of <c>ternary_int8_matmul</c> (<c>kTile</c> in the kernel).</summary>
-    public const int Int8MatmulTile = 64;
+    /// <summary>Weights per k tile of <c>ternary_gemm.cu</c> (<c>kTileK</c>); a row of its weight layout is 8 words per k tile.</summary>
+    public const int TernaryGemmTileK = 128;
 
-    /// <summary><c>ternary_int8_matmul</c>: a block of 4 warps per 64 x 64 output tile, outputs along x, rows along y.</summary>
-    public static LaunchGeometry Int8Matmul(int rows, int outputs)
+    /// <summary>K tiles of a ternary GEMM over <paramref name="columns"/> weights per row.</summary>
+    public static int TernaryGemmTiles(int columns) => (columns + TernaryGemmTileK - 1) / TernaryGemmTileK;
+
+    /// <summary>
+    /// The block tiles <c>ternary_gemm.cu</c> instantiates: outputs per block (rows are always 128), threads, blocks
+    /// resident per SM, and the rate of a full GPU relative to the widest tile (measured on an H100: narrower tiles
+    /// re-read the activations more often).
+    /// </summary>
+    private static readonly (int Outputs, int Threads, int PerSm, double Rate)[] TernaryGemmShapes =
+    [
+        (256, 256, 1, 1.00), (224, 256, 1, 0.955), (192, 256, 1, 0.92), (160, 256, 1, 0.875),
+        (128, 128, 2, 0.97), (112, 128, 2, 0.93), (96, 128, 2, 0.89), (80, 128, 2, 0.85),
+    ];
+
+    /// <summary>Rows per block of every <c>ternary_gemm.cu</c> tile.</summary>
+    public const int TernaryGemmRows = 128;
+
+    /// <summary>Pipeline stages of <c>ternary_gemm.cu</c> (the <c>Stages</c> its kernels are instantiated with).</summary>
+    public const int TernaryGemmStages = 4;
+
+    /// <summary>
+    /// The <c>ternary_gemm_RxN</c> kernel and launch for <paramref name="rows"/> x <paramref name="outputs"/>: the tile
+    /// whose grid finishes first, counting whole waves of resident blocks (a 2048 x 2560 product in 256-wide tiles is
+    /// 160 blocks, two waves on 132 SMs of which the second is mostly idle; 160-wide tiles make 256 blocks, two full waves).
+    /// Outputs along x, rows along y; shared memory: Stages x (128 x 128 activation bytes + outputs x 32 weight bytes).
+    /// </summary>
+    public static (string Kernel, LaunchGeometry Geometry) TernaryGemm(int rows, int outputs, CudaDeviceInfo device)
     {
         const int maxGridY = 65535;
-        var rowTiles = (rows + Int8MatmulTile - 1) / Int8MatmulTile;
+        var rowTiles = (rows + TernaryGemmRows - 1) / TernaryGemmRows;
         if (rowTiles > maxGridY)
-            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"at most {maxGridY * Int8MatmulTile} rows per int8 matmul");
-        return new LaunchGeometry(new Dim3((uint)((outputs + Int8MatmulTile - 1) / Int8MatmulTile), (uint)rowTiles), new Dim3(128));
+            throw new ArgumentOutOfRangeException(nameof(rows), rows, $"at most {maxGridY * TernaryGemmRows} rows per ternary GEMM");
+        var best = TernaryGemmShapes[0];
+        var bestTime = double.MaxValue;
+        foreach (var tile in TernaryGemmShapes)
+        {
+            var blocks = (long)rowTiles * ((outputs + tile.Outputs - 1) / tile.Outputs);
+            var slots = (long)tile.PerSm * device.MultiprocessorCount;
+            var time = (blocks + slots - 1) / slots * tile.Outputs * tile.PerSm / tile.Rate;
+            if (time < bestTime)
+                (best, bestTime) = (tile, time);
+        }
+        var shared = (uint)(TernaryGemmStages * (TernaryGemmRows * TernaryGemmTileK + best.Outputs * 32));
+        return ($"ternary_gemm_{TernaryGemmRows}x{best.Outputs}",
+            new LaunchGeometry(new Dim3((uint)((outputs + best.Outputs - 1) / best.Outputs), (uint)rowTiles), new Dim3((uint)best.Threads), shared));
     }
 
     /// <summary>Rows and columns per block of <c>ternary_packed_input_gradient_f32</c> (<c>kGradientTile</c> in the kernel).</summary>

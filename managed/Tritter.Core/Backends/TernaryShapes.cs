@@ -86,6 +86,16 @@ public static class TernaryShapes
         return (rows, columns, outputs);
     }
 
+    /// <summary><see cref="IPackedTernaryTrainingOps.PackedTernaryInt8Matmul"/>: returns (rows M, columns K, outputs N).</summary>
+    public static (int Rows, int Columns, int Outputs) PackedTernaryInt8Matmul(Tensor quantizedInput, Tensor rowScale, Tensor packedWeight, Tensor scale,
+        Tensor? bias, Tensor output)
+    {
+        TensorChecks.RequireType(quantizedInput, DType.Int8, nameof(quantizedInput));
+        var (rows, columns, outputs) = PackedTernaryMatmul(quantizedInput, packedWeight, scale, bias, output);
+        TensorChecks.RequireCount(rowScale, rows, nameof(rowScale));
+        return (rows, columns, outputs);
+    }
+
     /// <summary><see cref="IPackedTernaryTrainingOps.PackTernaryRows"/>: returns (rows N, columns K).</summary>
     public static (int Rows, int Columns) PackTernaryRows(Tensor weight, Tensor packedWeight)
     {

@@ -94,11 +94,11 @@ public static class Ternary
     }
 
     /// <summary>
-    /// <c>output[n, m] = (sum_k xq[n, k] q[m, k]) * gamma * rowScale[n] + bias[m]</c> for every input row, the sum exact
-    /// in int32; an empty bias means none.
+    /// <c>output[n, m] = (sum_k xq[n, k] q[m, k]) * (scale(m) * rowScale[n]) + bias[m]</c> for every input row, the sum
+    /// exact in int32; <paramref name="scales"/> holds one scale per output or one in all (gamma); an empty bias means none.
     /// </summary>
-    public static void Int8Matmul(ReadOnlySpan<sbyte> quantizedInput, ReadOnlySpan<float> rowScale, ReadOnlySpan<sbyte> quantizedWeight, float gamma,
-        ReadOnlySpan<float> bias, Span<float> output, int inFeatures, int outFeatures)
+    public static void Int8Matmul(ReadOnlySpan<sbyte> quantizedInput, ReadOnlySpan<float> rowScale, ReadOnlySpan<sbyte> quantizedWeight,
+        ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> output, int inFeatures, int outFeatures)
     {
         var rows = SpanChecks.Rows(quantizedInput.Length, inFeatures, nameof(quantizedInput));
         SpanChecks.Length(rows, rowScale.Length, nameof(rowScale));
@@ -107,9 +107,11 @@ public static class Ternary
         for (var n = 0; n < rows; n++)
         {
             var x = quantizedInput.Slice(n * inFeatures, inFeatures);
-            var rescale = gamma * rowScale[n];
             for (var m = 0; m < outFeatures; m++)
+            {
+                var rescale = scales[scales.Length == 1 ? 0 : m] * rowScale[n];
                 output[n * outFeatures + m] = DotInt8(x, quantizedWeight.Slice(m * inFeatures, inFeatures)) * rescale + (bias.IsEmpty ? 0f : bias[m]);
+            }
         }
     }
 

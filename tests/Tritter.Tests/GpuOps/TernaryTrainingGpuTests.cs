@@ -8,7 +8,7 @@ using Tritter.Tests.Support;
 namespace Tritter.Tests.GpuOps;
 
 /// <summary>
-/// The CUDA quantisers, int8 product and packed ternary matmul against the CPU backend. Every step whose inputs agree
+/// The CUDA quantisers, int8 products (int8 and packed weights) and packed ternary matmul against the CPU backend. Every step whose inputs agree
 /// is held to the same bits (the kernels spell out each rounding, and rintf rounds half to even as MathF.Round does);
 /// only the threshold and gamma, sums taken in another order, may differ by rounding, and so may the elements that sit
 /// on the quantisation boundary those move.
@@ -25,7 +25,7 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
     private static readonly object[] MatmulShapes =
     [
         new object[] { 1, 1, 1 }, new object[] { 3, 7, 5 }, new object[] { 65, 33, 130 }, new object[] { 17, 64, 7 },
-        new object[] { 130, 1000, 67 }, new object[] { 64, 4096, 64 },
+        new object[] { 130, 1000, 67 }, new object[] { 64, 4096, 64 }, new object[] { 300, 1000, 520 }, new object[] { 257, 2560, 700 },
     ];
 
     private static readonly object[] PackedShapes =
@@ -177,6 +177,29 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         }
     }
 
+    [TestCaseSource(nameof(MatmulShapes))]
+    public void PackedTernaryInt8Matmul_matches_cpu_bit_for_bit(int rows, int columns, int outputs)
+    {
+        using var cpu = new CpuBackend();
+        var random = TestRandom.Create();
+        var x = Enumerable.Range(0, rows * columns).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+        var q = Enumerable.Range(0, outputs * columns).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
+        x[0] = -127;
+        var words = new uint[outputs * TernaryPacking.WordsPerRow(columns)];
+        TernaryPacking.Pack(q, outputs, columns, words);
+        var rowScale = TestRandom.Floats(random, rows).Select(v => Math.Abs(v) / 127f + 1e-6f).ToArray();
+        var bias = TestRandom.Floats(random, outputs);
+        foreach (var scale in new[] { TestRandom.Floats(random, outputs, 2f), [(float)random.NextDouble() + 0.01f] })
+        {
+            foreach (var withBias in new[] { true, false })
+            {
+                var expected = PackedInt8Matmul(cpu, x, rowScale, words, scale, withBias ? bias : null, rows, columns, outputs);
+                var actual = PackedInt8Matmul(Gpu, x, rowScale, words, scale, withBias ? bias : null, rows, columns, outputs);
+                GpuCompare.Ulps(expected, actual, 0, $"output, {(scale.Length == 1 ? "per-tensor" : "per-row")} scale{(withBias ? ", bias" : "")}");
+            }
+        }
+    }
+
     [TestCaseSource(nameof(PackedShapes))]
     public void PackedTernaryMatmul_matches_cpu(int rows, int columns, int outputs)
     {
@@ -319,6 +342,22 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         using var b = bias is null ? null : HostTensors.Floats(backend, bias, [outFeatures]);
         using var y = backend.Allocate(DType.Float32, [rows, outFeatures]);
         backend.TernaryInt8Matmul(xt, s, qt, g, b, y);
+        return HostTensors.Read(backend, y);
+    }
+
+    private static float[] PackedInt8Matmul<TBackend>(TBackend backend, sbyte[] x, float[] rowScale, uint[] words, float[] scale, float[]? bias,
+        int rows, int columns, int outputs)
+        where TBackend : ITensorStore, IPackedTernaryTrainingOps
+    {
+        using var xt = backend.Allocate(DType.Int8, [rows, columns]);
+        backend.Upload<sbyte>(xt, x);
+        using var packed = backend.Allocate(DType.UInt8, [outputs, TernaryPacking.PaddedColumns(columns) / 4]);
+        backend.Upload<byte>(packed, MemoryMarshal.AsBytes(words.AsSpan()));
+        using var rs = HostTensors.Floats(backend, rowScale, [rows]);
+        using var s = HostTensors.Floats(backend, scale, [scale.Length]);
+        using var b = bias is null ? null : HostTensors.Floats(backend, bias, [outputs]);
+        using var y = backend.Allocate(DType.Float32, [rows, outputs]);
+        backend.PackedTernaryInt8Matmul(xt, rs, packed, s, b, y);
         return HostTensors.Read(backend, y);
     }
 

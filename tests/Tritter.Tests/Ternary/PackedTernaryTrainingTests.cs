@@ -6,7 +6,10 @@ using Tritter.Tests.Support;
 
 namespace Tritter.Tests.Ternary;
 
-/// <summary>The CPU twins of the packed training ops: packing from shadow weights, and the input gradient from packed codes.</summary>
+/// <summary>
+/// The CPU twins of the packed training ops: packing from shadow weights, the int8 product and the input gradient from
+/// packed codes.
+/// </summary>
 public sealed class PackedTernaryTrainingTests
 {
     private static readonly object[] Shapes =
@@ -69,6 +72,45 @@ public sealed class PackedTernaryTrainingTests
                     }
                     // float32 accumulation of at most 130 terms: well within 1e-5 of their magnitude.
                     Assert.That(actual[r * columns + k], Is.EqualTo(sum).Within(1e-5 * (magnitude + 1e-30)), $"dx[{r}, {k}]");
+                }
+            }
+        }
+    }
+
+    [TestCaseSource(nameof(Shapes))]
+    public void PackedTernaryInt8Matmul_matches_exact_integer_sums(int rows, int columns, int outputs)
+    {
+        var random = TestRandom.Create();
+        var x = Enumerable.Range(0, rows * columns).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
+        var q = Enumerable.Range(0, outputs * columns).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
+        var words = new uint[outputs * TernaryPacking.WordsPerRow(columns)];
+        TernaryPacking.Pack(q, outputs, columns, words);
+        var rowScale = TestRandom.Floats(random, rows).Select(v => Math.Abs(v) / 127f + 1e-6f).ToArray();
+        var bias = TestRandom.Floats(random, outputs);
+        foreach (var scale in new[] { TestRandom.Floats(random, outputs, 2f), [(float)random.NextDouble() + 0.01f] })
+        {
+            using var cpu = new CpuBackend();
+            using var xt = cpu.Allocate(DType.Int8, [rows, columns]);
+            cpu.Upload<sbyte>(xt, x);
+            using var packed = cpu.Allocate(DType.UInt8, [outputs, TernaryPacking.PaddedColumns(columns) / 4]);
+            cpu.Upload<byte>(packed, MemoryMarshal.AsBytes(words.AsSpan()));
+            using var rs = HostTensors.Floats(cpu, rowScale, [rows]);
+            using var s = HostTensors.Floats(cpu, scale, [scale.Length]);
+            using var b = HostTensors.Floats(cpu, bias, [outputs]);
+            using var y = cpu.Allocate(DType.Float32, [rows, outputs]);
+            cpu.PackedTernaryInt8Matmul(xt, rs, packed, s, b, y);
+            var actual = HostTensors.Read(cpu, y);
+            for (var m = 0; m < rows; m++)
+            {
+                for (var n = 0; n < outputs; n++)
+                {
+                    long sum = 0;
+                    for (var k = 0; k < columns; k++)
+                        sum += x[m * columns + k] * q[n * columns + k];
+                    // The sum is exact; the float32 epilogue (scale x row scale, then times the sum, plus the bias) rounds twice.
+                    var expected = (double)sum * scale[scale.Length == 1 ? 0 : n] * rowScale[m] + bias[n];
+                    var magnitude = Math.Abs((double)sum * scale[scale.Length == 1 ? 0 : n] * rowScale[m]) + Math.Abs(bias[n]);
+                    Assert.That(actual[m * outputs + n], Is.EqualTo(expected).Within(4e-7 * magnitude + 1e-30), $"y[{m}, {n}]");
                 }
             }
         }
