@@ -213,17 +213,24 @@ __device__ __forceinline__ void slab_words(uint4 w, uint32_t (&out)[4])
     out[3] = transpose_pairs(__byte_perm(high01, high23, 0x7632));
 }
 
+// Four canonical words of a slab (rows hold a multiple of 4 words, so a slab is all there or all beyond the row).
+__device__ __forceinline__ uint4 slab_load(const uint32_t* words, bool present, bool vector)
+{
+    if (!present) return make_uint4(0u, 0u, 0u, 0u);
+    return vector ? *reinterpret_cast<const uint4*>(words) : make_uint4(words[0], words[1], words[2], words[3]);
+}
+
 TRITTER_KERNEL void ternary_gemm_layout(const uint32_t* __restrict__ canonical, int canonical_words_per_row, int outputs, int tiles,
                                         uint32_t* __restrict__ layout)
 {
     const int64_t count = (int64_t)outputs * tiles;
+    const bool vector = aligned16(canonical);
     for (int64_t index = global_thread(); index < count; index += grid_threads()) {
         const int n = (int)(index / tiles), tile = (int)(index - (int64_t)n * tiles);
         const uint32_t* row = canonical + (int64_t)n * canonical_words_per_row + tile * 8;
-        const uint4 zero = make_uint4(0u, 0u, 0u, 0u);
         uint32_t slab0[4], slab1[4];
-        slab_words(tile * 8 < canonical_words_per_row ? *reinterpret_cast<const uint4*>(row) : zero, slab0);
-        slab_words(tile * 8 + 4 < canonical_words_per_row ? *reinterpret_cast<const uint4*>(row + 4) : zero, slab1);
+        slab_words(slab_load(row, tile * 8 < canonical_words_per_row, vector), slab0);
+        slab_words(slab_load(row + 4, tile * 8 + 4 < canonical_words_per_row, vector), slab1);
         uint4* out = reinterpret_cast<uint4*>(layout + index * 8);
         out[0] = make_uint4(slab0[0], slab1[0], slab0[1], slab1[1]);
         out[1] = make_uint4(slab0[2], slab1[2], slab0[3], slab1[3]);
