@@ -4,8 +4,10 @@
 // Ternary.Int8Matmul (managed/Tritter.Cpu/Ops/Ternary.cs); the integer sums are exact, so the two agree bit for bit.
 //
 // Floor: 2 M N K integer operations on the int8 tensor cores through mma.sync m16n8k32 (Hopper's wgmma is not
-// portable to SM_120): ~1290 TOP/s measured by peak.cu on an H100. Bytes are no limit: a 128 x 256 block tile reads
-// 128 + 256 / 4 bytes per k for 2 x 128 x 256 operations.
+// portable to SM_120): ~1300 TOP/s measured by peak.cu on an H100. Bytes are no limit: a 128 x 128 block tile reads
+// 128 + 128 / 4 bytes per k for 2 x 128 x 128 operations. Measured at 2048 tokens on an H100: 400-590 TOP/s, 31-45%
+// of that peak and 64-79% of PyTorch's bf16 F.linear (wgmma) in the same run (bench/results/nvidia-h100-80gb-hbm3/
+// ternary-gemm.md).
 //
 // Weights: ternary_gemm_layout (or _layout_i8) rewrites the codes once per call (N K / 4 bytes read and written, ~3% of a
 // 2048-token product) into the mma layout, so that a lane turns one 32-bit word into its B fragments with a shift and
@@ -15,7 +17,7 @@
 // code of weight 64 slab + 16 j + 4 t + i, which is exactly the weight that thread t of an m16n8k32 fragment meets in
 // byte i of its B register j (k step j / 2 of the slab, register j % 2). Rows are padded to k tiles with zeros.
 //
-// Pipeline: block tile BM x BN x 128, 8 warps of (16 MT) x (8 NT), a STAGES-deep cp.async ring of int8 activations
+// Pipeline: block tile BM x BN x 128, warps of (16 MT) x (8 NT), a STAGES-deep cp.async ring of int8 activations
 // (rows of 128 bytes, 16-byte chunks XOR-swizzled by row so that ldmatrix.x4 is free of bank conflicts) and layout
 // words (rows of 32 bytes, read as one 8-byte load per lane and n tile, conflict-free as 32 lanes cover 256 bytes).
 #include "common.cuh"
@@ -279,10 +281,10 @@ TRITTER_KERNEL void ternary_gemm_pad_rows(const int8_t* __restrict__ x, int rows
     }
 }
 
-// Block tiles (KernelLaunch.TernaryGemmTiles): 128 rows by 256, 224, 192 or 160 outputs with 8 warps (one block per
-// SM: 210 registers a thread), or by 128, 112, 96 or 80 with 4 warps (two blocks per SM, so that one block's epilogue
-// and prologue overlap the other's main loop); warp tiles 64 x 8 NT. The widths let the launch pick a grid whose last
-// wave leaves little of the GPU idle.
+// Block tiles (KernelLaunch.TernaryGemmShapes): 128 rows by 128, 112, 96 or 80 outputs, 4 warps of 64 x 8 NT, two
+// blocks per SM (206 registers a thread at most, 80 KiB of shared memory a block), so that one block's epilogue and
+// prologue overlap the other's main loop; the widths let the launch pick a grid whose last wave leaves little of the
+// GPU idle. 8-warp tiles of 128 x 160..256 at one block per SM measured 10-25% slower on every 2048-token shape.
 #define TERNARY_GEMM(NAME, WM, WN, MT, NT, STAGES, BLOCKS)                                                                           \
     TRITTER_KERNEL void __launch_bounds__(WM * WN * 32, BLOCKS) NAME(const int8_t* __restrict__ x, const float* __restrict__ row_scale, \
         const uint8_t* __restrict__ layout, const float* __restrict__ scale, int per_row_scale, const float* __restrict__ bias,      \
@@ -291,10 +293,6 @@ TRITTER_KERNEL void ternary_gemm_pad_rows(const int8_t* __restrict__ x, int rows
         gemm<WM, WN, MT, NT, STAGES>(x, row_scale, layout, scale, per_row_scale, bias, output, rows, k, outputs);                   \
     }
 
-TERNARY_GEMM(ternary_gemm_128x256, 2, 4, 4, 8, 4, 1)
-TERNARY_GEMM(ternary_gemm_128x224, 2, 4, 4, 7, 4, 1)
-TERNARY_GEMM(ternary_gemm_128x192, 2, 4, 4, 6, 4, 1)
-TERNARY_GEMM(ternary_gemm_128x160, 2, 4, 4, 5, 4, 1)
 TERNARY_GEMM(ternary_gemm_128x128, 2, 2, 4, 8, 4, 2)
 TERNARY_GEMM(ternary_gemm_128x112, 2, 2, 4, 7, 4, 2)
 TERNARY_GEMM(ternary_gemm_128x96, 2, 2, 4, 6, 4, 2)

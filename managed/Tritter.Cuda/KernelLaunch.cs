@@ -220,13 +220,12 @@ public static class KernelLaunch
 
     /// <summary>
     /// The block tiles <c>ternary_gemm.cu</c> instantiates: outputs per block (rows are always 128), threads, blocks
-    /// resident per SM, and the rate of a full GPU relative to the widest tile (measured on an H100: narrower tiles
-    /// re-read the activations more often).
+    /// resident per SM, and the rate of a full GPU relative to the best tile, fitted to a sweep of every tile over the
+    /// 2048-token shapes on an H100 (bench/results/nvidia-h100-80gb-hbm3/ternary-gemm.md).
     /// </summary>
     private static readonly (int Outputs, int Threads, int PerSm, double Rate)[] TernaryGemmShapes =
     [
-        (256, 256, 1, 1.00), (224, 256, 1, 0.955), (192, 256, 1, 0.92), (160, 256, 1, 0.875),
-        (128, 128, 2, 0.97), (112, 128, 2, 0.93), (96, 128, 2, 0.89), (80, 128, 2, 0.85),
+        (128, 128, 2, 1.00), (112, 128, 2, 0.93), (96, 128, 2, 0.86), (80, 128, 2, 0.92),
     ];
 
     /// <summary>Rows per block of every <c>ternary_gemm.cu</c> tile.</summary>
@@ -237,8 +236,8 @@ public static class KernelLaunch
 
     /// <summary>
     /// The <c>ternary_gemm_RxN</c> kernel and launch for <paramref name="rows"/> x <paramref name="outputs"/>: the tile
-    /// whose grid finishes first, counting whole waves of resident blocks (a 2048 x 2560 product in 256-wide tiles is
-    /// 160 blocks, two waves on 132 SMs of which the second is mostly idle; 160-wide tiles make 256 blocks, two full waves).
+    /// whose grid finishes first, counting whole waves of resident blocks (a 2048 x 2560 product in 128-wide tiles is
+    /// 320 blocks, two waves of 264 of which the second is mostly idle; 80-wide tiles make 512 blocks, two full waves).
     /// Outputs along x, rows along y; shared memory: Stages x (128 x 128 activation bytes + outputs x 32 weight bytes).
     /// </summary>
     public static (string Kernel, LaunchGeometry Geometry) TernaryGemm(int rows, int outputs, CudaDeviceInfo device)
