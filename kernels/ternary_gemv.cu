@@ -10,7 +10,15 @@
 // Floor at M = 1: the packed weights, N*K/4 bytes, read once (the activations, K bytes or 4K bytes, stay in L1/L2).
 // 7B shapes: 4096x4096 = 4 MiB, 4096x11008 = 11 MiB, i.e. 1.4 us and 3.9 us at 2.99 TB/s. Operations: 2*M*N*K, far
 // below the dp4a rate, but the 2-bit decode costs instructions: the int8 path spends about 0.75 integer instructions
-// per weight (shift, mask, dp4a per 4 weights), the float path about 3 (byte extract, convert, FMA).
+// per weight (shift, mask, dp4a per 4 weights), the float path of the M >= 2 kernels about 3 (byte extract, convert,
+// FMA; the convert runs at a quarter of the FMA rate), the batch-1 float path about 1.6 (LOP3 and bfloat16x2 FMA per
+// two weights, one mma per 8 weights a lane).
+// Achieved at batch 1 (H100, graph of back-to-back launches over weight sets > L2, bench/results/nvidia-h100-80gb-hbm3/
+// 2026-11-23-151439.md), packed weight bytes over time against the 2.99 TB/s copy: int8 23% / 41% / 34%, float32
+// 23% / 31% / 30% on 4096x4096 / 4096x11008 / 11008x4096 (6.0-12.4 us; the floor is 1.4-3.8 us). The int8 runs of
+// the sweep (2026-11-23-gemv-sweep.md) fit t = ~5 us + bytes / (2.1 to 2.75 TB/s), old and new kernels alike: a fixed
+// ~5 us per launch, not yet attributed between the graph's launch latency and the activation prologue, keeps the 7B
+// shapes from the 80% goal.
 #include "reduce.cuh"
 
 #define TERNARY_WARPS_PER_BLOCK 8
