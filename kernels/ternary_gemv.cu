@@ -10,11 +10,22 @@
 // Floor at M = 1: the packed weights, N*K/4 bytes, read once (the activations, K bytes or 4K bytes, stay in L1/L2).
 // 7B shapes: 4096x4096 = 4 MiB, 4096x11008 = 11 MiB, i.e. 1.4 us and 3.9 us at 2.99 TB/s. Operations: 2*M*N*K, far
 // below the dp4a rate, but the 2-bit decode costs instructions: the int8 path spends about 0.75 integer instructions
-// per weight (shift, mask, dp4a per 4 weights), the float path about 3 (byte extract, convert, FMA).
+// per weight (shift, mask, dp4a per 4 weights), the float path of the M >= 2 kernels about 3 (byte extract, convert,
+// FMA; the convert runs at a quarter of the FMA rate), the batch-1 float path about 1.6 (LOP3 and bfloat16x2 FMA per
+// two weights, one mma per 8 weights a lane).
+// Achieved at batch 1 (H100, graph of back-to-back launches over weight sets > L2, bench/results/nvidia-h100-80gb-hbm3/
+// 2026-11-23-151439.md), packed weight bytes over time against the 2.99 TB/s copy: int8 23% / 41% / 34%, float32
+// 23% / 31% / 30% on 4096x4096 / 4096x11008 / 11008x4096 (6.0-12.4 us; the floor is 1.4-3.8 us). The int8 runs of
+// the sweep (2026-11-23-gemv-sweep.md) fit t = ~5 us + bytes / (2.1 to 2.75 TB/s), old and new kernels alike: a fixed
+// ~5 us per launch, not yet attributed between the graph's launch latency and the activation prologue, keeps the 7B
+// shapes from the 80% goal.
 #include "reduce.cuh"
 
 #define TERNARY_WARPS_PER_BLOCK 8
 #define TERNARY_MAX_ROWS 16
+// The absmax floor of the int8 activation quantiser, as on the CPU (Int8Activations.MinAbsMax): an all-zero row
+// quantises to zeros with a finite scale.
+#define TERNARY_MIN_ABSMAX 1e-5f
 
 __device__ __forceinline__ uint32_t canonical_code(const uint32_t* row, int k)
 {
@@ -61,7 +72,8 @@ TRITTER_KERNEL void ternary_quantize_rows_i8(const float* __restrict__ x, int k,
     float m = 0.0f;
     for (int i = threadIdx.x; i < k; i += blockDim.x) m = fmaxf(m, fabsf(row[i]));
     m = block_max(m, peaks);
-    float inv = m > 0.0f ? 127.0f / m : 0.0f;
+    m = fmaxf(m, TERNARY_MIN_ABSMAX);
+    float inv = 127.0f / m;
     int s = 0;
     int8_t* out = xq + (int64_t)blockIdx.x * k_padded;
     for (int i = threadIdx.x; i < k_padded; i += blockDim.x) {
@@ -270,8 +282,8 @@ __device__ __forceinline__ void gemv_w2a8_staged(const uint32_t* __restrict__ pa
         for_each_unit(row, k, units, [&](int, float4 v) {
             peak = fmaxf(peak, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
         });
-        peak = block_max(peak, reduce);
-        float inv = peak > 0.0f ? 127.0f / peak : 0.0f;
+        peak = fmaxf(block_max(peak, reduce), TERNARY_MIN_ABSMAX);
+        float inv = 127.0f / peak;
         int sum = 0;
         for_each_unit(row, k, units, [&](int u, float4 v) {
             xs_i8[m * units + (u & 15) * chunks + (u >> 4)] = quantize_unit(v, inv, sum);
@@ -366,3 +378,288 @@ TERNARY_GEMV_STAGED_ENTRY(1)
 TERNARY_GEMV_STAGED_ENTRY(2)
 TERNARY_GEMV_STAGED_ENTRY(4)
 TERNARY_GEMV_STAGED_ENTRY(8)
+
+// Batch-1 kernels (decode), whenever the prepared activations fit in shared memory. Each warp takes groups of 8 weight
+// rows, lane (g, t) streaming row g, chunks t, t + 4, ...: one load instruction of a warp reads 64 contiguous bytes of
+// each of 8 rows, TERNARY_ROW1_STEPS such loads in flight per lane, through the non-coherent path without allocating
+// in L1. A team of `parts` warps splits the K of one group between them (so that N = 4096 still keeps every SM
+// streaming) and adds its partial sums through shared memory in a fixed order. Persistent blocks: each prepares the
+// activations once (the weight loads of its first group already in flight) and then loops over groups.
+// - int8 (paper scheme): the codes of 4 weights against 4 int8 activations per __dp4a, as the kernels above.
+// - float32 (reference scheme): tensor cores. x is split exactly into three bfloat16 parts (8 + 8 + 8 significant bits
+//   make a float32's 24), the three rows of the A operand of mma.m16n8k16 (the other 13 rows zero), and the codes become
+//   bfloat16 c = 128 + c - 128 (OR into the mantissa of 128, one bfloat16x2 FMA): two integer and one FMA instruction
+//   per two weights, where a float FMA path spends three per weight, more than the memory stream allows. Products are
+//   exact and each mma's fp32 sum spans 16 weights; the chunk sums are added in float32 on the CUDA cores.
+// Floor: N*K/4 packed bytes from memory; activations (K floats, read once per block from L2), scales and outputs are
+// below 1% of it for the 7B shapes.
+#ifndef TERNARY_ROW1_WARPS
+#define TERNARY_ROW1_WARPS 8
+#endif
+#ifndef TERNARY_ROW1_STEPS
+#define TERNARY_ROW1_STEPS 4
+#endif
+
+__device__ __forceinline__ uint4 stream_load(const uint4* p)
+{
+    uint4 v;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "l"(p));
+    return v;
+}
+
+// The weights of steps first, first + stride, ... (TERNARY_ROW1_STEPS of them) of one row for lane t: chunk 4 step + t,
+// zero beyond the row or for a dead row.
+__device__ __forceinline__ void load_steps(const uint4* __restrict__ row, bool live, int chunks, int first, int stride, int t,
+                                           uint4 (&w)[TERNARY_ROW1_STEPS])
+{
+#pragma unroll
+    for (int u = 0; u < TERNARY_ROW1_STEPS; u++) {
+        int chunk = 4 * (first + u * stride) + t;
+        w[u] = live && chunk < chunks ? stream_load(row + chunk) : make_uint4(0, 0, 0, 0);
+    }
+}
+
+// Under a programmatic dependent launch (sm_90), waits for the previous kernel's results and lets the next kernel
+// launch, so that its launch latency hides behind this one's stream; without one (or below sm_90) it costs nothing.
+__device__ __forceinline__ void row1_dependency_wait()
+{
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+// The team layout of a block: warp = team * parts + part. All teams run the same number of iterations, since each
+// ends with a block barrier.
+struct Row1Teams {
+    int lane, g, t, warp, team, part, teams, all_teams, groups, iterations, first_group;
+    __device__ __forceinline__ Row1Teams(int n, int parts, int rows_per_group)
+    {
+        lane = threadIdx.x & 31;
+        g = lane >> 2;
+        t = lane & 3;
+        warp = threadIdx.x >> 5;
+        team = warp / parts;
+        part = warp % parts;
+        teams = TERNARY_ROW1_WARPS / parts;
+        all_teams = gridDim.x * teams;
+        groups = (n + rows_per_group - 1) / rows_per_group;
+        iterations = (groups + all_teams - 1) / all_teams;
+        first_group = blockIdx.x * teams + team;
+    }
+};
+
+__device__ __forceinline__ void write_output(float v, int feature, const float* __restrict__ scale, const float* __restrict__ bias,
+                                             float* __restrict__ y)
+{
+    v *= scale[feature];
+    y[feature] = bias ? v + bias[feature] : v;
+}
+
+TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)
+ternary_gemv_w2a8_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, const float* __restrict__ x, int k,
+                       int parts, const float* __restrict__ scale, const float* __restrict__ bias, float* __restrict__ y)
+{
+    extern __shared__ int4 xs_row1_i8[];
+    __shared__ float reduce[32];
+    __shared__ int int_reduce[32];
+    __shared__ int partial[2][TERNARY_ROW1_WARPS][8];
+    const Row1Teams at(n, parts, 8);
+    const int chunks = words_per_row >> 2, steps = (chunks + 3) >> 2, units = chunks * 16;
+    uint4 w[TERNARY_ROW1_STEPS];
+    row1_dependency_wait();
+    {
+        int row = at.first_group * 8 + at.g;
+        load_steps(weight_row(packed, words_per_row, row), at.first_group < at.groups && row < n, chunks, at.part, parts, at.t, w);
+    }
+    float peak = 0.0f;
+    for_each_unit(x, k, units, [&](int, float4 v) {
+        peak = fmaxf(peak, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
+    });
+    peak = fmaxf(block_max(peak, reduce), TERNARY_MIN_ABSMAX);
+    const float inv = 127.0f / peak, x_scale = peak / 127.0f;
+    int* xs = reinterpret_cast<int*>(xs_row1_i8);
+    int sum = 0;
+    for_each_unit(x, k, units, [&](int u, float4 v) { xs[u] = quantize_unit(v, inv, sum); });
+    const int row_sum = block_sum(sum, int_reduce); // ends in a barrier after every thread's stores
+
+    int group = at.first_group;
+    for (int it = 0; it < at.iterations; it++, group += at.all_teams) {
+        const int row = group * 8 + at.g;
+        const bool live = group < at.groups && row < n;
+        const uint4* wrow = weight_row(packed, words_per_row, row);
+        int acc = 0;
+        for (int s0 = at.part; s0 < steps; s0 += parts * TERNARY_ROW1_STEPS) {
+            if (it != 0 || s0 != at.part) load_steps(wrow, live, chunks, s0, parts, at.t, w);
+#pragma unroll
+            for (int u = 0; u < TERNARY_ROW1_STEPS; u++) {
+                const int chunk = 4 * (s0 + u * parts) + at.t;
+                if (chunk >= chunks) break;
+                const uint32_t words[4] = { w[u].x, w[u].y, w[u].z, w[u].w };
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    const int4 xv = xs_row1_i8[chunk * 4 + q];
+                    const int xq[4] = { xv.x, xv.y, xv.z, xv.w };
+#pragma unroll
+                    for (int j = 0; j < 4; j++) acc = __dp4a((int)((words[q] >> (2 * j)) & 0x03030303u), xq[j], acc);
+                }
+            }
+        }
+        acc += __shfl_xor_sync(0xffffffffu, acc, 1);
+        acc += __shfl_xor_sync(0xffffffffu, acc, 2);
+        if (at.t == 0) partial[it & 1][at.warp][at.g] = acc;
+        __syncthreads();
+        if (at.part == 0 && at.lane < 8 && group < at.groups && group * 8 + at.lane < n) {
+            int total = 0;
+            for (int p = 0; p < parts; p++) total += partial[it & 1][at.team * parts + p][at.lane];
+            write_output((float)(total - row_sum) * x_scale, group * 8 + at.lane, scale, bias, y);
+        }
+    }
+}
+
+// Lane (g, t)'s B fragment (the activations) for unit u (activations 4u..4u+3) of split part g, laid out so that the
+// 12 lanes of a warp that read one k step read 96 contiguous bytes: index ((step * 16 + u % 16) * 3 + g) * 4 + t, with
+// the chunk u / 16 = 4 step + t. Each entry holds the bfloat16 pairs (x0, x2) and (x1, x3), as A's registers pair the
+// codes of bytes 0 and 2, 1 and 3 of a word.
+__device__ __forceinline__ int b_fragment_index(int u, int g)
+{
+    const int chunk = u >> 4;
+    return (((chunk >> 2) * 16 + (u & 15)) * 3 + g) * 4 + (chunk & 3);
+}
+
+// x = hi + mid + lo exactly, each a bfloat16 (truncations, so every remainder is exact in float32).
+__device__ __forceinline__ void split_bf16(float x, uint32_t (&part)[3])
+{
+    const uint32_t hi = __float_as_uint(x) & 0xffff0000u;
+    const float r = x - __uint_as_float(hi);
+    const uint32_t mid = __float_as_uint(r) & 0xffff0000u;
+    part[0] = hi >> 16;
+    part[1] = mid >> 16;
+    part[2] = __float_as_uint(r - __uint_as_float(mid)) >> 16;
+}
+
+// The two codes of pair j (bits 2j and 16 + 2j, j < 3; the caller shifts pair 3 down) as bfloat16 values c * 4^j: OR
+// into the mantissa of 128 (ulp 1) in one LOP3, subtract 128 in one bfloat16x2 FMA. The activations of pair j carry
+// the factor 4^-j, so that no shift is spent on pairs 0..2.
+__device__ __forceinline__ uint32_t codes_bf16x2(uint32_t bits, int j)
+{
+    uint32_t v, out;
+    asm("lop3.b32 %0, %1, %2, %3, 0xea;" : "=r"(v) : "r"(bits), "r"(0x00030003u << (2 * j)), "r"(0x43004300u));
+    asm("fma.rn.bf16x2 %0, %1, %2, %3;" : "=r"(out) : "r"(v), "r"(0x3f803f80u), "r"(0xc300c300u));
+    return out;
+}
+
+// The A fragment of pair j of one word of rows g (lo) and g + 8 (hi): codes of bytes 0 and 2 (k 2t, 2t + 1) and of
+// bytes 1 and 3 (k 2t + 8, 2t + 9).
+__device__ __forceinline__ void a_fragment(uint32_t lo, uint32_t hi, int j, uint32_t (&a)[4])
+{
+    const int shift = j == 3 ? 6 : 0, pair = j == 3 ? 0 : j;
+    a[0] = codes_bf16x2(lo >> shift, pair);
+    a[1] = codes_bf16x2(hi >> shift, pair);
+    a[2] = codes_bf16x2(lo >> (shift + 8), pair);
+    a[3] = codes_bf16x2(hi >> (shift + 8), pair);
+}
+
+// The factor of the activations of pair j (unit u: j = u % 4), undoing the 4^j of codes_bf16x2.
+__device__ __forceinline__ float pair_factor(int u)
+{
+    const int j = u & 3;
+    return j == 3 ? 1.0f : j == 2 ? 0.0625f : j == 1 ? 0.25f : 1.0f;
+}
+
+// D[16 x 8] (+)= A[16 x 16] B[16 x 8], bfloat16 products, float32 sums; zero_c starts from zero.
+__device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], uint2 b, bool zero_c)
+{
+    if (zero_c)
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%10, %10, %10, %10};"
+                     : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b.x), "r"(b.y), "f"(0.0f));
+    else
+        asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
+                     : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                     : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b.x), "r"(b.y));
+}
+
+// The weights are the A operand, 16 rows: lane (g, t) streams rows g and g + 8 of a group of 16. The activations are
+// the B operand, columns 0..2 the three bfloat16 parts (lanes g < 3), the other five zero; D's columns 0..2 summed are
+// the row's dot product.
+TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)
+ternary_gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, const float* __restrict__ x, int k,
+                        int parts, const float* __restrict__ scale, const float* __restrict__ bias, float* __restrict__ y)
+{
+    extern __shared__ uint2 xs_row1_bf16[];
+    __shared__ float reduce[32];
+    __shared__ float partial[2][TERNARY_ROW1_WARPS][16];
+    const Row1Teams at(n, parts, 16);
+    const int chunks = words_per_row >> 2, steps = (chunks + 3) >> 2, units = steps * 64;
+    uint4 lo[TERNARY_ROW1_STEPS], hi[TERNARY_ROW1_STEPS];
+    row1_dependency_wait();
+    {
+        const int row = at.first_group * 16 + at.g;
+        const bool live = at.first_group < at.groups;
+        load_steps(weight_row(packed, words_per_row, row), live && row < n, chunks, at.part, parts, at.t, lo);
+        load_steps(weight_row(packed, words_per_row, row + 8), live && row + 8 < n, chunks, at.part, parts, at.t, hi);
+    }
+    // Every unit of every step, zeros included: a lane past the row's end multiplies its zero codes by these.
+    float sum = 0.0f;
+    for_each_unit(x, k, units, [&](int u, float4 v) {
+        uint32_t p0[3], p1[3], p2[3], p3[3];
+        const float f = pair_factor(u);
+        split_bf16(v.x * f, p0);
+        split_bf16(v.y * f, p1);
+        split_bf16(v.z * f, p2);
+        split_bf16(v.w * f, p3);
+#pragma unroll
+        for (int s = 0; s < 3; s++) xs_row1_bf16[b_fragment_index(u, s)] = make_uint2(p0[s] | (p2[s] << 16), p1[s] | (p3[s] << 16));
+        sum += (v.x + v.y) + (v.z + v.w);
+    });
+    const float row_sum = block_sum(sum, reduce);
+
+    int group = at.first_group;
+    for (int it = 0; it < at.iterations; it++, group += at.all_teams) {
+        const int row = group * 16 + at.g;
+        const bool live = group < at.groups;
+        const uint4* wlo = weight_row(packed, words_per_row, row);
+        const uint4* whi = weight_row(packed, words_per_row, row + 8);
+        float acc_lo = 0.0f, acc_hi = 0.0f;
+        for (int s0 = at.part; s0 < steps; s0 += parts * TERNARY_ROW1_STEPS) {
+            if (it != 0 || s0 != at.part) {
+                load_steps(wlo, live && row < n, chunks, s0, parts, at.t, lo);
+                load_steps(whi, live && row + 8 < n, chunks, s0, parts, at.t, hi);
+            }
+#pragma unroll
+            for (int u = 0; u < TERNARY_ROW1_STEPS; u++) {
+                const int step = s0 + u * parts;
+                if (step >= steps) break;
+                const uint32_t wl[4] = { lo[u].x, lo[u].y, lo[u].z, lo[u].w }, wh[4] = { hi[u].x, hi[u].y, hi[u].z, hi[u].w };
+                float d[4][4];
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+#pragma unroll
+                    for (int j = 0; j < 4; j++) {
+                        const uint2 b = at.g < 3 ? xs_row1_bf16[((step * 16 + q * 4 + j) * 3 + at.g) * 4 + at.t] : make_uint2(0, 0);
+                        uint32_t a[4];
+                        a_fragment(wl[q], wh[q], j, a);
+                        mma_bf16(d[q], a, b, j == 0);
+                    }
+                }
+                acc_lo += ((d[0][0] + d[0][1]) + (d[1][0] + d[1][1])) + ((d[2][0] + d[2][1]) + (d[3][0] + d[3][1]));
+                acc_hi += ((d[0][2] + d[0][3]) + (d[1][2] + d[1][3])) + ((d[2][2] + d[2][3]) + (d[3][2] + d[3][3]));
+            }
+        }
+        // Columns 0, 1 (lane t = 0) and 2 (t = 1) hold the three parts; the other columns are zero.
+        acc_lo += __shfl_xor_sync(0xffffffffu, acc_lo, 1);
+        acc_hi += __shfl_xor_sync(0xffffffffu, acc_hi, 1);
+        if (at.t == 0) {
+            partial[it & 1][at.warp][at.g] = acc_lo;
+            partial[it & 1][at.warp][at.g + 8] = acc_hi;
+        }
+        __syncthreads();
+        if (at.part == 0 && at.lane < 16 && group < at.groups && group * 16 + at.lane < n) {
+            float total = 0.0f;
+            for (int p = 0; p < parts; p++) total += partial[it & 1][at.team * parts + p][at.lane];
+            write_output(total - row_sum, group * 16 + at.lane, scale, bias, y);
+        }
+    }
+}

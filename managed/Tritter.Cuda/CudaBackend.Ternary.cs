@@ -76,6 +76,9 @@ public sealed partial class CudaBackend
         var activationBytes = (long)paddedInputs * (int8 ? sizeof(sbyte) : sizeof(float));
         for (var first = 0; first < rows;)
         {
+            if (rows - first == 1 && TryTernaryRow1(packed, outputs, inputs, scales, bias, x.Pointer.Offset((long)first * inputs * sizeof(float)),
+                    y.Pointer.Offset((long)first * outputs * sizeof(float)), int8))
+                return;
             var pass = KernelLaunch.TernaryGemv(outputs, rows - first, activationBytes, Device);
             var xRows = x.Pointer.Offset((long)first * inputs * sizeof(float));
             var yRows = y.Pointer.Offset((long)first * outputs * sizeof(float));
@@ -110,6 +113,23 @@ public sealed partial class CudaBackend
             }
             first += pass.Rows;
         }
+    }
+
+    /// <summary>
+    /// One activation row through the batch-1 kernels, when its prepared activations fit in shared memory; false (and
+    /// nothing launched) otherwise.
+    /// </summary>
+    private bool TryTernaryRow1(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, DevicePointer x,
+        DevicePointer y, bool int8)
+    {
+        var sharedBytes = KernelLaunch.TernaryRow1SharedBytes(inputs, int8);
+        var gemv = TernaryKernel(int8 ? "w2a8_row1" : "w2f32_row1", (uint)Math.Min(sharedBytes, uint.MaxValue));
+        if (sharedBytes > Device.MaxSharedMemoryPerBlockOptIn - gemv.StaticSharedBytes)
+            return false;
+        var block = new Native.Cuda.LaunchGeometry(new Native.Cuda.Dim3(1), new Native.Cuda.Dim3(KernelLaunch.TernaryRow1Warps * 32), (uint)sharedBytes);
+        var (geometry, parts) = KernelLaunch.TernaryRow1(outputs, inputs, int8, ResidentBlocks(gemv, block), Device);
+        gemv.Launch(geometry, Stream, packed, CudaTernaryMatrix.GpuWordsPerRow(inputs), outputs, x, inputs, parts, scales, bias, y);
+        return true;
     }
 
     /// <summary>Blocks of a launch shape resident per SM, from the driver's occupancy calculator, asked once per shape.</summary>

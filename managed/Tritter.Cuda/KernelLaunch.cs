@@ -62,6 +62,48 @@ public static class KernelLaunch
             new LaunchGeometry(new Dim3((uint)warpsNeeded), new Dim3(TernaryWarpsPerBlock * 32)));
     }
 
+    /// <summary>Warps per block of the batch-1 ternary GEMV kernels (<c>TERNARY_ROW1_WARPS</c> in the kernel).</summary>
+    public const int TernaryRow1Warps = 8;
+
+    /// <summary>Weight steps (4 chunks of 64 weights, one per lane of a row) a lane of the batch-1 kernels has in flight.</summary>
+    public const int TernaryRow1Steps = 4;
+
+    /// <summary>Rows per warp group of the batch-1 kernels: 8 for the int8 (dp4a) kernel, 16 (one mma A tile) for float32.</summary>
+    public static int TernaryRow1Rows(bool int8) => int8 ? 8 : 16;
+
+    /// <summary>
+    /// Dynamic shared memory of a batch-1 kernel for <paramref name="inputs"/> inputs: the int8 activations padded to the
+    /// 64-weight chunk (1 byte each), or the three bfloat16 parts of the float32 activations padded to the 256-weight
+    /// step (6 bytes each).
+    /// </summary>
+    public static long TernaryRow1SharedBytes(int inputs, bool int8)
+    {
+        var chunks = (inputs + 63) / 64;
+        var steps = (chunks + 3) / 4;
+        return int8 ? chunks * 64L : steps * 256L * 6;
+    }
+
+    /// <summary>
+    /// <c>ternary_gemv_*_row1</c>: the warps of a block form teams of <c>Parts</c> warps, a team splits the K of one
+    /// group of rows. Parts: the fewest (a power of two up to the block's warps, at least 2 where each part still has 2
+    /// rounds of loads) that put 12 warps per SM on groups, as the sweep of bench/results found best; never more than
+    /// the steps a row has. Grid: persistent, at most <paramref name="residentPerSm"/> blocks per SM, no more than the
+    /// teams the groups need.
+    /// </summary>
+    public static (LaunchGeometry Geometry, int Parts) TernaryRow1(int outputs, int inputs, bool int8, int residentPerSm, CudaDeviceInfo device)
+    {
+        var groups = (outputs + TernaryRow1Rows(int8) - 1) / TernaryRow1Rows(int8);
+        var steps = ((inputs + 63) / 64 + 3) / 4;
+        var parts = steps >= 2 * 2 * TernaryRow1Steps ? 2 : 1;
+        while (parts < TernaryRow1Warps && (long)groups * parts < 12L * device.MultiprocessorCount)
+            parts *= 2;
+        while (parts > 1 && parts > steps)
+            parts /= 2;
+        var teams = TernaryRow1Warps / parts;
+        var blocks = Math.Max(1, Math.Min((groups + teams - 1) / teams, residentPerSm * device.MultiprocessorCount));
+        return (new LaunchGeometry(new Dim3((uint)blocks), new Dim3(TernaryRow1Warps * 32), (uint)TernaryRow1SharedBytes(inputs, int8)), parts);
+    }
+
     /// <summary>
     /// A persistent kernel's grid: as many blocks as can be resident at once (<paramref name="residentPerSm"/> per SM,
     /// from the driver's occupancy calculator), never more than the work has, so every block starts at once and the

@@ -1,4 +1,5 @@
 using Tritter.Core.Tensors;
+using Tritter.Cpu.Ternary;
 using Tritter.Cuda;
 using Tritter.Tests.Support;
 
@@ -7,13 +8,22 @@ namespace Tritter.Tests.Inference;
 /// <summary>The CUDA ternary GEMV/GEMM against a float64 reference computed from the unpacked ternary weights.</summary>
 public sealed class TernaryGemvGpuTests : GpuFixture
 {
-    // K values off every packing unit (16 per word, 64 per GPU row unit), batches that hit every instantiated row
-    // count and the loops past 8 (staged) and 16 (direct), one 7B-sized shape, and K so large that the activations
-    // no longer fit shared memory and the direct kernels run (float32 beyond ~29K inputs on an H100, int8 beyond ~116K).
+    // K values off every packing unit (16 per word, 64 per GPU row unit, 256 per batch-1 step), batches that hit every
+    // instantiated row count and the loops past 8 (staged) and 16 (direct, then one batch-1 row), one 7B-sized shape, and
+    // K so large that the activations no longer fit shared memory and the direct kernels run (float32 beyond ~29K inputs
+    // on an H100, int8 beyond ~116K). Batch 1 runs the row1 kernels: N off their 8- and 16-row groups, N small and large
+    // enough for every team split, the output head, and K past their float32 shared memory (~37K inputs on an H100).
     private static readonly object[] Cases =
     [
         new object[] { 1, 1, 1 },
         new object[] { 1, 37, 15 },
+        new object[] { 1, 100, 97 },
+        new object[] { 1, 257, 1000 },
+        new object[] { 1, 4096, 4096 },
+        new object[] { 1, 11008, 4096 },
+        new object[] { 1, 32000, 4096 },
+        new object[] { 1, 24, 30_001 },
+        new object[] { 1, 5, 60_001 },
         new object[] { 3, 100, 97 },
         new object[] { 2, 257, 1000 },
         new object[] { 8, 64, 4096 },
@@ -31,6 +41,26 @@ public sealed class TernaryGemvGpuTests : GpuFixture
     [TestCaseSource(nameof(Cases))]
     public void Int8_activations_match_float64(int rows, int outputs, int inputs) =>
         Check(rows, outputs, inputs, TernaryActivations.Int8);
+
+    // An all-zero row quantises with the CPU's absmax floor (1e-5) to zeros: the outputs are the biases, never NaN.
+    [TestCase(1)]
+    [TestCase(3)]
+    public void Int8_zero_rows_give_the_bias(int rows)
+    {
+        var random = TestRandom.Create();
+        const int outputs = 33, inputs = 300;
+        var (canonical, wordsPerRow, _) = RandomTernary(random, outputs, inputs);
+        var bias = TestRandom.Floats(random, outputs, 0.1f);
+        using var weights = Gpu.UploadTernary(canonical, wordsPerRow, outputs, inputs, TestRandom.Floats(random, outputs, 0.5f), bias);
+        using var input = Gpu.Allocate(DType.Float32, [rows, inputs]);
+        using var output = Gpu.Allocate(DType.Float32, [rows, outputs]);
+        Gpu.Upload<float>(input, new float[rows * inputs]);
+        Gpu.TernaryMatmul(weights, input, output, TernaryActivations.Int8);
+        var y = new float[rows * outputs];
+        Gpu.Download<float>(output, y);
+        for (var m = 0; m < rows; m++)
+            Assert.That(y.AsSpan(m * outputs, outputs).ToArray(), Is.EqualTo(bias), $"row {m}");
+    }
 
     [Test]
     public void Shapes_that_disagree_are_rejected()
@@ -89,13 +119,16 @@ public sealed class TernaryGemvGpuTests : GpuFixture
         return result;
     }
 
-    /// <summary>The paper's per-token absmax int8 quantisation, in float32 arithmetic as the kernel does it.</summary>
+    /// <summary>
+    /// The paper's per-token absmax int8 quantisation, in float32 arithmetic as the kernel does it, with the CPU's absmax
+    /// floor (<see cref="Int8Activations.MinAbsMax"/>).
+    /// </summary>
     private static (double[] Quantized, double Scale) QuantizeLikeThePaper(ReadOnlySpan<float> row)
     {
-        var absMax = 0f;
+        var absMax = Int8Activations.MinAbsMax;
         foreach (var v in row)
             absMax = MathF.Max(absMax, MathF.Abs(v));
-        var inverse = absMax > 0 ? 127f / absMax : 0f;
+        var inverse = 127f / absMax;
         var quantized = new double[row.Length];
         for (var i = 0; i < row.Length; i++)
             quantized[i] = Math.Clamp(MathF.Round(row[i] * inverse, MidpointRounding.ToEven), -127f, 127f);
