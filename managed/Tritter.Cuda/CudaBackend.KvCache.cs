@@ -45,28 +45,35 @@ public sealed partial class CudaBackend : IKvCacheOps
     {
         if (group is not (1 or 2 or 4 or 8))
             throw new ArgumentException($"{group} query heads per KV head: the CUDA kernels support 1, 2, 4 or 8", nameof(layer));
+        if (layer.KvHeads > MaxDecodeKvHeads)
+            throw new ArgumentException($"{layer.KvHeads} KV heads: the CUDA decode supports at most {MaxDecodeKvHeads}", nameof(layer));
         var headDim = SupportedHeadDim(layer);
-        var (geometry, splitSize, splits) = KernelLaunch.KvDecode(layer.KvHeads, group, length, Device);
+        var (geometry, splitSize, splits) = KernelLaunch.KvDecode(layer.KvHeads, length, Device);
         var partials = (long)numHeads * splits;
-        var scratch = AttentionPartials(partials * (headDim + 2) * sizeof(float));
-        var acc = scratch.Pointer;
+        var scratch = AttentionScratch(CounterBytes + partials * (headDim + 2) * sizeof(float));
+        var counters = scratch.Pointer;
+        var acc = counters.Offset(CounterBytes);
         var max = acc.Offset(partials * headDim * sizeof(float));
         var sum = max.Offset(partials * sizeof(float));
         MakeCurrent();
         Kernel("kv_int4", $"kv_int4_decode_d{headDim}_g{group}").Launch(geometry, Stream,
             query, Own(layer.KeyData).Pointer, Own(layer.KeyScales).Pointer, Own(layer.ValueData).Pointer,
-            Own(layer.ValueScales).Pointer, layer.Capacity, length, splitSize, acc, max, sum);
-        Kernel("kv_int4", "kv_int4_combine").Launch(KernelLaunch.KvCombine(numHeads, headDim), Stream,
-            acc, max, sum, splits, output);
+            Own(layer.ValueScales).Pointer, layer.Capacity, length, splitSize, acc, max, sum, counters, output);
     }
 
     private static int SupportedHeadDim(KvCacheInt4Layer layer) => layer.HeadDim is 32 or 64 or 128
         ? layer.HeadDim
         : throw new ArgumentException($"head_dim {layer.HeadDim}: the CUDA kernels support 32, 64 and 128", nameof(layer));
 
-    // Split partials live in one scratch allocation reused by every call; work on the one stream is ordered, so a
-    // reuse never overlaps a running kernel. Growing waits for the stream before freeing the old buffer.
-    private DeviceMemory AttentionPartials(long bytes)
+    // The decode kernel's per-KV-head tickets (the last block of a head merges the splits and resets its ticket to 0)
+    // live at the start of the scratch, a fixed region, so that a later call with other shapes finds them still zero.
+    private const int MaxDecodeKvHeads = 1024;
+    private const long CounterBytes = MaxDecodeKvHeads * sizeof(uint);
+
+    // Tickets and split partials live in one scratch allocation reused by every call; work on the one stream is
+    // ordered, so a reuse never overlaps a running kernel. Growing waits for the stream before freeing the old buffer
+    // and zeroes the new one (the tickets).
+    private DeviceMemory AttentionScratch(long bytes)
     {
         if (_attentionPartials is { } current && current.Bytes >= bytes)
             return current;
@@ -74,6 +81,7 @@ public sealed partial class CudaBackend : IKvCacheOps
         Stream.Synchronize();
         _attentionPartials?.Dispose();
         _attentionPartials = DeviceMemory.Allocate(bytes);
+        _attentionPartials.FillBytesAsync(0, Stream);
         return _attentionPartials;
     }
 }

@@ -184,7 +184,7 @@ public static class KernelLaunch
     public static LaunchGeometry Matmul(int m, int n, uint sharedBytes) =>
         new(new Dim3((uint)((n + MatmulTile - 1) / MatmulTile), (uint)((m + MatmulTile - 1) / MatmulTile)), new Dim3(MatmulThreads), sharedBytes);
 
-    /// <summary>Positions per pipeline stage of <c>kv_int4_decode_*</c>; split boundaries are multiples of it.</summary>
+    /// <summary>Positions per block step of <c>kv_int4_decode_*</c> (4 warps x 16); split boundaries are multiples of it.</summary>
     public const int KvDecodeTile = 64;
 
     /// <summary>One warp per (token, KV head, K or V) row of <c>kv_int4_write_*</c>, 8 warps per block.</summary>
@@ -196,23 +196,19 @@ public static class KernelLaunch
     }
 
     /// <summary>
-    /// Flash-decoding split of <c>kv_int4_decode_*</c>: grid (kvHeads, splits), 4 warps per 4 query heads. The sequence
-    /// is cut into splits (multiples of the tile) so that about four blocks per SM exist (two are resident at the
-    /// kernel's ~195 registers, so the tail wave is short), and a short sequence still gets one tile per split.
+    /// Flash-decoding split of <c>kv_int4_decode_*</c>: grid (kvHeads, splits), 4 warps per block whatever the group. The
+    /// sequence is cut into splits (multiples of the tile) so that the grid is one wave of three blocks per SM (the
+    /// kernel's register cap, <c>kMinBlocks</c>), so no SM idles in a tail; a short sequence still gets one tile per split.
     /// </summary>
-    public static (LaunchGeometry Geometry, int SplitSize, int Splits) KvDecode(int kvHeads, int group, int length, CudaDeviceInfo device)
+    public static (LaunchGeometry Geometry, int SplitSize, int Splits) KvDecode(int kvHeads, int length, CudaDeviceInfo device)
     {
-        const int blocksPerSm = 4;
+        const int blocksPerSm = 3;
         var wantedSplits = Math.Max(1, (device.MultiprocessorCount * blocksPerSm + kvHeads - 1) / kvHeads);
         var splitSize = (length + wantedSplits - 1) / wantedSplits;
         splitSize = (splitSize + KvDecodeTile - 1) / KvDecodeTile * KvDecodeTile;
         var splits = (length + splitSize - 1) / splitSize;
-        var threads = 128 * (group == 8 ? 2 : 1);
-        return (new LaunchGeometry(new Dim3((uint)kvHeads, (uint)splits), new Dim3((uint)threads)), splitSize, splits);
+        return (new LaunchGeometry(new Dim3((uint)kvHeads, (uint)splits), new Dim3(128)), splitSize, splits);
     }
-
-    /// <summary>One block of headDim threads per query head for <c>kv_int4_combine</c>.</summary>
-    public static LaunchGeometry KvCombine(int numHeads, int headDim) => new(new Dim3((uint)numHeads), new Dim3((uint)headDim));
 
     /// <summary>Query and key rows per tile of the training attention kernels (<c>kTile</c> in <c>kernels/attention.cu</c>).</summary>
     public const int AttentionTile = 64;

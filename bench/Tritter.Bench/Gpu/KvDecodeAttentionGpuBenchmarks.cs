@@ -6,9 +6,10 @@ namespace Tritter.Bench.Gpu;
 
 /// <summary>
 /// Decode attention over the INT4 KV-cache (32 query heads, 8 KV heads, head_dim 128, batch 1) and the write of one
-/// token. Bytes are the cache's K and V data and scales that must be read (144 per position and KV head); the calls
-/// rotate over enough caches that their total exceeds the 50 MB L2, so the reads come from DRAM. Goal: 75% of copy
-/// bandwidth, and 3x PyTorch SDPA on a bf16 cache (69 us at 32K, 199 us at 128K on an H100).
+/// token. Bytes are the cache's K and V data and scales that must be read (144 per position and KV head), so GB/s and
+/// % copy BW are against the floor; the calls rotate over at least 200 MB of caches, four times the 50 MB L2, so even
+/// at 4K and 32K the reads come from DRAM. Goal: 75% of copy bandwidth, and 3x PyTorch SDPA on a bf16 cache of the
+/// same shape (75 us at 32K, 207 us at 128K on an H100, <c>.carry/torch_baselines.py</c>, 2026-11-23).
 /// </summary>
 public class KvDecodeAttentionGpuBenchmarks : GpuBenchmark
 {

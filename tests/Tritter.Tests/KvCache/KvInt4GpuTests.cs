@@ -13,6 +13,8 @@ public sealed class KvInt4GpuTests : GpuFixture
         new object[] { 1, 1, 128 }, new object[] { 31, 4, 128 }, new object[] { 1000, 1, 128 }, new object[] { 4097, 4, 128 },
         new object[] { 40000, 4, 128 }, new object[] { 1000, 8, 128 }, new object[] { 4097, 2, 64 }, new object[] { 31, 8, 64 },
         new object[] { 1, 2, 32 }, new object[] { 77, 2, 32 }, new object[] { 5000, 4, 32 }, new object[] { 300, 8, 32 },
+        // Split and combine edges at the bench's shape: one position, an odd step, a partial last split, many splits.
+        new object[] { 17, 4, 128 }, new object[] { 1000, 4, 128 }, new object[] { 65537, 4, 128 }, new object[] { 17, 2, 64 },
     ];
 
     [TestCaseSource(nameof(Cases))]
@@ -44,6 +46,42 @@ public sealed class KvInt4GpuTests : GpuFixture
         var vMax = values.Max(Math.Abs) * 1.1;
         for (var i = 0; i < cpuOut.Length; i++)
             Assert.That(gpuOut[i], Is.EqualTo(cpuOut[i]).Within(1e-4 * vMax), $"output {i} (head {i / headDim})");
+    }
+
+    [Test]
+    public void Decode_attention_calls_of_other_lengths_on_one_backend_match_cpu()
+    {
+        // The CUDA decode reuses its scratch (split partials, and per-KV-head tickets that the last block resets) from
+        // call to call: lengths that shrink and grow, and so change the number of splits, must each match the CPU.
+        var random = TestRandom.Create();
+        const int kvHeads = 8, group = 4, headDim = 128, capacity = 40000;
+        var keys = KvTestData.Rows(random, capacity * kvHeads, headDim);
+        var values = KvTestData.Rows(random, capacity * kvHeads, headDim);
+        var query = TestRandom.Floats(random, group * kvHeads * headDim, 0.5f);
+        using var cpu = new CpuBackend();
+        using var cpuLayer = KvCacheInt4Layer.Allocate(cpu, kvHeads, capacity, headDim);
+        using var gpuLayer = KvCacheInt4Layer.Allocate(Gpu, kvHeads, capacity, headDim);
+        Write(cpu, cpuLayer, keys, values, capacity, kvHeads, headDim, 0);
+        Write(Gpu, gpuLayer, keys, values, capacity, kvHeads, headDim, 0);
+        var vMax = values.Max(Math.Abs) * 1.1;
+        foreach (var length in new[] { 40000, 1, 17, 39999, 1000 })
+        {
+            var expected = Decode(cpu, cpuLayer, query, length, headDim);
+            var actual = Decode(Gpu, gpuLayer, query, length, headDim);
+            for (var i = 0; i < expected.Length; i++)
+                Assert.That(actual[i], Is.EqualTo(expected[i]).Within(1e-4 * vMax), $"length {length}, output {i}");
+        }
+    }
+
+    private static float[] Decode<TBackend>(TBackend backend, KvCacheInt4Layer layer, float[] query, int length, int headDim)
+        where TBackend : ITensorStore, IKvCacheOps
+    {
+        using var q = KvTestData.Upload(backend, query, [query.Length / headDim, headDim]);
+        using var o = backend.Allocate(DType.Float32, [query.Length / headDim, headDim]);
+        backend.DecodeAttention(q, layer, length, o);
+        var output = new float[query.Length];
+        backend.Download<float>(o, output);
+        return output;
     }
 
     [TestCase(0, 7, 4, 128)]
