@@ -71,6 +71,24 @@ public class KvDecodeAttentionGpuBenchmarks : GpuBenchmark
         Timed(() => Gpu.DecodeAttention(_query, layer, Length, _output), CacheBytes, 4.0 * Length * Heads * HeadDim);
     }
 
+    /// <summary>
+    /// Eight decode steps back to back over eight caches in one event pair: the kernel's own throughput. A single call
+    /// also times the host's launch (WriteOneToken, a ~10 KB kernel, shows that floor at ~7 us), which a decode loop
+    /// hides behind the work already queued.
+    /// </summary>
+    [Benchmark]
+    public void DecodeAttentionBackToBack()
+    {
+        const int calls = 8;
+        var first = _next;
+        _next += calls;
+        Timed(() =>
+        {
+            for (var c = 0; c < calls; c++)
+                Gpu.DecodeAttention(_query, _caches[(first + c) % _caches.Count], Length, _output);
+        }, calls * CacheBytes, calls * 4.0 * Length * Heads * HeadDim, calls);
+    }
+
     /// <summary>Quantise-on-write of one token's K and V (read 8 KB of float32, write 2.3 KB).</summary>
     [Benchmark]
     public void WriteOneToken()
