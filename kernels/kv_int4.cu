@@ -8,7 +8,7 @@
 // Floor of decode attention (numHeads H, kvHeads Hk, group G = H/Hk, length L): it must read every cached byte once,
 // L * Hk * (D + D/8) bytes for K and V together (144 bytes per position and KV head at D = 128). At 32/8 heads,
 // D = 128 that is 37.7 MB at L = 32K and 151 MB at 128K; at 75% of an H100's copy bandwidth (2.97 TB/s measured) 17 us
-// and 68 us. Achieved: see the table at the end of this header.
+// and 68 us. Achieved: see the end of this header.
 //
 // Why tensor cores: the work is 4 * L * H * D flops, 28 per byte at G = 4, so at the bandwidth limit float32 FMAs alone
 // would take ~55% of an H100's FP32 issue rate, before any dequantisation; the previous FMA kernel reached 19-25% of
@@ -30,8 +30,11 @@
 // The block merges its warps and writes (max, sum, acc[D]) per (query head, split) in log2 units; the last block of
 // each KV head to finish (atomic ticket, counters reset by that block) merges the splits: one launch per decode step.
 //
-// Measured (H100 80GB HBM3, 32 query / 8 KV heads, D = 128, caches rotated past L2; bench/results/nvidia-h100-80gb-hbm3/
-// 2026-11-23-decode-attention-sweep.md): see that file for achieved GB/s against the 2.97 TB/s copy limit.
+// Measured (H100 80GB HBM3, 32/8 heads, D = 128, caches rotated past L2, one event pair per call; bench/results/
+// nvidia-h100-80gb-hbm3/2026-11-23-decode-attention-sweep.md): 31.0 us at 32K (1.22 TB/s on the floor, 41% of copy
+// bandwidth), 92.7 us at 128K (1.63 TB/s, 55%); SDPA on a bf16 cache of the same shape 75-84 / 207-215 us. A single
+// call carries a ~7 us host-launch floor; without it ~24 and ~86 us, ~61% of copy bandwidth at the margin. The goal
+// (75%, 3x SDPA) is not reached yet.
 #include "common.cuh"
 #include <cuda_fp16.h>
 
