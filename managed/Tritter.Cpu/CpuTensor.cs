@@ -21,10 +21,10 @@ public sealed unsafe class CpuTensor : Tensor
         _meter?.Allocated(Bytes);
     }
 
-    private CpuTensor(CpuTensor parent, long elementOffset, TensorShape shape) : base(parent.Type, shape)
+    private CpuTensor(CpuTensor parent, long byteOffset, DType type, TensorShape shape) : base(type, shape)
     {
         ObjectDisposedException.ThrowIf(parent._data == null, parent);
-        _data = (byte*)parent._data + elementOffset * parent.Type.SizeOf();
+        _data = (byte*)parent._data + byteOffset;
         _owner = false;
         GC.SuppressFinalize(this);
     }
@@ -33,7 +33,14 @@ public sealed unsafe class CpuTensor : Tensor
     public CpuTensor View(long elementOffset, TensorShape shape)
     {
         TensorChecks.RequireView(this, elementOffset, shape);
-        return new CpuTensor(this, elementOffset, shape);
+        return new CpuTensor(this, elementOffset * Type.SizeOf(), Type, shape);
+    }
+
+    /// <summary>A view of this tensor's bytes as another dtype (see <see cref="Core.Backends.ITensorStore.Reinterpret"/>).</summary>
+    public CpuTensor Reinterpret(long byteOffset, DType type, TensorShape shape)
+    {
+        TensorChecks.RequireReinterpret(this, byteOffset, type, shape);
+        return new CpuTensor(this, byteOffset, type, shape);
     }
 
     /// <summary>Finalizer: frees the native memory of an undisposed tensor.</summary>

@@ -76,6 +76,9 @@ public sealed partial class CudaBackend : IBackend
     public Tensor View(Tensor tensor, long elementOffset, TensorShape shape) => Own(tensor).View(elementOffset, shape);
 
     /// <inheritdoc />
+    public Tensor Reinterpret(Tensor tensor, long byteOffset, DType type, TensorShape shape) => Own(tensor).Reinterpret(byteOffset, type, shape);
+
+    /// <inheritdoc />
     public void Upload<T>(Tensor destination, ReadOnlySpan<T> source) where T : unmanaged
     {
         TensorChecks.RequireHostBuffer<T>(destination, source.Length, nameof(source));

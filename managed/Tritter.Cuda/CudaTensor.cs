@@ -19,8 +19,8 @@ public sealed class CudaTensor : Tensor
         _meter.Allocated(Bytes);
     }
 
-    private CudaTensor(CudaTensor parent, long elementOffset, TensorShape shape) : base(parent.Type, shape) =>
-        Pointer = parent.Pointer.Offset(elementOffset * parent.Type.SizeOf());
+    private CudaTensor(CudaTensor parent, long byteOffset, DType type, TensorShape shape) : base(type, shape) =>
+        Pointer = parent.Pointer.Offset(byteOffset);
 
     /// <summary>The device allocation of a tensor that owns one.</summary>
     public DeviceMemory Memory => _memory ?? throw new InvalidOperationException($"{this} is a view: it owns no allocation");
@@ -32,7 +32,14 @@ public sealed class CudaTensor : Tensor
     public CudaTensor View(long elementOffset, TensorShape shape)
     {
         TensorChecks.RequireView(this, elementOffset, shape);
-        return new CudaTensor(this, elementOffset, shape);
+        return new CudaTensor(this, elementOffset * Type.SizeOf(), Type, shape);
+    }
+
+    /// <summary>A view of this tensor's bytes as another dtype (see <see cref="ITensorStore.Reinterpret"/>).</summary>
+    public CudaTensor Reinterpret(long byteOffset, DType type, TensorShape shape)
+    {
+        TensorChecks.RequireReinterpret(this, byteOffset, type, shape);
+        return new CudaTensor(this, byteOffset, type, shape);
     }
 
     /// <inheritdoc />

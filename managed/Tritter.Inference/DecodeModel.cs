@@ -1,5 +1,6 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Config;
+using Tritter.Core.Memory;
 using Tritter.Core.Model;
 using Tritter.Core.Tensors;
 using Tritter.Inference.Decoding;
@@ -10,17 +11,19 @@ namespace Tritter.Inference;
 /// A model built for generation on any <see cref="IDecodeBackend"/>: projections packed once into 2-bit ternary codes
 /// with their scales (float32 weights with BitNet off), and a forward step over new tokens of one sequence that writes
 /// their keys and values to an INT4 KV-cache and attends over it (<see cref="DecodeSession"/> drives it). It computes
-/// what <see cref="TritterModel.Forward"/> computes, except that keys and values are read back quantised.
+/// what <see cref="TritterModel.Forward"/> computes, except that keys and values are read back quantised. A
+/// <see cref="LayerResidency"/> (from the memory plan) may keep layers and the embedding table in host memory, layers
+/// then streamed in each step; the results are the same.
 /// </summary>
 public sealed class DecodeModel : IDisposable
 {
-    private readonly Tensor _embedding;
-    private readonly DecodeLayer[] _layers;
+    private readonly DecodeEmbedding _embedding;
+    private readonly DecodeLayerStore _layers;
+    private readonly Tensor _outputBlock;
     private readonly DecodeNorm _finalNorm;
     private readonly DecodeLinear _head;
-    private float[]? _hostEmbedding;
 
-    private DecodeModel(IDecodeBackend backend, TritterConfig config, IDecodeWeights weights)
+    private DecodeModel(IDecodeBackend backend, TritterConfig config, IDecodeWeights weights, LayerResidency? residency)
     {
         config.Validate();
         if (config.AttentionMode == AttentionMode.Bidirectional)
@@ -33,15 +36,15 @@ public sealed class DecodeModel : IDisposable
         var built = new List<IDisposable>();
         try
         {
-            var table = weights.Embedding();
-            _embedding = backend.Allocate(DType.Float32, [config.VocabSize, config.HiddenSize]);
-            built.Add(_embedding);
-            backend.Upload<float>(_embedding, table);
-            _layers = new DecodeLayer[config.NumLayers];
-            for (var i = 0; i < _layers.Length; i++)
-                built.Add(_layers[i] = new DecodeLayer(backend, weights, config, i));
-            built.Add(_finalNorm = weights.Norm("norm", config.HiddenSize));
-            built.Add(_head = weights.Linear("lm_head", config.HiddenSize, config.VocabSize, hasBias: false));
+            residency ??= LayerResidency.AllResident(config.NumLayers);
+            built.Add(_embedding = new DecodeEmbedding(backend, weights.Embedding(), config.VocabSize, config.HiddenSize, residency.EmbeddingOnHost));
+            built.Add(_layers = new DecodeLayerStore(backend, config, weights, residency));
+            var output = new WeightBlock();
+            var finalNorm = weights.Norm(output, "norm", config.HiddenSize);
+            var head = weights.Linear(output, "lm_head", config.HiddenSize, config.VocabSize, hasBias: false);
+            built.Add(_outputBlock = output.Upload(backend));
+            _finalNorm = finalNorm.Bind(backend, _outputBlock);
+            _head = head.Bind(backend, _outputBlock);
         }
         catch
         {
@@ -60,10 +63,19 @@ public sealed class DecodeModel : IDisposable
     /// Bytes of weights one decode step reads: every projection and the head (codes, scales, biases) and one embedding
     /// row. Over the memory bandwidth it bounds decode tokens/s from above.
     /// </summary>
-    public long WeightBytesPerToken => _layers.Sum(l => l.WeightBytes) + _head.WeightBytes + (long)Config.HiddenSize * sizeof(float);
+    public long WeightBytesPerToken => _layers.WeightBytes + _head.WeightBytes + (long)Config.HiddenSize * sizeof(float);
 
-    /// <summary>Packs the weights of a trained <paramref name="model"/> (on its backend); the model may be disposed afterwards.</summary>
-    public static DecodeModel FromModel(TritterModel model)
+    /// <summary>Which layers are resident, which are streamed in, and where the embedding table is.</summary>
+    public LayerResidency Residency => _layers.Residency;
+
+    /// <summary>Device memory the weights take: resident layers, streaming buffers, head, final norm and embedding table.</summary>
+    public long WeightDeviceBytes => _layers.DeviceBytes + _outputBlock.Bytes + _embedding.DeviceBytes;
+
+    /// <summary>
+    /// Packs the weights of a trained <paramref name="model"/> onto <paramref name="backend"/> (by default the model's
+    /// own) with <paramref name="residency"/> (by default everything resident); the model may be disposed afterwards.
+    /// </summary>
+    public static DecodeModel FromModel(TritterModel model, IDecodeBackend? backend = null, LayerResidency? residency = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var parameters = model.Parameters.ToDictionary(p => p.Name, p => p.Value, StringComparer.Ordinal);
@@ -74,15 +86,15 @@ public sealed class DecodeModel : IDisposable
             model.Backend.Download<float>(tensor, host);
             return host;
         }
-        return new DecodeModel(model.Backend, model.Config, new TrainedWeights(model.Backend, model.Config, Read));
+        return new DecodeModel(backend ?? model.Backend, model.Config, new TrainedWeights(model.Config, Read), residency);
     }
 
     /// <summary>
     /// A model of <paramref name="config"/>'s size with random packed ternary weights (BitNet on), built without float
     /// shadow weights: for measuring decode speed of the large presets.
     /// </summary>
-    public static DecodeModel RandomTernary(IDecodeBackend backend, TritterConfig config, int seed) =>
-        new(backend, config, new RandomTernaryWeights(backend, config, seed));
+    public static DecodeModel RandomTernary(IDecodeBackend backend, TritterConfig config, int seed, LayerResidency? residency = null) =>
+        new(backend, config, new RandomTernaryWeights(config, seed), residency);
 
     /// <summary>An empty KV-cache for one sequence: <paramref name="capacity"/> slots (a multiple of 16) with the first
     /// <paramref name="sinkTokens"/> kept when it overflows.</summary>
@@ -90,32 +102,22 @@ public sealed class DecodeModel : IDisposable
         new(Backend, Config.NumLayers, Config.NumKvHeads, Config.HeadDim, capacity, sinkTokens);
 
     /// <summary>The embedding table on the host, <c>[vocab, hidden]</c> (downloaded once), for nearest-embedding rounding.</summary>
-    public ReadOnlySpan<float> EmbeddingTable()
-    {
-        if (_hostEmbedding is null)
-        {
-            var table = new float[_embedding.ElementCount];
-            Backend.Download<float>(_embedding, table);
-            _hostEmbedding = table;
-        }
-        return _hostEmbedding;
-    }
+    public ReadOnlySpan<float> EmbeddingTable() => _embedding.HostTable();
 
     /// <summary>
-    /// Runs <c>scratch.Tokens</c> tokens (already in <c>scratch.TokenIds</c>, or with <paramref name="embedded"/> their
-    /// input embeddings already in <c>scratch.Stream</c>) through every layer: reserves their slots
+    /// Runs <c>scratch.Tokens</c> tokens (<paramref name="tokens"/>, or where it is empty their input embeddings already
+    /// in <c>scratch.Stream</c>) through every layer: reserves their slots
     /// in <paramref name="cache"/>, writes their keys and values and attends causally. Where the scratch has a head,
     /// it also computes the final hidden state and the logits.
     /// </summary>
-    internal void Forward(DecodeScratch scratch, KvCacheInt4 cache, bool embedded = false)
+    internal void Forward(DecodeScratch scratch, KvCacheInt4 cache, ReadOnlySpan<int> tokens)
     {
         var firstPosition = cache.Position;
         var firstSlot = cache.Reserve(scratch.Tokens);
         var length = cache.Length;
-        if (!embedded)
-            Backend.Embedding(scratch.TokenIds, _embedding, scratch.Stream);
-        for (var i = 0; i < _layers.Length; i++)
-            _layers[i].Forward(scratch, cache.Layer(i), firstPosition, firstSlot, length);
+        if (!tokens.IsEmpty)
+            _embedding.Lookup(tokens, scratch.TokenIds, scratch.Stream);
+        _layers.Forward(scratch, cache, firstPosition, firstSlot, length);
         if (scratch.Logits is null)
             return;
         _finalNorm.Forward(scratch.Stream, scratch.Final!, scratch.RowStatistics);
@@ -125,10 +127,8 @@ public sealed class DecodeModel : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var layer in _layers)
-            layer.Dispose();
-        _finalNorm.Dispose();
-        _head.Dispose();
+        _layers.Dispose();
+        _outputBlock.Dispose();
         _embedding.Dispose();
     }
 }

@@ -69,7 +69,7 @@ public sealed class DecodeSession : IDisposable
         var last = LastStep();
         _model.Backend.Copy(last.Final!, last.Stream);
         _hasOutput = false;
-        _model.Forward(last, Cache, embedded: true);
+        _model.Forward(last, Cache, []);
         _hasOutput = true;
     }
 
@@ -99,8 +99,7 @@ public sealed class DecodeSession : IDisposable
         var scratch = keep && _scratch.TryGetValue((tokens.Length, head), out var kept) ? kept : new DecodeScratch(_model.Backend, _model.Config, tokens.Length, head);
         try
         {
-            _model.Backend.Upload(scratch.TokenIds, tokens);
-            _model.Forward(scratch, Cache);
+            _model.Forward(scratch, Cache, tokens);
         }
         finally
         {

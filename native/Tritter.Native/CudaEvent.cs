@@ -15,6 +15,17 @@ public sealed class CudaEvent : IDisposable
         return new CudaEvent(handle);
     }
 
+    /// <summary>
+    /// Creates an event only for ordering one stream after another (<see cref="CudaStream.Wait"/>): without timestamps,
+    /// which makes recording and waiting on it cheaper.
+    /// </summary>
+    public static CudaEvent CreateForOrdering()
+    {
+        const uint disableTiming = 2;
+        CuCheck.Call(CuDriver.cuEventCreate(out var handle, disableTiming));
+        return new CudaEvent(handle);
+    }
+
     /// <summary>Records this event at the current end of <paramref name="stream"/>.</summary>
     public void Record(CudaStream stream) => CuCheck.Call(CuDriver.cuEventRecord(Handle, stream.Handle));
 

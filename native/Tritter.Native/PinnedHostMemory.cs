@@ -31,12 +31,33 @@ public sealed unsafe class PinnedHostMemory : IDisposable
         return new Span<T>(_pointer, checked((int)(Bytes / sizeof(T))));
     }
 
+    /// <summary><paramref name="length"/> bytes from <paramref name="offset"/> on (an allocation may exceed a span's reach).</summary>
+    public Span<byte> Slice(long offset, int length)
+    {
+        ObjectDisposedException.ThrowIf(_pointer == null, this);
+        if (offset < 0 || length < 0 || offset + length > Bytes)
+            throw new ArgumentOutOfRangeException(nameof(length), $"{length} bytes at {offset} do not fit the pinned allocation of {Bytes} bytes");
+        return new Span<byte>((byte*)_pointer + offset, length);
+    }
+
     /// <summary>Starts copying the first <paramref name="bytes"/> to <paramref name="destination"/> on <paramref name="stream"/>.</summary>
     public void CopyToAsync(DeviceMemory destination, long bytes, CudaStream stream)
     {
         if (bytes > Bytes || bytes > destination.Bytes)
             throw new ArgumentOutOfRangeException(nameof(bytes));
         CuCheck.Call(CuDriver.cuMemcpyHtoDAsync_v2(destination.Pointer.Address, _pointer, (nuint)bytes, stream.Handle));
+    }
+
+    /// <summary>
+    /// Starts copying <paramref name="bytes"/> from <paramref name="sourceOffset"/> on to <paramref name="destination"/>
+    /// on <paramref name="stream"/>; the caller guarantees the destination holds them.
+    /// </summary>
+    public void CopyToAsync(long sourceOffset, DevicePointer destination, long bytes, CudaStream stream)
+    {
+        ObjectDisposedException.ThrowIf(_pointer == null, this);
+        if (sourceOffset < 0 || bytes < 0 || sourceOffset + bytes > Bytes)
+            throw new ArgumentOutOfRangeException(nameof(bytes), $"{bytes} bytes at {sourceOffset} do not fit the pinned allocation of {Bytes} bytes");
+        CuCheck.Call(CuDriver.cuMemcpyHtoDAsync_v2(destination.Address, (byte*)_pointer + sourceOffset, (nuint)bytes, stream.Handle));
     }
 
     /// <summary>Starts copying the first <paramref name="bytes"/> of <paramref name="source"/> here on <paramref name="stream"/>.</summary>

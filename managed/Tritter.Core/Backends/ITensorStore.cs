@@ -21,6 +21,14 @@ public interface ITensorStore : IDisposable
     /// </summary>
     Tensor View(Tensor tensor, long elementOffset, TensorShape shape);
 
+    /// <summary>
+    /// A view of <paramref name="tensor"/>'s bytes from <paramref name="byteOffset"/> on, read as <paramref name="shape"/>'s
+    /// element count of <paramref name="type"/> (one allocation holding tensors of several dtypes, such as a layer's
+    /// weights in one block); the offset is a multiple of the element size. It shares memory and lifetime as
+    /// <see cref="View"/> does.
+    /// </summary>
+    Tensor Reinterpret(Tensor tensor, long byteOffset, DType type, TensorShape shape);
+
     /// <summary>Copies host data into <paramref name="destination"/>; the element size of <typeparamref name="T"/> must match its dtype.</summary>
     void Upload<T>(Tensor destination, ReadOnlySpan<T> source) where T : unmanaged;
 

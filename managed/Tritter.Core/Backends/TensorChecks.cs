@@ -37,6 +37,16 @@ public static class TensorChecks
                 $"a view of {shape.ElementCount} elements at {elementOffset} does not fit {tensor} ({tensor.ElementCount} elements)");
     }
 
+    /// <summary>Throws unless <paramref name="shape"/> elements of <paramref name="type"/> fit <paramref name="tensor"/>'s bytes from an aligned <paramref name="byteOffset"/>.</summary>
+    public static void RequireReinterpret(Tensor tensor, long byteOffset, DType type, TensorShape shape)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ArgumentNullException.ThrowIfNull(shape);
+        if (byteOffset < 0 || byteOffset % type.SizeOf() != 0 || byteOffset + shape.ElementCount * type.SizeOf() > tensor.Bytes)
+            throw new ArgumentOutOfRangeException(nameof(byteOffset),
+                $"a {type} view {shape} at byte {byteOffset} does not fit {tensor} ({tensor.Bytes} bytes) or is misaligned");
+    }
+
     /// <summary>Throws unless <paramref name="tensor"/> holds exactly <paramref name="count"/> elements.</summary>
     public static void RequireCount(Tensor tensor, long count, string name)
     {

@@ -18,6 +18,8 @@ internal sealed class SizingStore : ITensorStore
 
     public Tensor View(Tensor tensor, long elementOffset, TensorShape shape) => throw NoData();
 
+    public Tensor Reinterpret(Tensor tensor, long byteOffset, DType type, TensorShape shape) => throw NoData();
+
     public void Upload<T>(Tensor destination, ReadOnlySpan<T> source) where T : unmanaged => throw NoData();
 
     public void Download<T>(Tensor source, Span<T> destination) where T : unmanaged => throw NoData();

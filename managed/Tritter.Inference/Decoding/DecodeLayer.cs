@@ -1,5 +1,6 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Config;
+using Tritter.Core.Tensors;
 
 namespace Tritter.Inference.Decoding;
 
@@ -7,9 +8,10 @@ namespace Tritter.Inference.Decoding;
 /// One decoder block for inference, the same computation as the training block (DESIGN.md §1:
 /// <c>h = x + Attn(LN_in(x))</c>, <c>x' = LN_post(h + MLP(h))</c>, QK-Norm then RoPE, grouped-query heads, MLP
 /// <c>down(sqrelu(gate(h)) * up(h))</c>), with attention over the INT4 KV-cache: the new tokens' keys and values are
-/// quantised into the cache first, then their queries attend over it.
+/// quantised into the cache first, then their queries attend over it. Its weights are views into one block
+/// (<see cref="DecodeLayerSlots"/>), resident or streamed in: the forward pass does not know which.
 /// </summary>
-internal sealed class DecodeLayer : IDisposable
+internal sealed class DecodeLayer
 {
     private readonly IDecodeBackend _backend;
     private readonly double _ropeTheta;
@@ -25,23 +27,22 @@ internal sealed class DecodeLayer : IDisposable
     private readonly DecodeLinear _down;
     private readonly DecodeNorm _normPost;
 
-    public DecodeLayer(IDecodeBackend backend, IDecodeWeights weights, TritterConfig config, int index)
+    /// <summary>The block whose weights lie at <paramref name="slots"/> in <paramref name="block"/>, the block's bytes on <paramref name="backend"/>.</summary>
+    public DecodeLayer(IDecodeBackend backend, TritterConfig config, DecodeLayerSlots slots, Tensor block)
     {
         _backend = backend;
         _ropeTheta = config.RopeTheta;
-        var prefix = $"layers.{index}";
-        var (d, kv, inter) = (config.HiddenSize, config.KvSize, config.IntermediateSize);
-        _normIn = weights.Norm($"{prefix}.input_layernorm", d);
-        _query = weights.Linear($"{prefix}.attention.q_proj", d, d, hasBias: true);
-        _key = weights.Linear($"{prefix}.attention.k_proj", d, kv, hasBias: true);
-        _value = weights.Linear($"{prefix}.attention.v_proj", d, kv, hasBias: true);
-        _output = weights.Linear($"{prefix}.attention.o_proj", d, d, hasBias: true);
-        _queryNorm = weights.Norm($"{prefix}.attention.q_norm", config.HeadDim);
-        _keyNorm = weights.Norm($"{prefix}.attention.k_norm", config.HeadDim);
-        _gate = weights.Linear($"{prefix}.mlp.gate_proj", d, inter, hasBias: true);
-        _up = weights.Linear($"{prefix}.mlp.up_proj", d, inter, hasBias: true);
-        _down = weights.Linear($"{prefix}.mlp.down_proj", inter, d, hasBias: true);
-        _normPost = weights.Norm($"{prefix}.post_mlp_layernorm", d);
+        _normIn = slots.NormIn.Bind(backend, block);
+        _query = slots.Query.Bind(backend, block);
+        _key = slots.Key.Bind(backend, block);
+        _value = slots.Value.Bind(backend, block);
+        _output = slots.Output.Bind(backend, block);
+        _queryNorm = slots.QueryNorm.Bind(backend, block);
+        _keyNorm = slots.KeyNorm.Bind(backend, block);
+        _gate = slots.Gate.Bind(backend, block);
+        _up = slots.Up.Bind(backend, block);
+        _down = slots.Down.Bind(backend, block);
+        _normPost = slots.NormPost.Bind(backend, block);
     }
 
     private IEnumerable<DecodeLinear> Projections => [_query, _key, _value, _output, _gate, _up, _down];
@@ -81,10 +82,28 @@ internal sealed class DecodeLayer : IDisposable
         b.Add(s.Hidden, s.Down, s.PreNorm);
         _normPost.Forward(s.PreNorm, s.Stream, s.RowStatistics);
     }
+}
 
-    public void Dispose()
+/// <summary>Where one decoder block's weights lie in its <see cref="WeightBlock"/>.</summary>
+internal sealed record DecodeLayerSlots(NormSlots NormIn, LinearSlots Query, LinearSlots Key, LinearSlots Value, LinearSlots Output,
+    NormSlots QueryNorm, NormSlots KeyNorm, LinearSlots Gate, LinearSlots Up, LinearSlots Down, NormSlots NormPost)
+{
+    /// <summary>Appends block <paramref name="index"/>'s weights from <paramref name="weights"/> to <paramref name="block"/>.</summary>
+    public static DecodeLayerSlots Add(IDecodeWeights weights, WeightBlock block, TritterConfig config, int index)
     {
-        foreach (var item in new IDisposable[] { _normIn, _query, _key, _value, _output, _queryNorm, _keyNorm, _gate, _up, _down, _normPost })
-            item.Dispose();
+        var prefix = $"layers.{index}";
+        var (d, kv, inter) = (config.HiddenSize, config.KvSize, config.IntermediateSize);
+        return new(
+            weights.Norm(block, $"{prefix}.input_layernorm", d),
+            weights.Linear(block, $"{prefix}.attention.q_proj", d, d, hasBias: true),
+            weights.Linear(block, $"{prefix}.attention.k_proj", d, kv, hasBias: true),
+            weights.Linear(block, $"{prefix}.attention.v_proj", d, kv, hasBias: true),
+            weights.Linear(block, $"{prefix}.attention.o_proj", d, d, hasBias: true),
+            weights.Norm(block, $"{prefix}.attention.q_norm", config.HeadDim),
+            weights.Norm(block, $"{prefix}.attention.k_norm", config.HeadDim),
+            weights.Linear(block, $"{prefix}.mlp.gate_proj", d, inter, hasBias: true),
+            weights.Linear(block, $"{prefix}.mlp.up_proj", d, inter, hasBias: true),
+            weights.Linear(block, $"{prefix}.mlp.down_proj", inter, d, hasBias: true),
+            weights.Norm(block, $"{prefix}.post_mlp_layernorm", d));
     }
 }

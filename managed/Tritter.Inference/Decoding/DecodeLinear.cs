@@ -8,86 +8,44 @@ namespace Tritter.Inference.Decoding;
 /// <summary>
 /// A projection <c>[out, in]</c> for inference: packed 2-bit ternary codes with their scales, multiplied by
 /// <see cref="IPackedTernaryOps.PackedTernaryMatmul"/>, or (BitNet off) float32 weights multiplied by
-/// <see cref="IMatmulOps.Matmul"/>. The weights are packed once, when the model is built.
+/// <see cref="IMatmulOps.Matmul"/>. Its tensors are views into a weight block (<see cref="LinearSlots"/>), which owns them.
 /// </summary>
-internal sealed class DecodeLinear : IDisposable
+internal sealed class DecodeLinear(IDecodeBackend backend, Tensor weight, Tensor? scale, Tensor? bias, TernaryScheme? scheme)
 {
-    private readonly IDecodeBackend _backend;
-    private readonly Tensor _weight;
-    private readonly Tensor? _scale;
-    private readonly Tensor? _bias;
-    private readonly TernaryScheme? _scheme;
-
-    private DecodeLinear(IDecodeBackend backend, Tensor weight, Tensor? scale, Tensor? bias, TernaryScheme? scheme)
-    {
-        _backend = backend;
-        _weight = weight;
-        _scale = scale;
-        _bias = bias;
-        _scheme = scheme;
-    }
-
     /// <summary>Bytes of weights, scales and bias that one product reads, whatever the number of rows.</summary>
-    public long WeightBytes => _weight.Bytes + (_scale?.Bytes ?? 0) + (_bias?.Bytes ?? 0);
-
-    /// <summary>Uploads packed ternary weights (and an optional bias) to <paramref name="backend"/>.</summary>
-    public static DecodeLinear Ternary(IDecodeBackend backend, PackedTernaryMatrix matrix, ReadOnlySpan<float> bias)
-    {
-        var tensors = new List<Tensor>(3);
-        try
-        {
-            var weight = Upload(backend, tensors, DType.UInt8, [matrix.Rows, matrix.PaddedColumns / 4], MemoryMarshal.AsBytes(matrix.Words.AsSpan()));
-            var scale = Upload(backend, tensors, DType.Float32, [matrix.Scales.Length], matrix.Scales.AsSpan());
-            var biasTensor = bias.IsEmpty ? null : Upload(backend, tensors, DType.Float32, [bias.Length], bias);
-            return new DecodeLinear(backend, weight, scale, biasTensor, matrix.Scheme);
-        }
-        catch
-        {
-            tensors.ForEach(t => t.Dispose());
-            throw;
-        }
-    }
-
-    /// <summary>Uploads float32 weights <c>[out, in]</c> (and an optional bias): a plain linear layer.</summary>
-    public static DecodeLinear Dense(IDecodeBackend backend, ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias)
-    {
-        var tensors = new List<Tensor>(2);
-        try
-        {
-            var weightTensor = Upload(backend, tensors, DType.Float32, [outFeatures, inFeatures], weight);
-            var biasTensor = bias.IsEmpty ? null : Upload(backend, tensors, DType.Float32, [bias.Length], bias);
-            return new DecodeLinear(backend, weightTensor, null, biasTensor, null);
-        }
-        catch
-        {
-            tensors.ForEach(t => t.Dispose());
-            throw;
-        }
-    }
+    public long WeightBytes => weight.Bytes + (scale?.Bytes ?? 0) + (bias?.Bytes ?? 0);
 
     /// <summary><c>output[m, out] = input[m, in] W^T + bias</c>.</summary>
     public void Forward(Tensor input, Tensor output)
     {
-        if (_scheme is { } scheme)
-            _backend.PackedTernaryMatmul(input, _weight, _scale!, _bias, scheme, output);
+        if (scheme is { } s)
+            backend.PackedTernaryMatmul(input, weight, scale!, bias, s, output);
         else
-            _backend.Matmul(input, _weight, _bias, output);
+            backend.Matmul(input, weight, bias, output);
     }
+}
 
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        _weight.Dispose();
-        _scale?.Dispose();
-        _bias?.Dispose();
-    }
+/// <summary>
+/// Where a projection's tensors lie in a <see cref="WeightBlock"/>: packed once when the model is built (BitNet on),
+/// or float32 weights (off), each with an optional bias.
+/// </summary>
+internal sealed record LinearSlots(WeightSlot Weight, WeightSlot? Scale, WeightSlot? Bias, TernaryScheme? Scheme)
+{
+    /// <summary>Appends packed ternary weights (and an optional bias) to <paramref name="block"/>.</summary>
+    public static LinearSlots Ternary(WeightBlock block, PackedTernaryMatrix matrix, ReadOnlySpan<float> bias) => new(
+        block.Add<byte>(MemoryMarshal.AsBytes(matrix.Words.AsSpan()), DType.UInt8, [matrix.Rows, matrix.PaddedColumns / 4]),
+        block.Add<float>(matrix.Scales, DType.Float32, [matrix.Scales.Length]),
+        bias.IsEmpty ? null : block.Add(bias, DType.Float32, [bias.Length]),
+        matrix.Scheme);
 
-    private static Tensor Upload<T>(IDecodeBackend backend, List<Tensor> owned, DType type, TensorShape shape, ReadOnlySpan<T> data)
-        where T : unmanaged
-    {
-        var tensor = backend.Allocate(type, shape);
-        owned.Add(tensor);
-        backend.Upload(tensor, data);
-        return tensor;
-    }
+    /// <summary>Appends float32 weights <c>[out, in]</c> (and an optional bias) to <paramref name="block"/>: a plain linear layer.</summary>
+    public static LinearSlots Dense(WeightBlock block, ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias) => new(
+        block.Add(weight, DType.Float32, [outFeatures, inFeatures]),
+        null,
+        bias.IsEmpty ? null : block.Add(bias, DType.Float32, [bias.Length]),
+        null);
+
+    /// <summary>The projection over <paramref name="block"/>, the block's bytes on <paramref name="backend"/>.</summary>
+    public DecodeLinear Bind(IDecodeBackend backend, Tensor block) =>
+        new(backend, Weight.Bind(backend, block), Scale?.Bind(backend, block), Bias?.Bind(backend, block), Scheme);
 }

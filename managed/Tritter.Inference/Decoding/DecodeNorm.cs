@@ -3,36 +3,27 @@ using Tritter.Core.Tensors;
 
 namespace Tritter.Inference.Decoding;
 
-/// <summary>A LayerNorm's weight and bias on the backend, for inference (the statistics go to scratch).</summary>
-internal sealed class DecodeNorm : IDisposable
+/// <summary>A LayerNorm's weight and bias for inference, views into a weight block (the statistics go to scratch).</summary>
+internal sealed class DecodeNorm(IDecodeBackend backend, Tensor weight, Tensor bias, float epsilon)
 {
-    private readonly IDecodeBackend _backend;
-    private readonly Tensor _weight;
-    private readonly Tensor _bias;
-    private readonly float _epsilon;
+    /// <summary>Normalises each row of <c>weight.Length</c> elements; <paramref name="statistics"/> holds one entry per row.</summary>
+    public void Forward(Tensor input, Tensor output, RowStatistics statistics) =>
+        backend.LayerNorm(input, weight, bias, output, statistics.Mean, statistics.ReciprocalStd, epsilon);
+}
 
-    public DecodeNorm(IDecodeBackend backend, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, float epsilon)
+/// <summary>Where a LayerNorm's weight and bias lie in a <see cref="WeightBlock"/>.</summary>
+internal sealed record NormSlots(WeightSlot Weight, WeightSlot Bias, float Epsilon)
+{
+    /// <summary>Appends a LayerNorm's weight and bias to <paramref name="block"/>.</summary>
+    public static NormSlots Add(WeightBlock block, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, float epsilon)
     {
         if (weight.Length != bias.Length)
             throw new ArgumentException($"a LayerNorm of {weight.Length} weights has {bias.Length} biases", nameof(bias));
-        _backend = backend;
-        _epsilon = epsilon;
-        _weight = backend.Allocate(DType.Float32, [weight.Length]);
-        _bias = backend.Allocate(DType.Float32, [bias.Length]);
-        backend.Upload(_weight, weight);
-        backend.Upload(_bias, bias);
+        return new(block.Add(weight, DType.Float32, [weight.Length]), block.Add(bias, DType.Float32, [bias.Length]), epsilon);
     }
 
-    /// <summary>Normalises each row of <c>weight.Length</c> elements; <paramref name="statistics"/> holds one entry per row.</summary>
-    public void Forward(Tensor input, Tensor output, RowStatistics statistics) =>
-        _backend.LayerNorm(input, _weight, _bias, output, statistics.Mean, statistics.ReciprocalStd, _epsilon);
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        _weight.Dispose();
-        _bias.Dispose();
-    }
+    /// <summary>The LayerNorm over <paramref name="block"/>, the block's bytes on <paramref name="backend"/>.</summary>
+    public DecodeNorm Bind(IDecodeBackend backend, Tensor block) => new(backend, Weight.Bind(backend, block), Bias.Bind(backend, block), Epsilon);
 }
 
 /// <summary>Per-row mean and reciprocal standard deviation that a LayerNorm writes and inference does not need again.</summary>

@@ -13,20 +13,18 @@ namespace Tritter.Inference.Decoding;
 /// </summary>
 internal sealed class RandomTernaryWeights : IDecodeWeights
 {
-    private readonly IDecodeBackend _backend;
     private readonly TritterConfig _config;
     private readonly Random _random;
 
-    public RandomTernaryWeights(IDecodeBackend backend, TritterConfig config, int seed)
+    public RandomTernaryWeights(TritterConfig config, int seed)
     {
         if (!config.UseBitnet)
             throw new ArgumentException("random weights are ternary: the configuration must have BitNet on", nameof(config));
-        _backend = backend;
         _config = config;
         _random = new Random(seed);
     }
 
-    public DecodeLinear Linear(string name, int inFeatures, int outFeatures, bool hasBias)
+    public LinearSlots Linear(WeightBlock block, string name, int inFeatures, int outFeatures, bool hasBias)
     {
         var wordsPerRow = TernaryPacking.WordsPerRow(inFeatures);
         var words = new uint[(long)outFeatures * wordsPerRow];
@@ -44,15 +42,15 @@ internal sealed class RandomTernaryWeights : IDecodeWeights
         var scheme = _config.QuantizationScheme == QuantizationScheme.Paper ? TernaryScheme.Paper : TernaryScheme.Reference;
         var scales = new float[scheme == TernaryScheme.Paper ? 1 : outFeatures];
         Array.Fill(scales, (float)(2 / Math.Sqrt(inFeatures)));
-        return DecodeLinear.Ternary(_backend, new PackedTernaryMatrix(outFeatures, inFeatures, scheme, words, scales),
+        return LinearSlots.Ternary(block, new PackedTernaryMatrix(outFeatures, inFeatures, scheme, words, scales),
             hasBias ? new float[outFeatures] : []);
     }
 
-    public DecodeNorm Norm(string name, int width)
+    public NormSlots Norm(WeightBlock block, string name, int width)
     {
         var weight = new float[width];
         Array.Fill(weight, 1f);
-        return new DecodeNorm(_backend, weight, new float[width], (float)_config.NormEpsilon);
+        return NormSlots.Add(block, weight, new float[width], (float)_config.NormEpsilon);
     }
 
     public float[] Embedding()

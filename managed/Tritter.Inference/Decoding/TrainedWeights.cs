@@ -1,4 +1,3 @@
-using Tritter.Core.Backends;
 using Tritter.Core.Config;
 using Tritter.Core.Ternary;
 
@@ -8,21 +7,21 @@ namespace Tritter.Inference.Decoding;
 /// Weights of a trained model, read as float32 tensors by name: projections are ternarised with the model's scheme
 /// (the quantisers the training forward pass applies) and packed; with BitNet off they stay float32.
 /// </summary>
-internal sealed class TrainedWeights(IDecodeBackend backend, TritterConfig config, Func<string, float[]> read) : IDecodeWeights
+internal sealed class TrainedWeights(TritterConfig config, Func<string, float[]> read) : IDecodeWeights
 {
-    public DecodeLinear Linear(string name, int inFeatures, int outFeatures, bool hasBias)
+    public LinearSlots Linear(WeightBlock block, string name, int inFeatures, int outFeatures, bool hasBias)
     {
         var weight = read($"{name}.weight");
         var bias = hasBias ? read($"{name}.bias") : [];
         if (!config.UseBitnet)
-            return DecodeLinear.Dense(backend, weight, outFeatures, inFeatures, bias);
+            return LinearSlots.Dense(block, weight, outFeatures, inFeatures, bias);
         var matrix = config.QuantizationScheme == QuantizationScheme.Paper
             ? PackedTernaryMatrix.QuantizePaper(weight, outFeatures, inFeatures)
             : PackedTernaryMatrix.QuantizeReference(weight, outFeatures, inFeatures, read($"{name}.scale"));
-        return DecodeLinear.Ternary(backend, matrix, bias);
+        return LinearSlots.Ternary(block, matrix, bias);
     }
 
-    public DecodeNorm Norm(string name, int width) => new(backend, read($"{name}.weight"), read($"{name}.bias"), (float)config.NormEpsilon);
+    public NormSlots Norm(WeightBlock block, string name, int width) => NormSlots.Add(block, read($"{name}.weight"), read($"{name}.bias"), (float)config.NormEpsilon);
 
     public float[] Embedding() => read("embed_tokens.embedding.weight");
 }
