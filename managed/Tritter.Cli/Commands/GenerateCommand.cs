@@ -2,8 +2,12 @@ using System.CommandLine;
 using Tritter.Cli.Training;
 using Tritter.Core.Backends;
 using Tritter.Core.Checkpoints;
+using Tritter.Core.Config;
+using Tritter.Core.Memory;
 using Tritter.Core.Model;
 using Tritter.Core.Training;
+using Tritter.Cpu;
+using Tritter.Cuda;
 using Tritter.Inference;
 using Tritter.Inference.Sampling;
 using Tritter.Text;
@@ -39,9 +43,19 @@ internal static class GenerateCommand
             Description = "Latent steps before each token: the predicted embedding is fed back unrounded this many times (KV-cache engine).",
             DefaultValueFactory = _ => 0,
         };
+        var budget = new Option<string?>("--gpu-memory-budget")
+        {
+            Description = "Device memory the model may use, in bytes or with a unit (8GiB, 512MiB). The memory plan of 'tritter info' decides what " +
+                "stays resident; layers that do not fit stay in pinned host memory and are copied in each step, group by group, overlapped with compute " +
+                "(same tokens, fewer tokens/s). CUDA only (--device cuda or auto with a GPU): on the CPU every layer is in host memory already, so it is refused there.",
+        };
+        var groupSize = new Option<int?>("--layer-group-size")
+        {
+            Description = "Layers per streamed copy with --gpu-memory-budget (default 1, which keeps the most layers resident); two groups are on the device at once.",
+        };
         var command = new Command("generate", "Generate text from a trained model; tokens stream as they are produced.")
         {
-            model, prompt, maxNew, temperature, topK, topP, penalty, seed, rounding, device, engine, stop, latent,
+            model, prompt, maxNew, temperature, topK, topP, penalty, seed, rounding, device, engine, stop, latent, budget, groupSize,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -71,14 +85,33 @@ internal static class GenerateCommand
             var stops = parse.GetValue(stop) ?? [];
             if (stops.Any(string.IsNullOrEmpty))
                 throw new CliUsageException("--stop needs a non-empty text");
+            var streaming = Streaming(parse.GetValue(budget), parse.GetValue(groupSize), parse.GetValue(device)!, engineName);
             return await GenerateAsync(parse.GetValue(model)!.FullName, parse.GetValue(prompt)!, parse.GetValue(maxNew), sampling, mode,
-                parse.GetValue(device)!, engineName, stops, latentSteps, cancellationToken).ConfigureAwait(false);
+                parse.GetValue(device)!, engineName, stops, latentSteps, streaming, cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
+    /// <summary>The budget and group size of layer streaming, checked against the other options; null without a budget.</summary>
+    private static (long Budget, int? GroupSize)? Streaming(string? budget, int? groupSize, string device, string engine)
+    {
+        if (groupSize is not null && budget is null)
+            throw new CliUsageException("--layer-group-size: only with --gpu-memory-budget");
+        if (budget is null)
+            return null;
+        if (!ByteSize.TryParse(budget, out var bytes))
+            throw new CliUsageException($"--gpu-memory-budget {budget}: expected a positive number of bytes or a size such as 8GiB or 512MiB");
+        if (groupSize is <= 0)
+            throw new CliUsageException($"--layer-group-size {groupSize}: must be positive");
+        if (device.Equals("cpu", StringComparison.OrdinalIgnoreCase))
+            throw new CliUsageException("--gpu-memory-budget: layer streaming copies layers into GPU memory; with --device cpu every layer is in host memory already");
+        if (engine == "recompute")
+            throw new CliUsageException("--gpu-memory-budget needs the KV-cache engine, not --engine recompute");
+        return (bytes, groupSize);
+    }
+
     private static async Task<int> GenerateAsync(string path, string prompt, int maxNewTokens, SamplingOptions sampling, TokenRounding rounding,
-        string device, string engine, string[] stops, int latentSteps, CancellationToken cancellationToken)
+        string device, string engine, string[] stops, int latentSteps, (long Budget, int? GroupSize)? streaming, CancellationToken cancellationToken)
     {
         var checkpoint = CheckpointLocation.Find(path);
         var tokenizerPath = new[] { Path.Combine(path, TrainingData.TokenizerFile), Path.Combine(Path.GetDirectoryName(checkpoint) ?? path, TrainingData.TokenizerFile) }
@@ -90,8 +123,13 @@ internal static class GenerateCommand
             ?? throw new CliUsageException($"{tokenizerPath}: its vocabulary does not match the checkpoint's {config.VocabSize} ids");
         var (backend, _) = BackendChoice.Open(device);
         using var _ = backend;
-        using var model = new TritterModel(backend, config, seed: 0);
-        ModelState.LoadModel(checkpoint, backend, model);
+        if (streaming is not null && backend is not CudaBackend)
+            throw new CliUsageException($"--gpu-memory-budget: layer streaming needs a GPU, and --device {device} runs on {backend.Name}");
+        // Within a budget, only the packed decode model goes to the GPU: the float32 checkpoint is read into host memory.
+        using var host = streaming is null ? null : new CpuBackend();
+        var modelBackend = host ?? backend;
+        using var model = new TritterModel(modelBackend, config, seed: 0);
+        ModelState.LoadModel(checkpoint, modelBackend, model);
 
         var encoded = tokenizer.Encode(prompt, Modality.Code);
         // The document's end marker would tell the model the text is over: continue from before it.
@@ -101,10 +139,13 @@ internal static class GenerateCommand
         var useCache = engine == "kv-cache" || (engine == "auto" && config.HeadDim % KvCacheInt4Layer.GroupSize == 0) || latentSteps > 0;
         if (useCache && config.HeadDim % KvCacheInt4Layer.GroupSize != 0)
             throw new CliUsageException($"--engine kv-cache (or --latent-steps): head_dim {config.HeadDim} is not a multiple of {KvCacheInt4Layer.GroupSize} (the INT4 cache's group); use --engine recompute");
-        using var decoder = useCache ? DecodeModel.FromModel(model) : null;
+        if (streaming is not null && !useCache)
+            throw new CliUsageException($"--gpu-memory-budget needs the KV-cache engine, which head_dim {config.HeadDim} (not a multiple of {KvCacheInt4Layer.GroupSize}) rules out");
+        var cacheTokens = Math.Min(config.MaxPositionEmbeddings, CacheTokens);
+        using var decoder = useCache ? DecodeModel.FromModel(model, backend, streaming is { } s ? Residency(config, cacheTokens, s.Budget, s.GroupSize) : null) : null;
         using var recompute = useCache ? null : new TextGenerator(backend, model, Math.Min(config.MaxPositionEmbeddings, 256));
         var tokens = decoder is not null
-            ? new KvCacheGenerator(decoder, Math.Min(config.MaxPositionEmbeddings, CacheTokens)).GenerateAsync(context,
+            ? new KvCacheGenerator(decoder, cacheTokens).GenerateAsync(context,
                 new GenerationOptions(maxNewTokens, sampling) { Rounding = rounding, StopSequences = [[end]], LatentSteps = latentSteps }, cancellationToken)
             : recompute!.GenerateAsync(context, maxNewTokens, sampling, rounding, stopToken: end, cancellationToken);
         var textStops = new StopMatcher<char>(stops.Select(s => (IReadOnlyList<char>)s.ToCharArray()));
@@ -131,6 +172,19 @@ internal static class GenerateCommand
         }
         Console.WriteLine();
         return 0;
+    }
+
+    /// <summary>What the memory plan (the one 'tritter info' shows) keeps resident and streams; it is told on stderr.</summary>
+    private static LayerResidency Residency(TritterConfig config, int cacheTokens, long budget, int? groupSize)
+    {
+        var plan = InferenceMemoryPlanner.Plan(config, cacheTokens, budget, KvPrecision.Int4, groupSize);
+        if (!plan.Fits)
+            throw new CliUsageException($"--gpu-memory-budget {ByteSize.Format(budget)}: {string.Join("; ", plan.Explanation)}");
+        Console.Error.WriteLine(plan.StreamedLayers == 0
+            ? $"memory plan: all {config.NumLayers} layers resident{(plan.EmbeddingOnHost ? ", embedding table in host memory" : "")}, {ByteSize.Format(plan.DeviceBytes)} of {ByteSize.Format(budget)}"
+            : $"memory plan: {plan.ResidentLayers} layers resident, {plan.StreamedLayers} streamed in groups of {plan.LayerGroupSize}, " +
+              $"{ByteSize.Format(plan.HostToDeviceBytesPerToken)} copied per token, {ByteSize.Format(plan.DeviceBytes)} of {ByteSize.Format(budget)}");
+        return LayerResidency.FromPlan(plan, config.NumLayers);
     }
 
     /// <summary>Prints what the stop texts release of <paramref name="text"/>; true once one of them has matched.</summary>

@@ -20,4 +20,32 @@ public static class ByteSize
             _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
         };
     }
+
+    /// <summary>
+    /// Reads a size: a whole number of bytes (<c>8589934592</c>), or a number with a binary unit, <c>GiB</c> or
+    /// <c>MiB</c> (<c>8GiB</c>, <c>1.5 GiB</c>, <c>512MiB</c>; <c>G</c>/<c>GB</c> and <c>M</c>/<c>MB</c> mean the same, as
+    /// GPU memory is sold). False for anything else, and for sizes that are not positive.
+    /// </summary>
+    public static bool TryParse(string? text, out long bytes)
+    {
+        bytes = 0;
+        var value = text?.Trim() ?? "";
+        var unit = value.TrimStart("0123456789.eE+-".ToCharArray()) is var tail && tail.Length < value.Length ? tail : null;
+        if (unit is null)
+            return false;
+        var scale = unit.Trim().ToUpperInvariant() switch
+        {
+            "" => 1L,
+            "G" or "GB" or "GIB" => GiB,
+            "M" or "MB" or "MIB" => 1L << 20,
+            _ => 0L,
+        };
+        if (scale == 0 || !double.TryParse(value[..^unit.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+            return false;
+        var total = number * scale;
+        if (!(total >= 1) || total > long.MaxValue / 2 || (scale == 1 && number != Math.Floor(number)))
+            return false;
+        bytes = (long)total;
+        return true;
+    }
 }
