@@ -78,6 +78,7 @@ public sealed class CudaBlockStreamer : IDisposable
     public void Prefetch(int group)
     {
         var buffer = Groups.BufferOf(group);
+        _backend.MakeCurrent();
         _copies.Wait(_free[buffer]);
         var first = Groups.FirstBlock(group);
         _host.CopyToAsync(Offset(first), CudaBackend.Own(_buffers[buffer]).Pointer, Groups.BlocksIn(group) * BlockBytes, _copies);
@@ -85,10 +86,18 @@ public sealed class CudaBlockStreamer : IDisposable
     }
 
     /// <summary>Makes the compute queued from now on wait until group <paramref name="group"/>'s copy (queued by <see cref="Prefetch"/>) is done.</summary>
-    public void Acquire(int group) => _backend.Stream.Wait(_copied[Groups.BufferOf(group)]);
+    public void Acquire(int group)
+    {
+        _backend.MakeCurrent();
+        _backend.Stream.Wait(_copied[Groups.BufferOf(group)]);
+    }
 
     /// <summary>Marks the end of the compute queued on group <paramref name="group"/>: its buffer may be overwritten after that point.</summary>
-    public void Release(int group) => _free[Groups.BufferOf(group)].Record(_backend.Stream);
+    public void Release(int group)
+    {
+        _backend.MakeCurrent();
+        _free[Groups.BufferOf(group)].Record(_backend.Stream);
+    }
 
     /// <inheritdoc />
     public void Dispose()

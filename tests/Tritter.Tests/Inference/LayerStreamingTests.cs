@@ -1,0 +1,42 @@
+using Tritter.Core.Memory;
+using Tritter.Core.Model;
+using Tritter.Cpu;
+using Tritter.Inference;
+using Tritter.Inference.Sampling;
+using Tritter.Tests.Support;
+
+namespace Tritter.Tests.Inference;
+
+/// <summary>
+/// Residency on the CPU backend: the embedding table kept on the host gives the same tokens, and layer streaming, which
+/// only copies into GPU memory, is refused with the reason. (The streamed GPU path: <see cref="LayerStreamingGpuTests"/>.)
+/// </summary>
+public sealed class LayerStreamingTests
+{
+    [Test]
+    public async Task A_host_embedding_table_gives_the_tokens_of_a_resident_one()
+    {
+        var random = TestRandom.Create();
+        var config = DecodeFixtures.Config(useBitnet: true) with { NumLayers = 3 };
+        using var backend = new CpuBackend();
+        using var model = new TritterModel(backend, config, seed: random.Next());
+        using var resident = DecodeModel.FromModel(model);
+        using var hosted = DecodeModel.FromModel(model, residency: new LayerResidency(config.NumLayers, config.NumLayers, 0, embeddingOnHost: true));
+        var options = new GenerationOptions(40, new SamplingOptions(Temperature: 1.0, TopK: 20, Seed: random.Next()));
+        var prompt = DecodeFixtures.Tokens(random, 9, config.VocabSize);
+        var expected = await DecodeFixtures.Collect(new KvCacheGenerator(resident, 64, prefillChunk: 4).GenerateAsync(prompt, options));
+        var actual = await DecodeFixtures.Collect(new KvCacheGenerator(hosted, 64, prefillChunk: 4).GenerateAsync(prompt, options));
+        Assert.That(actual, Is.EqualTo(expected));
+        Assert.That(hosted.WeightDeviceBytes, Is.EqualTo(resident.WeightDeviceBytes - (long)config.VocabSize * config.HiddenSize * sizeof(float)));
+        Assert.That(hosted.EmbeddingTable().ToArray(), Is.EqualTo(resident.EmbeddingTable().ToArray()));
+    }
+
+    [Test]
+    public void Streaming_layers_on_the_cpu_backend_is_refused_with_the_reason()
+    {
+        var config = DecodeFixtures.Config(useBitnet: true) with { NumLayers = 4 };
+        using var backend = new CpuBackend();
+        Assert.That(() => DecodeModel.RandomTernary(backend, config, seed: 1, new LayerResidency(4, 1, 1, embeddingOnHost: true)),
+            Throws.ArgumentException.With.Message.Contains("needs the CUDA backend"));
+    }
+}
