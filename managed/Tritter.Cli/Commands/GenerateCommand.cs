@@ -45,8 +45,8 @@ internal static class GenerateCommand
         };
         var budget = new Option<string?>("--gpu-memory-budget")
         {
-            Description = "Device memory the model may use, in bytes or with a unit (8GiB, 512MiB). The memory plan of 'tritter info' decides what " +
-                "stays resident; layers that do not fit stay in pinned host memory and are copied in each step, group by group, overlapped with compute " +
+            Description = "Device memory the model may use, in bytes or with a unit (8GiB, 512MiB). The memory plan that 'tritter info --context 4096 " +
+                "--gpu-memory GB' shows (the cache holds up to 4096 positions) decides what stays resident; the embedding table leaves the device first, then layers that do not fit stay in pinned host memory and are copied in each step, group by group, overlapped with compute " +
                 "(same tokens, fewer tokens/s). CUDA only (--device cuda or auto with a GPU): on the CPU every layer is in host memory already, so it is refused there.",
         };
         var groupSize = new Option<int?>("--layer-group-size")
