@@ -31,6 +31,23 @@ public sealed class LayerStreamingTests
         Assert.That(hosted.EmbeddingTable().ToArray(), Is.EqualTo(resident.EmbeddingTable().ToArray()));
     }
 
+    /// <summary>
+    /// The planner sizes what the engine allocates: each layer's block and the head's block are the planner's bytes plus
+    /// at most one alignment gap per tensor (29 per layer: 7 projections of codes, scales and bias, 4 norms of weight and
+    /// bias; 4 in the head's block), so <c>tritter info</c> and <c>tritter generate</c> agree on what fits.
+    /// </summary>
+    [TestCase(true)]
+    [TestCase(false)]
+    public void The_weights_take_what_the_planner_sizes_up_to_alignment(bool useBitnet)
+    {
+        var config = DecodeFixtures.Config(useBitnet) with { NumLayers = 3 };
+        using var backend = new CpuBackend();
+        using var model = new TritterModel(backend, config, seed: 5);
+        using var decoder = DecodeModel.FromModel(model);
+        var planned = new InferenceMemory(config).WeightBytes();
+        Assert.That(decoder.WeightDeviceBytes, Is.InRange(planned, planned + 256L * (29 * config.NumLayers + 4)));
+    }
+
     [Test]
     public void Streaming_layers_on_the_cpu_backend_is_refused_with_the_reason()
     {
