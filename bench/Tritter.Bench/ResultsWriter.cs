@@ -64,12 +64,12 @@ public static partial class ResultsWriter
                 rows.Add(new()
                 {
                     ["case"] = measured.Name,
-                    ["time_us"] = measured.Microseconds,
-                    ["spread_us"] = measured.SpreadMicroseconds,
+                    ["time_us"] = Finite(measured.Microseconds),
+                    ["spread_us"] = Finite(measured.SpreadMicroseconds),
                     ["suite"] = report.BenchmarkCase.Descriptor.Type.Name,
                     ["method"] = report.BenchmarkCase.Descriptor.WorkloadMethod.Name,
                     ["parameters"] = report.BenchmarkCase.Parameters.Items.ToDictionary(p => p.Name, p => p.Value?.ToString()),
-                    ["host_mean_ns"] = report.ResultStatistics?.Mean,
+                    ["host_mean_ns"] = Finite(report.ResultStatistics?.Mean),
                     ["device_median_us"] = median?.Milliseconds * 1e3,
                     ["bytes"] = median?.Bytes ?? hostBytes,
                     ["flops"] = median?.Flops,
@@ -99,6 +99,9 @@ public static partial class ResultsWriter
         }, Indented));
         return path;
     }
+
+    // A case that failed has no time: JSON has no NaN, and the comparison with later runs skips nulls.
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}-\d{6}\.json$")]
     private static partial Regex RunFile();

@@ -78,6 +78,33 @@ public sealed class RunComparisonTests
         }
     }
 
+    [Test]
+    public void A_failed_case_is_not_compared()
+    {
+        var previous = Path.Combine(Path.GetTempPath(), $"tritter-previous-{Guid.NewGuid():N}.json");
+        File.WriteAllText(previous, """
+            { "results": [
+              { "case": "A.Run(N=1)", "time_us": null, "spread_us": null },
+              { "case": "B.Run(N=1)", "time_us": 100.0, "spread_us": 1.0 },
+              { "case": "C.Run(N=1)", "time_us": 100.0, "spread_us": 1.0 }
+            ] }
+            """);
+        try
+        {
+            var text = RunComparison.Markdown([previous], [
+                new MeasuredCase("A.Run(N=1)", 130, 1),            // failed before: nothing to compare with
+                new MeasuredCase("B.Run(N=1)", double.NaN, double.NaN), // failed now
+                new MeasuredCase("C.Run(N=1)", 130, 1),
+            ]);
+            Assert.That(text, Does.Not.Contain("A.Run").And.Not.Contain("B.Run"));
+            Assert.That(Line(text, "C.Run"), Does.Contain("REGRESSION"));
+        }
+        finally
+        {
+            File.Delete(previous);
+        }
+    }
+
     private static string Line(string text, string start) =>
         text.Split('\n').Single(l => l.StartsWith("| " + start, StringComparison.Ordinal));
 }
