@@ -30,12 +30,19 @@ __device__ __forceinline__ void scatter_rows(const int* __restrict__ positions, 
 }
 }
 
-// Grid: one block per token. output[n] = table[tokens[n]] (ids checked on the host).
-TRITTER_KERNEL void embedding_forward_f32(const int* __restrict__ tokens, const float* __restrict__ table, float* __restrict__ output, int width)
+// Grid: one block per token. output[n] = table[tokens[n]]; an id outside [0, vocab) is reported (kind 1) and its row zeroed.
+TRITTER_KERNEL void embedding_forward_f32(const int* __restrict__ tokens, const float* __restrict__ table, float* __restrict__ output, int width,
+    int vocab, int* id_error)
 {
     const int64_t n = blockIdx.x;
-    const float* src = table + (int64_t)tokens[n] * width;
+    const int id = tokens[n];
     float* dst = output + n * width;
+    if ((unsigned)id >= (unsigned)vocab) {
+        if (threadIdx.x == 0) check_id(id, vocab, 1, n, id_error);
+        for (int c = threadIdx.x; c < width; c += blockDim.x) dst[c] = 0.0f;
+        return;
+    }
+    const float* src = table + (int64_t)id * width;
     if ((width & 3) == 0 && aligned16(table) && aligned16(output)) {
         const float4* src4 = reinterpret_cast<const float4*>(src);
         float4* dst4 = reinterpret_cast<float4*>(dst);

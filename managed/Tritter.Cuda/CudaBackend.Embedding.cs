@@ -10,18 +10,18 @@ public sealed partial class CudaBackend : IEmbeddingOps
     private const int PaddingId = 0;
 
     /// <inheritdoc />
+    /// <remarks>Token ids are checked on the device: a bad one is raised at the next synchronisation (CudaBackend.IdChecks.cs).</remarks>
     public void Embedding(Tensor tokens, Tensor table, Tensor output)
     {
         TensorChecks.RequireType(tokens, DType.Int32, nameof(tokens));
         var (vocab, width) = MatrixShape(table);
         TensorChecks.RequireCount(output, tokens.ElementCount * width, nameof(output));
         var (t, y) = (Float32(table, nameof(table)), Float32(output, nameof(output)));
-        ReadIds(tokens, vocab, "token", "token id at position");
         if (tokens.ElementCount == 0)
             return;
         MakeCurrent();
         Kernel("embedding", "embedding_forward_f32").Launch(KernelLaunch.BlockPerRow((int)tokens.ElementCount), Stream,
-            Own(tokens).Pointer, t.Pointer, y.Pointer, width);
+            Own(tokens).Pointer, t.Pointer, y.Pointer, width, vocab, IdErrorRecord);
     }
 
     /// <inheritdoc />

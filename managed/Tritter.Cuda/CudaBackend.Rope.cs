@@ -32,7 +32,7 @@ public sealed partial class CudaBackend : IRopeOps
         var rows = input.ElementCount / headDim;
         MakeCurrent();
         Kernel("rope", "rope_angles_f32").Launch(KernelLaunch.Elementwise(entries, Device), Stream,
-            sequence, headDim, BitConverter.DoubleToInt64Bits(theta), table.Pointer, sines, firstPosition);
+            sequence, headDim, BitConverter.DoubleToInt64Bits(theta), table.Pointer, sines, firstPosition, StepPosition(firstPosition));
         Kernel("rope", "rope_rotate_f32").Launch(KernelLaunch.Elementwise(rows * (headDim / 2), Device), Stream,
             x.Pointer, y.Pointer, table.Pointer, sines, rows, sequence, heads, headDim, inverse ? -1f : 1f);
     }

@@ -27,8 +27,8 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// Downloads int32 ids and checks each is below <paramref name="limit"/>, as the CPU twins do before using them; a
-    /// kernel cannot raise the CPU's exception, so the GPU ops check on the host (one small copy and a wait).
+    /// Downloads int32 ids and checks each is below <paramref name="limit"/>, as the CPU twins do before using them: for
+    /// ops that plan their work on the host anyway (the embedding scatter); the others check on the device (IdChecks).
     /// </summary>
     private int[] ReadIds(Tensor ids, int limit, string name, string what)
     {

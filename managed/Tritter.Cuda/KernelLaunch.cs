@@ -199,14 +199,17 @@ public static class KernelLaunch
     /// Flash-decoding split of <c>kv_int4_decode_*</c>: grid (kvHeads, splits), 4 warps per block whatever the group. The
     /// sequence is cut into splits (multiples of the tile) so that the grid is one wave of three blocks per SM (the
     /// kernel's register cap, <c>kMinBlocks</c>), so no SM idles in a tail; a short sequence still gets one tile per split.
+    /// <paramref name="everySplit"/> launches every split any length may use (a recorded decode step, whose kernel
+    /// derives the split size from the length it reads, as here); the splits past the length do no work.
     /// </summary>
-    public static (LaunchGeometry Geometry, int SplitSize, int Splits) KvDecode(int kvHeads, int length, CudaDeviceInfo device)
+    public static (LaunchGeometry Geometry, int SplitSize, int Splits) KvDecode(int kvHeads, int length, CudaDeviceInfo device,
+        bool everySplit = false)
     {
         const int blocksPerSm = 3;
         var wantedSplits = Math.Max(1, (device.MultiprocessorCount * blocksPerSm + kvHeads - 1) / kvHeads);
         var splitSize = (length + wantedSplits - 1) / wantedSplits;
         splitSize = (splitSize + KvDecodeTile - 1) / KvDecodeTile * KvDecodeTile;
-        var splits = (length + splitSize - 1) / splitSize;
+        var splits = everySplit ? wantedSplits : (length + splitSize - 1) / splitSize;
         return (new LaunchGeometry(new Dim3((uint)kvHeads, (uint)splits), new Dim3(128)), splitSize, splits);
     }
 
