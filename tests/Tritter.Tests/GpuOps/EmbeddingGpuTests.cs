@@ -37,14 +37,31 @@ public sealed class EmbeddingGpuTests : GpuFixture
         GpuCompare.BitEqual(gpuGradient, gpuAgain, "table gradient");
     }
 
+    // The forward kernel checks the ids itself and the error surfaces at the next synchronisation, naming the id, its
+    // position and the vocabulary; it is raised once. The backward plans on the host and rejects the id at once.
     [Test]
     public void Ids_outside_the_vocabulary_are_rejected()
     {
         using var tokens = HostTensors.Ints(Gpu, [1, Vocab], [2]);
         using var table = Gpu.Allocate(DType.Float32, [Vocab, 4]);
         using var output = Gpu.Allocate(DType.Float32, [2, 4]);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.Embedding(tokens, table, output));
+        Gpu.Embedding(tokens, table, output);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.Synchronize());
+        Assert.That(error!.Message, Does.Contain($"token id {Vocab} at position 1 is outside the vocabulary of {Vocab}"));
+        Assert.That(error.ParamName, Is.EqualTo("tokens"));
+        Assert.DoesNotThrow(() => Gpu.Synchronize());
         Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.EmbeddingBackward(tokens, output, table));
+    }
+
+    [Test]
+    public void A_negative_id_is_reported_at_the_next_download()
+    {
+        using var tokens = HostTensors.Ints(Gpu, [-3], [1]);
+        using var table = Gpu.Allocate(DType.Float32, [Vocab, 4]);
+        using var output = Gpu.Allocate(DType.Float32, [1, 4]);
+        Gpu.Embedding(tokens, table, output);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => HostTensors.Read(Gpu, output));
+        Assert.That(error!.Message, Does.Contain($"token id -3 at position 0 is outside the vocabulary of {Vocab}"));
     }
 
     private static (float[] Output, float[] TableGradient) Run<TBackend>(TBackend backend, int[] ids, float[] table, float[] initialGradient,
