@@ -49,6 +49,7 @@ public sealed partial class CudaBackend : IDecodeStepCapture
     private void SetStepState(DecodeStepInputs inputs)
     {
         MakeCurrent();
+        _ropeAngles = null;
         _stepState ??= DeviceMemory.Allocate(16);
         var state = _stepState.Pointer;
         state.Offset(StepPositionOffset).FillAsync((uint)inputs.FirstPosition, 1, Stream);
@@ -84,6 +85,8 @@ public sealed partial class CudaBackend : IDecodeStepCapture
             {
                 step(inputs);
                 _generation = backend._scratchGeneration;
+                // The recording must compute what the run just computed, not reuse it.
+                backend._ropeAngles = null;
                 _graph = CudaGraph.Capture(backend.Stream, () => step(inputs));
                 if (_generation != backend._scratchGeneration)
                     throw new InvalidOperationException("a work buffer was reallocated while a decode step was captured");
@@ -91,6 +94,7 @@ public sealed partial class CudaBackend : IDecodeStepCapture
             finally
             {
                 backend._stepMode = null;
+                backend._ropeAngles = null;
             }
         }
 

@@ -90,15 +90,20 @@ public class DecodeGpuBenchmarks : GpuBenchmark
 }
 
 /// <summary>
-/// Tokens/s of each case and, for a decode step, its bound: the copy bandwidth measured at start over the bytes one step
-/// must read (weights and cache), which "% copy BW" compares it with.
+/// The GPU suites' columns (a suite's own config replaces its base's), with tokens/s of each case and, for a decode
+/// step, its bound: the copy bandwidth measured at start over the bytes one step must read (weights and cache), which
+/// "% copy BW" compares it with.
 /// </summary>
 public sealed class DecodeColumnsConfig : ManualConfig
 {
-    /// <summary>The two columns.</summary>
-    public DecodeColumnsConfig() => AddColumn(
-        new DeviceColumn("tokens/s", (m, c) => Tokens(c) / (m.Milliseconds * 1e-3)),
-        new DeviceColumn("bound tokens/s", (m, c) => Tokens(c) == 1 ? Roofline.CopyGBps * 1e9 / m.Bytes : double.NaN));
+    /// <summary>The columns.</summary>
+    public DecodeColumnsConfig()
+    {
+        Add(new GpuColumnsConfig());
+        AddColumn(
+            new DeviceColumn("tokens/s", (m, c) => Tokens(c) / (m.Milliseconds * 1e-3)),
+            new DeviceColumn("bound tokens/s", (m, c) => Tokens(c) == 1 ? Roofline.CopyGBps * 1e9 / m.Bytes : double.NaN));
+    }
 
     private static int Tokens(BenchmarkDotNet.Running.BenchmarkCase c) =>
         c.Descriptor.WorkloadMethod.Name == nameof(DecodeGpuBenchmarks.Prefill) ? DecodeGpuBenchmarks.PrefillTokens : 1;
