@@ -136,14 +136,16 @@ public static class KernelLaunch
         new(new Dim3((uint)((rows + WarpRowsPerBlock - 1) / WarpRowsPerBlock)), new Dim3(WarpRowsPerBlock * 32));
 
     /// <summary>
-    /// <c>embedding_backward_f32</c>: one block row per distinct id, and enough blocks along y for one column (a float4
-    /// when the width allows) per thread.
+    /// <c>embedding_backward_f32</c>: a block row per bucket of ids (about 32 tokens per bucket, at most 256 buckets: each
+    /// block walks every id, so more buckets cost more walking than they gain in parallel row adds), and enough blocks
+    /// along y for one column (a float4 when the width allows) per thread.
     /// </summary>
-    public static LaunchGeometry EmbeddingScatter(int distinctIds, int width)
+    public static LaunchGeometry EmbeddingScatter(int tokens, int width)
     {
         const int block = 256;
+        var buckets = Math.Clamp((tokens + 31) / 32, 1, 256);
         var units = width % 4 == 0 ? width / 4 : width;
-        return new LaunchGeometry(new Dim3((uint)distinctIds, (uint)((units + block - 1) / block)), new Dim3(block));
+        return new LaunchGeometry(new Dim3((uint)buckets, (uint)((units + block - 1) / block)), new Dim3(block));
     }
 
     /// <summary>

@@ -61,10 +61,7 @@ public class EmbeddingGpuBenchmarks : GpuBenchmark
         Timed(() => Gpu.Embedding(set.Ids, _table, set.Output), 8L * Tokens * Width + 4L * Tokens);
     }
 
-    /// <summary>
-    /// The scatter-add as training calls it: the host downloads the ids, sorts them into a plan and uploads it (two
-    /// small copies and two waits), then one block per distinct id adds its gradient rows.
-    /// </summary>
+    /// <summary>The scatter-add as training calls it: blocks by bucket of ids add their tokens' gradient rows in token order.</summary>
     [Benchmark]
     public void Backward()
     {

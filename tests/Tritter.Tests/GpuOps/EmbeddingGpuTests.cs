@@ -8,12 +8,13 @@ namespace Tritter.Tests.GpuOps;
 /// <summary>The CUDA embedding gather and scatter-add against the CPU backend.</summary>
 public sealed class EmbeddingGpuTests : GpuFixture
 {
-    // Widths: odd (scalar path) and a multiple of 4 (float4 path); token counts from one to past a thousand, drawn from a
-    // small vocabulary range so ids repeat and padding (id 0) occurs.
+    // Widths: odd (scalar path) and a multiple of 4 (float4 path); token counts from one to past the backward kernel's
+    // 1024 staged ids, drawn from a small vocabulary range so ids repeat and padding (id 0) occurs.
     private static readonly object[] Cases =
     [
         new object[] { 1, 17 }, new object[] { 7, 17 }, new object[] { 1023, 17 },
         new object[] { 1, 768 }, new object[] { 7, 768 }, new object[] { 1023, 768 },
+        new object[] { 4100, 17 }, new object[] { 4100, 768 },
     ];
 
     private const int Vocab = 1000;
@@ -37,8 +38,8 @@ public sealed class EmbeddingGpuTests : GpuFixture
         GpuCompare.BitEqual(gpuGradient, gpuAgain, "table gradient");
     }
 
-    // The forward kernel checks the ids itself and the error surfaces at the next synchronisation, naming the id, its
-    // position and the vocabulary; it is raised once. The backward plans on the host and rejects the id at once.
+    // The kernels check the ids themselves and the error surfaces at the next synchronisation, naming the id, its
+    // position and the vocabulary; it is raised once.
     [Test]
     public void Ids_outside_the_vocabulary_are_rejected()
     {
@@ -50,7 +51,10 @@ public sealed class EmbeddingGpuTests : GpuFixture
         Assert.That(error!.Message, Does.Contain($"token id {Vocab} at position 1 is outside the vocabulary of {Vocab}"));
         Assert.That(error.ParamName, Is.EqualTo("tokens"));
         Assert.DoesNotThrow(() => Gpu.Synchronize());
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.EmbeddingBackward(tokens, output, table));
+        Gpu.EmbeddingBackward(tokens, output, table);
+        error = Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.Synchronize());
+        Assert.That(error!.Message, Does.Contain($"token id {Vocab} at position 1 is outside the vocabulary of {Vocab}"));
+        Assert.DoesNotThrow(() => Gpu.Synchronize());
     }
 
     [Test]
