@@ -71,7 +71,7 @@ public class DecodeGpuBenchmarks : GpuBenchmark
     [Benchmark]
     public void DecodeStepOpByOp() => Step(_opByOp);
 
-    // The cache grows by one position per step over the run (a few hundred at most, against 2K): the bytes stay those at 2K.
+    // The cache grows by one position per step over the run; the bytes are counted at 2K.
     private void Step(DecodeSession session, [CallerMemberName] string method = "") => Timed(() =>
     {
         _token = _token % 1000 + 10;
