@@ -483,29 +483,38 @@ __device__ __forceinline__ void decode(const float* __restrict__ query, const ui
 } // namespace
 
 TRITTER_KERNEL void kv_int4_write_d128(const float* keys, const float* values, int tokens, int kvHeads, int capacity, int firstSlot,
-    uint8_t* kData, __half* kScales, uint8_t* vData, __half* vScales)
+    uint8_t* kData, __half* kScales, uint8_t* vData, __half* vScales, const int* stepSlot)
 {
-    write_rows<128>(keys, values, tokens, kvHeads, capacity, firstSlot, kData, kScales, vData, vScales);
+    write_rows<128>(keys, values, tokens, kvHeads, capacity, stepSlot != nullptr ? *stepSlot : firstSlot, kData, kScales, vData, vScales);
 }
 
 TRITTER_KERNEL void kv_int4_write_d32(const float* keys, const float* values, int tokens, int kvHeads, int capacity, int firstSlot,
-    uint8_t* kData, __half* kScales, uint8_t* vData, __half* vScales)
+    uint8_t* kData, __half* kScales, uint8_t* vData, __half* vScales, const int* stepSlot)
 {
-    write_rows<32>(keys, values, tokens, kvHeads, capacity, firstSlot, kData, kScales, vData, vScales);
+    write_rows<32>(keys, values, tokens, kvHeads, capacity, stepSlot != nullptr ? *stepSlot : firstSlot, kData, kScales, vData, vScales);
 }
 
 TRITTER_KERNEL void kv_int4_write_d64(const float* keys, const float* values, int tokens, int kvHeads, int capacity, int firstSlot,
-    uint8_t* kData, __half* kScales, uint8_t* vData, __half* vScales)
+    uint8_t* kData, __half* kScales, uint8_t* vData, __half* vScales, const int* stepSlot)
 {
-    write_rows<64>(keys, values, tokens, kvHeads, capacity, firstSlot, kData, kScales, vData, vScales);
+    write_rows<64>(keys, values, tokens, kvHeads, capacity, stepSlot != nullptr ? *stepSlot : firstSlot, kData, kScales, vData, vScales);
 }
 
+// With stepLength given (a decode step replayed from a graph), the length is read from it and the grid has as many
+// splits as any length may use; the split size is derived as the host derives it (KernelLaunch.KvDecode, in units of
+// kDecodeWarps * kStep = KvDecodeTile), and the splits past the length write empty partials, which the merge weighs by
+// exactly 0.
 #define KV_INT4_DECODE(D, G)                                                                                                  \
     extern "C" __global__ void __launch_bounds__(kDecodeWarps * 32, kMinBlocks) kv_int4_decode_d##D##_g##G(        \
         const float* query, const uint8_t* kData, const __half* kScales, const uint8_t* vData, const __half* vScales,         \
         int capacity, int length, int splitSize, float* partialAcc, float* partialMax, float* partialSum, unsigned* counters, \
-        float* output)                                                                                                        \
+        float* output, const int* stepLength)                                                                                 \
     {                                                                                                                         \
+        if (stepLength != nullptr) {                                                                                          \
+            constexpr int kUnit = kDecodeWarps * kStep;                                                                       \
+            length = *stepLength;                                                                                             \
+            splitSize = ((length + (int)gridDim.y - 1) / (int)gridDim.y + kUnit - 1) / kUnit * kUnit;                         \
+        }                                                                                                                     \
         decode<D, G>(query, kData, kScales, vData, vScales, capacity, length, splitSize, partialAcc, partialMax, partialSum,  \
             counters, output);                                                                                                \
     }

@@ -15,16 +15,18 @@ constexpr int kPaddingId = 0;
 constexpr int kWarpRows = 8; // rows per block of the warp-per-row kernel (KernelLaunch.WarpRowsPerBlock)
 }
 
-// Grid: one block per row (targets checked on the host).
+// Grid: one block per row. A target outside [0, vocab) is reported (kind 2) and its row treated as padding.
 TRITTER_KERNEL void cross_entropy_f32(const float* __restrict__ logits, const int* __restrict__ targets, float* __restrict__ losses,
-    float* __restrict__ logits_gradient, int vocab, float gradient_scale)
+    float* __restrict__ logits_gradient, int vocab, float gradient_scale, int* target_error)
 {
     __shared__ float shared[32];
     const int64_t row = blockIdx.x;
     const float* x = logits + row * vocab;
     float* g = logits_gradient + row * vocab;
     const int target = targets[row];
-    if (target == kPaddingId) {
+    const bool valid = (unsigned)target < (unsigned)vocab;
+    if (!valid && threadIdx.x == 0) check_id(target, vocab, 2, row, target_error);
+    if (target == kPaddingId || !valid) {
         for (int c = threadIdx.x; c < vocab; c += blockDim.x) g[c] = 0.0f;
         if (threadIdx.x == 0) losses[row] = 0.0f;
         return;

@@ -8,10 +8,13 @@
 // writing, so input and output may be the same tensor.
 #include "common.cuh"
 
-// Grid-stride over seq * half entries: cosines[t * half + i], sines[t * half + i] at position first_position + t.
+// Grid-stride over seq * half entries: cosines[t * half + i], sines[t * half + i] at position first_position + t, where
+// first_position is read from step_position when that is given (a decode step replayed from a graph: the position
+// changes per token, the captured arguments do not).
 TRITTER_KERNEL void rope_angles_f32(int sequence, int head_dim, double theta, float* __restrict__ cosines, float* __restrict__ sines,
-    int64_t first_position)
+    int64_t first_position, const int64_t* __restrict__ step_position)
 {
+    if (step_position != nullptr) first_position = *step_position;
     const int half = head_dim / 2;
     const int64_t count = (int64_t)sequence * half;
     for (int64_t k = global_thread(); k < count; k += grid_threads()) {

@@ -18,7 +18,8 @@ public sealed partial class CudaBackend : IKvCacheOps
         MakeCurrent();
         Kernel("kv_int4", $"kv_int4_write_d{SupportedHeadDim(layer)}").Launch(KernelLaunch.KvWrite(tokens, layer.KvHeads), Stream,
             Own(keys).Pointer, Own(values).Pointer, tokens, layer.KvHeads, layer.Capacity, firstSlot,
-            Own(layer.KeyData).Pointer, Own(layer.KeyScales).Pointer, Own(layer.ValueData).Pointer, Own(layer.ValueScales).Pointer);
+            Own(layer.KeyData).Pointer, Own(layer.KeyScales).Pointer, Own(layer.ValueData).Pointer, Own(layer.ValueScales).Pointer,
+            StepSlot(firstSlot));
     }
 
     /// <inheritdoc />
@@ -26,7 +27,7 @@ public sealed partial class CudaBackend : IKvCacheOps
     {
         ArgumentNullException.ThrowIfNull(layer);
         var group = layer.CheckDecodeAttention(query, length, output);
-        Decode(Own(query).Pointer, layer, group, query.Shape[0], length, Own(output).Pointer);
+        Decode(Own(query).Pointer, layer, group, query.Shape[0], length, Own(output).Pointer, StepLength(length));
     }
 
     /// <inheritdoc />
@@ -34,21 +35,24 @@ public sealed partial class CudaBackend : IKvCacheOps
     {
         ArgumentNullException.ThrowIfNull(layer);
         var (tokens, group) = layer.CheckPrefillAttention(queries, firstLength, output);
+        if (_stepMode is not null)
+            throw new InvalidOperationException("a recorded decode step runs one token: prefill attention has no place in it");
         var numHeads = queries.Shape[1];
         var rowBytes = (long)numHeads * layer.HeadDim * sizeof(float);
         // One split-K decode per token: each sees its own causal length, and the partials scratch is reused in stream order.
         for (var t = 0; t < tokens; t++)
-            Decode(Own(queries).Pointer.Offset(t * rowBytes), layer, group, numHeads, firstLength + t + 1, Own(output).Pointer.Offset(t * rowBytes));
+            Decode(Own(queries).Pointer.Offset(t * rowBytes), layer, group, numHeads, firstLength + t + 1, Own(output).Pointer.Offset(t * rowBytes), default);
     }
 
-    private void Decode(DevicePointer query, KvCacheInt4Layer layer, int group, int numHeads, int length, DevicePointer output)
+    // With stepLength (a recorded decode step) the kernel reads the length there and the grid has every split.
+    private void Decode(DevicePointer query, KvCacheInt4Layer layer, int group, int numHeads, int length, DevicePointer output, DevicePointer stepLength)
     {
         if (group is not (1 or 2 or 4 or 8))
             throw new ArgumentException($"{group} query heads per KV head: the CUDA kernels support 1, 2, 4 or 8", nameof(layer));
         if (layer.KvHeads > MaxDecodeKvHeads)
             throw new ArgumentException($"{layer.KvHeads} KV heads: the CUDA decode supports at most {MaxDecodeKvHeads}", nameof(layer));
         var headDim = SupportedHeadDim(layer);
-        var (geometry, splitSize, splits) = KernelLaunch.KvDecode(layer.KvHeads, length, Device);
+        var (geometry, splitSize, splits) = KernelLaunch.KvDecode(layer.KvHeads, length, Device, everySplit: stepLength.Address != 0);
         var partials = (long)numHeads * splits;
         var scratch = AttentionScratch(CounterBytes + partials * (headDim + 2) * sizeof(float));
         var counters = scratch.Pointer;
@@ -58,7 +62,7 @@ public sealed partial class CudaBackend : IKvCacheOps
         MakeCurrent();
         Kernel("kv_int4", $"kv_int4_decode_d{headDim}_g{group}").Launch(geometry, Stream,
             query, Own(layer.KeyData).Pointer, Own(layer.KeyScales).Pointer, Own(layer.ValueData).Pointer,
-            Own(layer.ValueScales).Pointer, layer.Capacity, length, splitSize, acc, max, sum, counters, output);
+            Own(layer.ValueScales).Pointer, layer.Capacity, length, splitSize, acc, max, sum, counters, output, stepLength);
     }
 
     private static int SupportedHeadDim(KvCacheInt4Layer layer) => layer.HeadDim is 32 or 64 or 128
@@ -80,6 +84,7 @@ public sealed partial class CudaBackend : IKvCacheOps
         MakeCurrent();
         Stream.Synchronize();
         _attentionPartials?.Dispose();
+        _scratchGeneration++;
         _attentionPartials = DeviceMemory.Allocate(bytes);
         _attentionPartials.FillBytesAsync(0, Stream);
         return _attentionPartials;

@@ -7,17 +7,17 @@ namespace Tritter.Cuda;
 public sealed partial class CudaBackend : ILossOps
 {
     /// <inheritdoc />
+    /// <remarks>Targets are checked on the device: a bad one is raised at the next synchronisation (CudaBackend.IdChecks.cs).</remarks>
     public void CrossEntropy(Tensor logits, Tensor targets, Tensor losses, Tensor logitsGradient, float gradientScale)
     {
         var x = Float32(logits, nameof(logits));
         var (l, g) = (Float32(losses, nameof(losses)), Float32(logitsGradient, nameof(logitsGradient)));
         var (rows, vocab) = OpShapes.CrossEntropy(logits, targets, losses, logitsGradient);
-        ReadIds(targets, vocab, nameof(targets), "target at row");
         if (rows == 0)
             return;
         MakeCurrent();
         Kernel("loss", "cross_entropy_f32").Launch(KernelLaunch.BlockPerRow(rows), Stream,
-            x.Pointer, Own(targets).Pointer, l.Pointer, g.Pointer, vocab, gradientScale);
+            x.Pointer, Own(targets).Pointer, l.Pointer, g.Pointer, vocab, gradientScale, IdErrorRecord);
     }
 
     /// <inheritdoc />

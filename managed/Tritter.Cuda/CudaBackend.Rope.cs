@@ -15,6 +15,11 @@ public sealed partial class CudaBackend : IRopeOps
     /// <inheritdoc />
     public void RopeBackward(Tensor outputGradient, Tensor inputGradient, double theta) => Rotate(outputGradient, inputGradient, theta, 0, inverse: true);
 
+    // The angle table of the last rotation and the work buffer generation it was written in: the layers of a step rotate
+    // queries and keys at the same positions, so the table is computed once per step instead of twice per layer.
+    // Cleared where a recorded step rewrites it from the device's position (CudaBackend.DecodeStep.cs).
+    private (int Generation, int Sequence, int HeadDim, double Theta, long FirstPosition)? _ropeAngles;
+
     private void Rotate(Tensor input, Tensor output, double theta, long firstPosition, bool inverse)
     {
         var (x, y) = (Float32(input, nameof(input)), Float32(output, nameof(output)));
@@ -31,8 +36,13 @@ public sealed partial class CudaBackend : IRopeOps
         var sines = table.Pointer.Offset(entries * sizeof(float));
         var rows = input.ElementCount / headDim;
         MakeCurrent();
-        Kernel("rope", "rope_angles_f32").Launch(KernelLaunch.Elementwise(entries, Device), Stream,
-            sequence, headDim, BitConverter.DoubleToInt64Bits(theta), table.Pointer, sines, firstPosition);
+        var angles = (_scratchGeneration, sequence, headDim, theta, firstPosition);
+        if (_ropeAngles != angles)
+        {
+            Kernel("rope", "rope_angles_f32").Launch(KernelLaunch.Elementwise(entries, Device), Stream,
+                sequence, headDim, BitConverter.DoubleToInt64Bits(theta), table.Pointer, sines, firstPosition, StepPosition(firstPosition));
+            _ropeAngles = angles;
+        }
         Kernel("rope", "rope_rotate_f32").Launch(KernelLaunch.Elementwise(rows * (headDim / 2), Device), Stream,
             x.Pointer, y.Pointer, table.Pointer, sines, rows, sequence, heads, headDim, inverse ? -1f : 1f);
     }

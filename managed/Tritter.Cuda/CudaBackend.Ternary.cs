@@ -153,6 +153,7 @@ public sealed partial class CudaBackend
         if (_scratch.TryGetValue(name, out var existing) && existing.ElementCount >= count)
             return Own(existing);
         existing?.Dispose();
+        _scratchGeneration++;
         var fresh = Allocate(type, [checked((int)count)]);
         _scratch[name] = fresh;
         return Own(fresh);

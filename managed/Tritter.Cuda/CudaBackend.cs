@@ -84,6 +84,7 @@ public sealed partial class CudaBackend : IBackend
         TensorChecks.RequireHostBuffer<T>(destination, source.Length, nameof(source));
         MakeCurrent();
         Stream.Synchronize();
+        RaiseIdErrors();
         Own(destination).Pointer.CopyFrom(source);
     }
 
@@ -93,6 +94,7 @@ public sealed partial class CudaBackend : IBackend
         TensorChecks.RequireHostBuffer<T>(source, destination.Length, nameof(destination));
         MakeCurrent();
         Stream.Synchronize();
+        RaiseIdErrors();
         Own(source).Pointer.CopyTo(destination);
     }
 
@@ -101,6 +103,7 @@ public sealed partial class CudaBackend : IBackend
     {
         MakeCurrent();
         Stream.Synchronize();
+        RaiseIdErrors();
     }
 
     /// <inheritdoc />
@@ -111,6 +114,8 @@ public sealed partial class CudaBackend : IBackend
         foreach (var scratch in _scratch.Values)
             scratch.Dispose();
         _attentionPartials?.Dispose();
+        _stepState?.Dispose();
+        _idErrors?.Dispose();
         foreach (var module in _modules.Values)
             module.Dispose();
         _context.Dispose();

@@ -136,14 +136,16 @@ public static class KernelLaunch
         new(new Dim3((uint)((rows + WarpRowsPerBlock - 1) / WarpRowsPerBlock)), new Dim3(WarpRowsPerBlock * 32));
 
     /// <summary>
-    /// <c>embedding_backward_f32</c>: one block row per distinct id, and enough blocks along y for one column (a float4
-    /// when the width allows) per thread.
+    /// <c>embedding_backward_f32</c>: a block row per bucket of ids (about 32 tokens per bucket, at most 256 buckets: each
+    /// block walks every id, so more buckets cost more walking than they gain in parallel row adds), and enough blocks
+    /// along y for one column (a float4 when the width allows) per thread.
     /// </summary>
-    public static LaunchGeometry EmbeddingScatter(int distinctIds, int width)
+    public static LaunchGeometry EmbeddingScatter(int tokens, int width)
     {
         const int block = 256;
+        var buckets = Math.Clamp((tokens + 31) / 32, 1, 256);
         var units = width % 4 == 0 ? width / 4 : width;
-        return new LaunchGeometry(new Dim3((uint)distinctIds, (uint)((units + block - 1) / block)), new Dim3(block));
+        return new LaunchGeometry(new Dim3((uint)buckets, (uint)((units + block - 1) / block)), new Dim3(block));
     }
 
     /// <summary>
@@ -199,14 +201,17 @@ public static class KernelLaunch
     /// Flash-decoding split of <c>kv_int4_decode_*</c>: grid (kvHeads, splits), 4 warps per block whatever the group. The
     /// sequence is cut into splits (multiples of the tile) so that the grid is one wave of three blocks per SM (the
     /// kernel's register cap, <c>kMinBlocks</c>), so no SM idles in a tail; a short sequence still gets one tile per split.
+    /// <paramref name="everySplit"/> launches every split any length may use (a recorded decode step, whose kernel
+    /// derives the split size from the length it reads, as here); the splits past the length do no work.
     /// </summary>
-    public static (LaunchGeometry Geometry, int SplitSize, int Splits) KvDecode(int kvHeads, int length, CudaDeviceInfo device)
+    public static (LaunchGeometry Geometry, int SplitSize, int Splits) KvDecode(int kvHeads, int length, CudaDeviceInfo device,
+        bool everySplit = false)
     {
         const int blocksPerSm = 3;
         var wantedSplits = Math.Max(1, (device.MultiprocessorCount * blocksPerSm + kvHeads - 1) / kvHeads);
         var splitSize = (length + wantedSplits - 1) / wantedSplits;
         splitSize = (splitSize + KvDecodeTile - 1) / KvDecodeTile * KvDecodeTile;
-        var splits = (length + splitSize - 1) / splitSize;
+        var splits = everySplit ? wantedSplits : (length + splitSize - 1) / splitSize;
         return (new LaunchGeometry(new Dim3((uint)kvHeads, (uint)splits), new Dim3(128)), splitSize, splits);
     }
 

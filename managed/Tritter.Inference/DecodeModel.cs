@@ -112,12 +112,36 @@ public sealed class DecodeModel : IDisposable
     /// </summary>
     internal void Forward(DecodeScratch scratch, KvCacheInt4 cache, ReadOnlySpan<int> tokens)
     {
+        var step = Reserve(scratch, cache);
+        Embed(scratch, tokens);
+        Enqueue(scratch, cache, step);
+    }
+
+    /// <summary>
+    /// Whether a one-token step may be recorded and replayed (<see cref="IDecodeStepCapture"/>): only with every layer
+    /// resident, since streamed layers are copied in on a second stream step by step.
+    /// </summary>
+    internal bool Recordable => Residency.StreamedLayers == 0;
+
+    /// <summary>Reserves cache slots for <c>scratch.Tokens</c> new tokens: the host-side part of <see cref="Forward"/>.</summary>
+    internal static DecodeStepInputs Reserve(DecodeScratch scratch, KvCacheInt4 cache)
+    {
         var firstPosition = cache.Position;
         var firstSlot = cache.Reserve(scratch.Tokens);
-        var length = cache.Length;
+        return new DecodeStepInputs(firstPosition, firstSlot, cache.Length);
+    }
+
+    /// <summary>Writes the embeddings of <paramref name="tokens"/> to <c>scratch.Stream</c> (none: it already holds the inputs).</summary>
+    internal void Embed(DecodeScratch scratch, ReadOnlySpan<int> tokens)
+    {
         if (!tokens.IsEmpty)
             _embedding.Lookup(tokens, scratch.TokenIds, scratch.Stream);
-        _layers.Forward(scratch, cache, firstPosition, firstSlot, length);
+    }
+
+    /// <summary>Queues the layers and the head for slots already reserved and inputs already embedded: what a recorded step replays.</summary>
+    internal void Enqueue(DecodeScratch scratch, KvCacheInt4 cache, DecodeStepInputs step)
+    {
+        _layers.Forward(scratch, cache, step.FirstPosition, step.FirstSlot, step.Length);
         if (scratch.Logits is null)
             return;
         _finalNorm.Forward(scratch.Stream, scratch.Final!, scratch.RowStatistics);

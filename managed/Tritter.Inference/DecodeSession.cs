@@ -1,3 +1,4 @@
+using Tritter.Core.Backends;
 using Tritter.Inference.Decoding;
 
 namespace Tritter.Inference;
@@ -7,25 +8,32 @@ namespace Tritter.Inference;
 /// prompt: prefill; one token: a decode step) and leaves the logits and the predicted embedding of the last one.
 /// Prefill runs in chunks while the cache has room, each chunk's queries attending causally over the slots written so
 /// far; once the cache is full, each token evicts the oldest non-sink one (StreamingLLM) and so goes alone, because a
-/// chunk would overwrite slots that its own earlier tokens still need.
+/// chunk would overwrite slots that its own earlier tokens still need. On a backend that can record a step
+/// (<see cref="IDecodeStepCapture"/>) and with every layer resident, the layers and head of a one-token step are recorded
+/// once (with the head and without) and replayed, so that a token costs a few launches instead of one per op.
 /// </summary>
 public sealed class DecodeSession : IDisposable
 {
     private readonly DecodeModel _model;
     private readonly int _prefillChunk;
     private readonly Dictionary<(int Tokens, bool Head), DecodeScratch> _scratch = [];
+    private readonly Dictionary<bool, IDecodeStepGraph> _graphs = [];
+    private readonly IDecodeStepCapture? _capture;
     private bool _hasOutput;
 
     /// <summary>
     /// A session of <paramref name="model"/> with a cache of <paramref name="capacity"/> slots (a multiple of 16) and
     /// <paramref name="sinkTokens"/> attention sinks; prompts are prefilled <paramref name="prefillChunk"/> tokens at a time.
+    /// <paramref name="replaySteps"/> records one-token steps and replays them where the backend can; off, every op is
+    /// queued one by one (the same results: for comparing and measuring).
     /// </summary>
-    public DecodeSession(DecodeModel model, int capacity, int sinkTokens, int prefillChunk = 64)
+    public DecodeSession(DecodeModel model, int capacity, int sinkTokens, int prefillChunk = 64, bool replaySteps = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefillChunk);
         _model = model;
         _prefillChunk = prefillChunk;
+        _capture = replaySteps ? model.Backend as IDecodeStepCapture : null;
         Cache = model.CreateCache(capacity, sinkTokens);
     }
 
@@ -69,7 +77,7 @@ public sealed class DecodeSession : IDisposable
         var last = LastStep();
         _model.Backend.Copy(last.Final!, last.Stream);
         _hasOutput = false;
-        _model.Forward(last, Cache, []);
+        Forward(last, []);
         _hasOutput = true;
     }
 
@@ -82,6 +90,9 @@ public sealed class DecodeSession : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        foreach (var graph in _graphs.Values)
+            graph.Dispose();
+        _graphs.Clear();
         foreach (var scratch in _scratch.Values)
             scratch.Dispose();
         _scratch.Clear();
@@ -99,7 +110,7 @@ public sealed class DecodeSession : IDisposable
         var scratch = keep && _scratch.TryGetValue((tokens.Length, head), out var kept) ? kept : new DecodeScratch(_model.Backend, _model.Config, tokens.Length, head);
         try
         {
-            _model.Forward(scratch, Cache, tokens);
+            Forward(scratch, tokens);
         }
         finally
         {
@@ -108,5 +119,24 @@ public sealed class DecodeSession : IDisposable
             else
                 scratch.Dispose();
         }
+    }
+
+    /// <summary>Runs <paramref name="scratch"/>'s tokens through the model: a one-token step from its recording, where there is one.</summary>
+    private void Forward(DecodeScratch scratch, ReadOnlySpan<int> tokens)
+    {
+        if (_capture is null || scratch.Tokens != 1 || !_model.Recordable)
+        {
+            _model.Forward(scratch, Cache, tokens);
+            return;
+        }
+        var head = scratch.Logits is not null;
+        if (!_graphs.TryGetValue(head, out var graph))
+        {
+            graph = _capture.CaptureDecodeStep(step => _model.Enqueue(scratch, Cache, step));
+            _graphs.Add(head, graph);
+        }
+        var inputs = DecodeModel.Reserve(scratch, Cache);
+        _model.Embed(scratch, tokens);
+        graph.Run(inputs);
     }
 }

@@ -17,6 +17,13 @@ public readonly record struct DevicePointer(ulong Address)
             CuCheck.Call(CuDriver.cuMemcpyDtoH_v2(p, Address, (nuint)(destination.Length * sizeof(T))));
     }
 
+    /// <summary>Queues on <paramref name="stream"/> setting <paramref name="count"/> 32-bit words here to <paramref name="value"/>.</summary>
+    public void FillAsync(uint value, long count, CudaStream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        CuCheck.Call(CuDriver.cuMemsetD32Async(Address, value, (nuint)count, stream.Handle));
+    }
+
     /// <summary>The address <paramref name="bytes"/> further on.</summary>
     public DevicePointer Offset(long bytes) => new(Address + (ulong)bytes);
 

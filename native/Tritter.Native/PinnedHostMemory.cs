@@ -24,6 +24,19 @@ public sealed unsafe class PinnedHostMemory : IDisposable
         return new PinnedHostMemory(pointer, bytes);
     }
 
+    /// <summary>
+    /// The address kernels use for this memory: with unified addressing (every 64-bit platform the driver supports),
+    /// pinned host memory is mapped into the device's address space at its host address.
+    /// </summary>
+    public DevicePointer DeviceAddress
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_pointer == null, this);
+            return new DevicePointer((ulong)_pointer);
+        }
+    }
+
     /// <summary>The memory as a span of <typeparamref name="T"/>.</summary>
     public Span<T> AsSpan<T>() where T : unmanaged
     {

@@ -44,16 +44,7 @@ public class CrossEntropyGpuBenchmarks : GpuBenchmark
         CloseDevice();
     }
 
-    /// <summary>The op as training calls it: the host downloads and checks the targets (one small copy and a wait), then launches.</summary>
+    /// <summary>The op as training calls it (the kernel checks the targets itself).</summary>
     [Benchmark]
     public void LossAndGradient() => Timed(() => Gpu.CrossEntropy(_logits, _targets, _losses, _gradient, GradientScale), FloorBytes);
-
-    /// <summary>
-    /// The kernel alone, launched as <c>CudaBackend.CrossEntropy</c> launches it, without the host-side target check:
-    /// the difference from <see cref="LossAndGradient"/> is what that check costs.
-    /// </summary>
-    [Benchmark]
-    public void KernelOnly() => Timed(() => Gpu.Kernel("loss", "cross_entropy_f32").Launch(KernelLaunch.BlockPerRow(Rows), Gpu.Stream,
-        ((CudaTensor)_logits).Pointer, ((CudaTensor)_targets).Pointer, ((CudaTensor)_losses).Pointer, ((CudaTensor)_gradient).Pointer,
-        Vocab, GradientScale), FloorBytes);
 }

@@ -53,7 +53,7 @@ public class EmbeddingGpuBenchmarks : GpuBenchmark
         CloseDevice();
     }
 
-    /// <summary>The gather as training calls it: the host downloads and checks the ids (one small copy and a wait), then launches.</summary>
+    /// <summary>The gather as training calls it (the kernel checks the ids itself).</summary>
     [Benchmark]
     public void Forward()
     {
@@ -61,22 +61,7 @@ public class EmbeddingGpuBenchmarks : GpuBenchmark
         Timed(() => Gpu.Embedding(set.Ids, _table, set.Output), 8L * Tokens * Width + 4L * Tokens);
     }
 
-    /// <summary>
-    /// The gather kernel alone, launched as <c>CudaBackend.Embedding</c> launches it, without the host-side id check:
-    /// the difference from <see cref="Forward"/> is what that check costs.
-    /// </summary>
-    [Benchmark]
-    public void ForwardKernelOnly()
-    {
-        var set = _sets[_next++ % _sets.Count];
-        Timed(() => Gpu.Kernel("embedding", "embedding_forward_f32").Launch(KernelLaunch.BlockPerRow(Tokens), Gpu.Stream,
-            ((CudaTensor)set.Ids).Pointer, ((CudaTensor)_table).Pointer, ((CudaTensor)set.Output).Pointer, Width), 8L * Tokens * Width + 4L * Tokens);
-    }
-
-    /// <summary>
-    /// The scatter-add as training calls it: the host downloads the ids, sorts them into a plan and uploads it (two
-    /// small copies and two waits), then one block per distinct id adds its gradient rows.
-    /// </summary>
+    /// <summary>The scatter-add as training calls it: blocks by bucket of ids add their tokens' gradient rows in token order.</summary>
     [Benchmark]
     public void Backward()
     {

@@ -41,6 +41,8 @@ internal sealed class DeviceColumn(string name, Func<DeviceSample, BenchmarkCase
         "us/op" => "Device time per op launch (an invocation may replay a graph of many)",
         "GB/s" => "Bytes the op must move / device time",
         "TFLOP/s" => "Operations the op must do / device time",
+        "tokens/s" => "Tokens per invocation / device time",
+        "bound tokens/s" => "Copy bandwidth measured at start / bytes a decode step must read",
         "% mma peak" => "TFLOP/s as a percentage of the tensor-core (mma.sync) peak measured at start, compute-bound cases",
         _ => "GB/s as a percentage of the device-to-device copy bandwidth measured at start",
     };

@@ -8,12 +8,13 @@ namespace Tritter.Tests.GpuOps;
 /// <summary>The CUDA embedding gather and scatter-add against the CPU backend.</summary>
 public sealed class EmbeddingGpuTests : GpuFixture
 {
-    // Widths: odd (scalar path) and a multiple of 4 (float4 path); token counts from one to past a thousand, drawn from a
-    // small vocabulary range so ids repeat and padding (id 0) occurs.
+    // Widths: odd (scalar path) and a multiple of 4 (float4 path); token counts from one to past the backward kernel's
+    // 1024 staged ids, drawn from a small vocabulary range so ids repeat and padding (id 0) occurs.
     private static readonly object[] Cases =
     [
         new object[] { 1, 17 }, new object[] { 7, 17 }, new object[] { 1023, 17 },
         new object[] { 1, 768 }, new object[] { 7, 768 }, new object[] { 1023, 768 },
+        new object[] { 4100, 17 }, new object[] { 4100, 768 },
     ];
 
     private const int Vocab = 1000;
@@ -37,14 +38,34 @@ public sealed class EmbeddingGpuTests : GpuFixture
         GpuCompare.BitEqual(gpuGradient, gpuAgain, "table gradient");
     }
 
+    // The kernels check the ids themselves and the error surfaces at the next synchronisation, naming the id, its
+    // position and the vocabulary; it is raised once.
     [Test]
     public void Ids_outside_the_vocabulary_are_rejected()
     {
         using var tokens = HostTensors.Ints(Gpu, [1, Vocab], [2]);
         using var table = Gpu.Allocate(DType.Float32, [Vocab, 4]);
         using var output = Gpu.Allocate(DType.Float32, [2, 4]);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.Embedding(tokens, table, output));
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.EmbeddingBackward(tokens, output, table));
+        Gpu.Embedding(tokens, table, output);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.Synchronize());
+        Assert.That(error!.Message, Does.Contain($"token id {Vocab} at position 1 is outside the vocabulary of {Vocab}"));
+        Assert.That(error.ParamName, Is.EqualTo("tokens"));
+        Assert.DoesNotThrow(() => Gpu.Synchronize());
+        Gpu.EmbeddingBackward(tokens, output, table);
+        error = Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.Synchronize());
+        Assert.That(error!.Message, Does.Contain($"token id {Vocab} at position 1 is outside the vocabulary of {Vocab}"));
+        Assert.DoesNotThrow(() => Gpu.Synchronize());
+    }
+
+    [Test]
+    public void A_negative_id_is_reported_at_the_next_download()
+    {
+        using var tokens = HostTensors.Ints(Gpu, [-3], [1]);
+        using var table = Gpu.Allocate(DType.Float32, [Vocab, 4]);
+        using var output = Gpu.Allocate(DType.Float32, [1, 4]);
+        Gpu.Embedding(tokens, table, output);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => HostTensors.Read(Gpu, output));
+        Assert.That(error!.Message, Does.Contain($"token id -3 at position 0 is outside the vocabulary of {Vocab}"));
     }
 
     private static (float[] Output, float[] TableGradient) Run<TBackend>(TBackend backend, int[] ids, float[] table, float[] initialGradient,

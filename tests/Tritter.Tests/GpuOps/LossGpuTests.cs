@@ -47,7 +47,11 @@ public sealed class LossGpuTests : GpuFixture
         using var targets = HostTensors.Ints(Gpu, [1, 10], [2]);
         using var losses = Gpu.Allocate(DType.Float32, [2]);
         using var gradient = Gpu.Allocate(DType.Float32, [2, 10]);
-        Assert.Throws<ArgumentOutOfRangeException>(() => Gpu.CrossEntropy(logits, targets, losses, gradient, 1f));
+        Gpu.CrossEntropy(logits, targets, losses, gradient, 1f);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => HostTensors.Read(Gpu, losses));
+        Assert.That(error!.Message, Does.Contain("target 10 at row 1 is outside the vocabulary of 10"));
+        Assert.That(error.ParamName, Is.EqualTo("targets"));
+        Assert.DoesNotThrow(() => Gpu.Synchronize());
     }
 
     // Gradients are one float32 subtraction and two multiplications in the CPU's order: bit-equal. The loss sums
