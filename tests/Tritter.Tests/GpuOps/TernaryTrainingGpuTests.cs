@@ -4,6 +4,7 @@ using Tritter.Core.Tensors;
 using Tritter.Core.Ternary;
 using Tritter.Cpu;
 using Tritter.Tests.Support;
+using Tritter.Tests.Ternary;
 
 namespace Tritter.Tests.GpuOps;
 
@@ -193,8 +194,8 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         {
             foreach (var withBias in new[] { true, false })
             {
-                var expected = PackedInt8Matmul(cpu, x, rowScale, words, scale, withBias ? bias : null, rows, columns, outputs);
-                var actual = PackedInt8Matmul(Gpu, x, rowScale, words, scale, withBias ? bias : null, rows, columns, outputs);
+                var expected = PackedTernaryRuns.Int8Matmul(cpu, x, rowScale, words, scale, withBias ? bias : null, rows, columns, outputs);
+                var actual = PackedTernaryRuns.Int8Matmul(Gpu, x, rowScale, words, scale, withBias ? bias : null, rows, columns, outputs);
                 GpuCompare.Ulps(expected, actual, 0, $"output, {(scale.Length == 1 ? "per-tensor" : "per-row")} scale{(withBias ? ", bias" : "")}");
             }
         }
@@ -342,22 +343,6 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         using var b = bias is null ? null : HostTensors.Floats(backend, bias, [outFeatures]);
         using var y = backend.Allocate(DType.Float32, [rows, outFeatures]);
         backend.TernaryInt8Matmul(xt, s, qt, g, b, y);
-        return HostTensors.Read(backend, y);
-    }
-
-    private static float[] PackedInt8Matmul<TBackend>(TBackend backend, sbyte[] x, float[] rowScale, uint[] words, float[] scale, float[]? bias,
-        int rows, int columns, int outputs)
-        where TBackend : ITensorStore, IPackedTernaryTrainingOps
-    {
-        using var xt = backend.Allocate(DType.Int8, [rows, columns]);
-        backend.Upload<sbyte>(xt, x);
-        using var packed = backend.Allocate(DType.UInt8, [outputs, TernaryPacking.PaddedColumns(columns) / 4]);
-        backend.Upload<byte>(packed, MemoryMarshal.AsBytes(words.AsSpan()));
-        using var rs = HostTensors.Floats(backend, rowScale, [rows]);
-        using var s = HostTensors.Floats(backend, scale, [scale.Length]);
-        using var b = bias is null ? null : HostTensors.Floats(backend, bias, [outputs]);
-        using var y = backend.Allocate(DType.Float32, [rows, outputs]);
-        backend.PackedTernaryInt8Matmul(xt, rs, packed, s, b, y);
         return HostTensors.Read(backend, y);
     }
 

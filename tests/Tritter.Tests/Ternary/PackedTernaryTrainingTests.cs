@@ -90,16 +90,7 @@ public sealed class PackedTernaryTrainingTests
         foreach (var scale in new[] { TestRandom.Floats(random, outputs, 2f), [(float)random.NextDouble() + 0.01f] })
         {
             using var cpu = new CpuBackend();
-            using var xt = cpu.Allocate(DType.Int8, [rows, columns]);
-            cpu.Upload<sbyte>(xt, x);
-            using var packed = cpu.Allocate(DType.UInt8, [outputs, TernaryPacking.PaddedColumns(columns) / 4]);
-            cpu.Upload<byte>(packed, MemoryMarshal.AsBytes(words.AsSpan()));
-            using var rs = HostTensors.Floats(cpu, rowScale, [rows]);
-            using var s = HostTensors.Floats(cpu, scale, [scale.Length]);
-            using var b = HostTensors.Floats(cpu, bias, [outputs]);
-            using var y = cpu.Allocate(DType.Float32, [rows, outputs]);
-            cpu.PackedTernaryInt8Matmul(xt, rs, packed, s, b, y);
-            var actual = HostTensors.Read(cpu, y);
+            var actual = PackedTernaryRuns.Int8Matmul(cpu, x, rowScale, words, scale, bias, rows, columns, outputs);
             for (var m = 0; m < rows; m++)
             {
                 for (var n = 0; n < outputs; n++)
