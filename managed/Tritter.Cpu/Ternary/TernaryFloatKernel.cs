@@ -38,6 +38,8 @@ internal static unsafe class TernaryFloatKernel
     {
         (TernaryKernelPath.Avx2, 1) => &Avx2Tile<OneRow>,
         (TernaryKernelPath.Avx2, _) => &Avx2Tile<TwoRows>,
+        (TernaryKernelPath.Vector128, 1) => &Vector128Tile<OneRow>,
+        (TernaryKernelPath.Vector128, _) => &Vector128Tile<TwoRows>,
         (_, 1) => &Avx512Tile<OneRow>,
         (_, 2) => &Avx512Tile<TwoRows>,
         (_, 3) => &Avx512Tile<ThreeRows>,
@@ -129,6 +131,57 @@ internal static unsafe class TernaryFloatKernel
         }
         (sums[0], sums[1], sums[2], sums[3]) = (Vector256.Sum(a00), Vector256.Sum(a01), Vector256.Sum(a02), Vector256.Sum(a03));
         (sums[4], sums[5], sums[6], sums[7]) = (Vector256.Sum(a10), Vector256.Sum(a11), Vector256.Sum(a12), Vector256.Sum(a13));
+    }
+
+    /// <summary>Four decoded weights per byte value: entry <c>4v + i</c> is the weight of code <c>(v >> 2i) &amp; 3</c>.</summary>
+    private static readonly float[] ByteWeights = BuildByteWeights();
+
+    /// <summary>
+    /// The portable path: each byte of a word indexes <see cref="ByteWeights"/> for its four weights, which multiply four
+    /// activations; as the AVX2 tile otherwise.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Vector128Tile<T>(float* x, int stride, uint* w0, uint* w1, uint* w2, uint* w3, int wordsPerRow, float* sums)
+        where T : struct, ITileRows
+    {
+        Vector128<float> a00 = default, a01 = default, a02 = default, a03 = default;
+        Vector128<float> a10 = default, a11 = default, a12 = default, a13 = default;
+        fixed (float* table = ByteWeights)
+        {
+            byte* p0 = (byte*)w0, p1 = (byte*)w1, p2 = (byte*)w2, p3 = (byte*)w3;
+            var bytes = wordsPerRow * sizeof(uint);
+            for (var b = 0; b < bytes; b++)
+            {
+                var x0 = Vector128.Load(x + 4L * b);
+                var x1 = T.Count > 1 ? Vector128.Load(x + stride + 4L * b) : x0;
+                var q = Vector128.Load(table + 4 * p0[b]);
+                a00 = Vector128.MultiplyAddEstimate(q, x0, a00);
+                a10 = T.Count > 1 ? Vector128.MultiplyAddEstimate(q, x1, a10) : a10;
+                q = Vector128.Load(table + 4 * p1[b]);
+                a01 = Vector128.MultiplyAddEstimate(q, x0, a01);
+                a11 = T.Count > 1 ? Vector128.MultiplyAddEstimate(q, x1, a11) : a11;
+                q = Vector128.Load(table + 4 * p2[b]);
+                a02 = Vector128.MultiplyAddEstimate(q, x0, a02);
+                a12 = T.Count > 1 ? Vector128.MultiplyAddEstimate(q, x1, a12) : a12;
+                q = Vector128.Load(table + 4 * p3[b]);
+                a03 = Vector128.MultiplyAddEstimate(q, x0, a03);
+                a13 = T.Count > 1 ? Vector128.MultiplyAddEstimate(q, x1, a13) : a13;
+            }
+        }
+        (sums[0], sums[1], sums[2], sums[3]) = (Vector128.Sum(a00), Vector128.Sum(a01), Vector128.Sum(a02), Vector128.Sum(a03));
+        (sums[4], sums[5], sums[6], sums[7]) = (Vector128.Sum(a10), Vector128.Sum(a11), Vector128.Sum(a12), Vector128.Sum(a13));
+    }
+
+    private static float[] BuildByteWeights()
+    {
+        ReadOnlySpan<float> values = [0f, 1f, -1f, 0f];
+        var table = new float[256 * 4];
+        for (var v = 0; v < 256; v++)
+        {
+            for (var i = 0; i < 4; i++)
+                table[4 * v + i] = values[(v >> (2 * i)) & 3];
+        }
+        return table;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using CommunityToolkit.HighPerformance.Buffers;
 using Tritter.Core.Ternary;
 
@@ -82,7 +83,7 @@ public static class TernaryMatmul
         var rowScales = rowScaleOwner.Span;
         for (var r = 0; r < m; r++)
             rowScales[r] = Int8Activations.Quantize(x.Slice(r * k, k), natural.Span.Slice(r * kp, k));
-        TernaryInt8Kernel.Arrange(natural.Span, arranged.Span, path);
+        TernaryInt8Kernel.Arrange(natural.Span, arranged.Span, kp, path);
         fixed (sbyte* xp = arranged.Span)
         fixed (uint* wp = words)
         fixed (int* dp = dots.Span)
@@ -93,18 +94,40 @@ public static class TernaryMatmul
         }
         for (var r = 0; r < m; r++)
         {
+            // The vector paths sum (q + 1) x; subtracting the row's sum of activations leaves sum q x.
+            var offset = TernaryInt8Kernel.AddsActivationSum(path) ? ActivationSum(natural.Span.Slice(r * kp, k)) : 0;
             var row = y.Slice(r * n, n);
             var rowDots = dots.Span.Slice(r * n, n);
             for (var c = 0; c < n; c++)
-                row[c] = rowDots[c];
+                row[c] = rowDots[c] - offset;
             ScaleAndBias(row, scales, rowScales[r], bias);
         }
     }
 
+    private static int ActivationSum(ReadOnlySpan<sbyte> row)
+    {
+        var sum = 0;
+        foreach (var value in row)
+            sum += value;
+        return sum;
+    }
+
     private static void ScaleAndBias(Span<float> row, ReadOnlySpan<float> scales, float rowScale, ReadOnlySpan<float> bias)
     {
-        for (var c = 0; c < row.Length; c++)
-            row[c] = row[c] * (scales[scales.Length == 1 ? 0 : c] * rowScale) + (bias.IsEmpty ? 0f : bias[c]);
+        if (scales.Length == 1)
+        {
+            if (bias.IsEmpty)
+                TensorPrimitives.Multiply(row, scales[0] * rowScale, row);
+            else
+                TensorPrimitives.MultiplyAdd(row, scales[0] * rowScale, bias, row);
+            return;
+        }
+        if (rowScale != 1f)
+            TensorPrimitives.Multiply(row, rowScale, row);
+        if (bias.IsEmpty)
+            TensorPrimitives.Multiply(row, scales, row);
+        else
+            TensorPrimitives.MultiplyAdd(row, scales, bias, row);
     }
 
     private static void CheckShapes(int xLength, int m, int wordsLength, int rows, int columns, int scalesLength, int biasLength, int yLength)

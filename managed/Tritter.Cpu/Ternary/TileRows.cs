@@ -16,8 +16,8 @@ internal static class TileShape
     /// <summary>Most activation rows per tile.</summary>
     public const int MaxRows = 4;
 
-    /// <summary>Activation rows per tile on <paramref name="path"/>: AVX2's 16 registers hold the accumulators of two.</summary>
-    public static int Rows(TernaryKernelPath path) => path == TernaryKernelPath.Avx2 ? 2 : MaxRows;
+    /// <summary>Activation rows per tile on <paramref name="path"/>: 16 vector registers hold the accumulators of two.</summary>
+    public static int Rows(TernaryKernelPath path) => path == TernaryKernelPath.Avx512 ? MaxRows : 2;
 
     /// <summary>Weight rows per tile: four independent accumulator chains hide the FMA latency at batch 1.</summary>
     public const int WeightRows = 4;

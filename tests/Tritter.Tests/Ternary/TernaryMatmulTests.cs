@@ -7,8 +7,10 @@ namespace Tritter.Tests.Ternary;
 /// <summary>The packed ternary matmul on every kernel path against a naive float64 reference.</summary>
 public sealed class TernaryMatmulTests
 {
-    // (m, K, N): the batch sizes asked for, odd K and N, K past one 16-bit accumulation group (4096), and one size that
-    // runs on more than one thread.
+    // (m, K, N): the batch sizes asked for, odd K and N, K past one 16-bit accumulation group of every path (4096 on
+    // AVX-512, 2048 on AVX2, 1024 on the portable vectors), and one size that runs on more than one thread. Packed rows
+    // of 96, 256, 48, 16 and 1056 bytes: whole 64- and 32-byte vectors, tails of one to three 16-byte chunks, and rows
+    // of tail only.
     private static readonly object[] Shapes =
     [
         new object[] { 1, 333, 77 },
@@ -17,6 +19,7 @@ public sealed class TernaryMatmulTests
         new object[] { 5, 64, 8 },
         new object[] { 2, 4193, 21 },
         new object[] { 1, 4193, 603 },
+        new object[] { 7, 2100, 13 },
     ];
 
     private static IEnumerable<TestCaseData> Cases() =>
@@ -83,6 +86,7 @@ public sealed class TernaryMatmulTests
         }
     }
 
+    [TestCase(nameof(TernaryKernelPath.Vector128))]
     [TestCase(nameof(TernaryKernelPath.Avx2))]
     [TestCase(nameof(TernaryKernelPath.Avx512))]
     public void Int8_vector_paths_agree_exactly_with_portable(string pathName)
@@ -97,6 +101,27 @@ public sealed class TernaryMatmulTests
         TernaryMatmul.MultiplyInt8(x, m, weights, bias, portable, TernaryKernelPath.Portable);
         TernaryMatmul.MultiplyInt8(x, m, weights, bias, vector, path);
         Assert.That(vector, Is.EqualTo(portable));
+    }
+
+    // Every weight +1 and every activation at full scale drive each 16-bit lane to the most its accumulation group
+    // allows (c = 2 times 127 in every product); the sum must still come out exact.
+    [TestCase(nameof(TernaryKernelPath.Vector128), 1f)]
+    [TestCase(nameof(TernaryKernelPath.Vector128), -1f)]
+    [TestCase(nameof(TernaryKernelPath.Avx2), 1f)]
+    [TestCase(nameof(TernaryKernelPath.Avx2), -1f)]
+    [TestCase(nameof(TernaryKernelPath.Avx512), 1f)]
+    [TestCase(nameof(TernaryKernelPath.Avx512), -1f)]
+    public void Int8_accumulation_groups_do_not_overflow_at_full_scale(string pathName, float sign)
+    {
+        var path = RequirePath(pathName);
+        const int m = 3, k = 8191, n = 6;
+        var weights = PackedTernaryMatrix.FromValues(Enumerable.Repeat((sbyte)1, n * k).ToArray(), n, k, TernaryScheme.Paper, [1f]);
+        var x = Enumerable.Repeat(sign, m * k).ToArray();
+        var y = new float[m * n];
+        TernaryMatmul.MultiplyInt8(x, m, weights, [], y, path);
+        // x_q = 127 sign, so the integer sum is 127 k sign, rescaled by 1 / 127 in float32; a lane that wrapped would
+        // be off by 65536.
+        Assert.That(y, Is.All.EqualTo(sign * k).Within(1e-6 * k));
     }
 
     [Test]
