@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Tritter.Cpu.Ops;
 
@@ -32,20 +33,37 @@ public static class KvInt4
         }
     }
 
-    /// <summary>Dequantises one row: <c>x = (nibble - 8) * s</c>.</summary>
+    /// <summary>
+    /// Dequantises one row: <c>x = (nibble - 8) * s</c>. Decode attention reads every cached row twice per step, so the
+    /// 16 bytes of a group are unpacked with vectors: each byte widened to 16 bits becomes its two nibbles as two bytes
+    /// (element order kept), widened again to 32 bits and converted.
+    /// </summary>
     public static void DequantizeRow(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, Span<float> row)
     {
         CheckRow(row.Length, data.Length, scales.Length);
         for (var g = 0; g < scales.Length; g++)
         {
-            var s = (float)scales[g];
-            for (var j = 0; j < GroupSize / 2; j++)
-            {
-                var b = data[g * GroupSize / 2 + j];
-                row[g * GroupSize + 2 * j] = ((b & 0xF) - 8) * s;
-                row[g * GroupSize + 2 * j + 1] = ((b >> 4) - 8) * s;
-            }
+            var s = Vector128.Create((float)scales[g]);
+            var (first, second) = Vector128.Widen(Vector128.Create(data.Slice(g * GroupSize / 2, GroupSize / 2)));
+            var output = row.Slice(g * GroupSize, GroupSize);
+            Dequantize(Nibbles(first), s, output);
+            Dequantize(Nibbles(second), s, output[(GroupSize / 2)..]);
         }
+    }
+
+    private static Vector128<byte> Nibbles(Vector128<ushort> bytes) =>
+        ((bytes & Vector128.Create((ushort)0x0F)) | ((bytes & Vector128.Create((ushort)0xF0)) << 4)).AsByte();
+
+    private static void Dequantize(Vector128<byte> nibbles, Vector128<float> scale, Span<float> output)
+    {
+        var eight = Vector128.Create(8f);
+        var (low, high) = Vector128.Widen(nibbles);
+        var (a, b) = Vector128.Widen(low);
+        var (c, d) = Vector128.Widen(high);
+        ((Vector128.ConvertToSingle(a) - eight) * scale).CopyTo(output);
+        ((Vector128.ConvertToSingle(b) - eight) * scale).CopyTo(output[4..]);
+        ((Vector128.ConvertToSingle(c) - eight) * scale).CopyTo(output[8..]);
+        ((Vector128.ConvertToSingle(d) - eight) * scale).CopyTo(output[12..]);
     }
 
     /// <summary>

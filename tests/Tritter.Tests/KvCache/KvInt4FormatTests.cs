@@ -51,6 +51,25 @@ public sealed class KvInt4FormatTests
         }
     }
 
+    // The vectorised unpacking against the format's formula, element by element, on bytes holding every nibble.
+    [Test]
+    public void Dequantize_matches_the_formula_for_every_nibble()
+    {
+        var random = TestRandom.Create();
+        const int headDim = 256;
+        var data = new byte[headDim / 2];
+        random.NextBytes(data);
+        Enumerable.Range(0, 16).Select(i => (byte)(i | (15 - i) << 4)).ToArray().CopyTo(data, 0);
+        var scales = Enumerable.Range(0, headDim / 32).Select(_ => (Half)(random.NextSingle() * 4 - 2)).ToArray();
+        var row = new float[headDim];
+        KvInt4.DequantizeRow(data, scales, row);
+        for (var i = 0; i < headDim; i++)
+        {
+            var nibble = i % 2 == 0 ? data[i / 2] & 0xF : data[i / 2] >> 4;
+            Assert.That(row[i], Is.EqualTo((nibble - 8) * (float)scales[i / 32]), $"element {i}");
+        }
+    }
+
     // Why symmetric (see the format document): the same data through an asymmetric quantiser (scale = (max - min)/15,
     // zero point round(-min/scale), codes 0..15) would need 4 bytes of metadata per group instead of 2.
     [Test]
