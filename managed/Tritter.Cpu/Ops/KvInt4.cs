@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Tritter.Cpu.Ops;
@@ -51,9 +52,11 @@ public static class KvInt4
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Nibbles(Vector128<ushort> bytes) =>
         ((bytes & Vector128.Create((ushort)0x0F)) | ((bytes & Vector128.Create((ushort)0xF0)) << 4)).AsByte();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Dequantize(Vector128<byte> nibbles, Vector128<float> scale, Span<float> output)
     {
         var eight = Vector128.Create(8f);
