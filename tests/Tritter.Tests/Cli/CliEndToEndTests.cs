@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tritter.Cli;
+using Tritter.Tests.Support;
 
 namespace Tritter.Tests.Cli;
 
@@ -18,7 +19,7 @@ public sealed class CliEndToEndTests
     public async Task Prepare_a_corpus()
     {
         _root = Path.Combine(Path.GetTempPath(), $"tritter-cli-{Guid.NewGuid():N}");
-        var source = Path.Combine(RepositoryRoot(), "managed", "Tritter.Core");
+        var source = Path.Combine(Repository.Root(), "managed", "Tritter.Core");
         var raw = Path.Combine(_root, "raw");
         _data = Path.Combine(_root, "data");
         _tokenizer = Path.Combine(_root, "tokenizer.json");
@@ -188,13 +189,5 @@ public sealed class CliEndToEndTests
             Console.SetOut(output);
             Console.SetError(error);
         }
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Tritter.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("tests must run inside the repository (Tritter.sln not found above the test binaries)");
     }
 }
