@@ -10,11 +10,14 @@ namespace Tritter.Bench.Cpu;
 /// KV-cache (one step = every projection, the head, attention over the cache, the logits downloaded), beside a copy of
 /// as many bytes as one step's weights, which measures the memory bandwidth in the same run. The bound on decode
 /// tokens/s is that bandwidth (bytes read plus written per second) over the weight bytes per token: a step must read
-/// every weight once, and the weights (hundreds of MB) do not stay in any cache between steps.
+/// every weight once, and the weights (hundreds of MB) do not stay in any cache between steps. The cache holds exactly
+/// <see cref="Context"/> slots and is full before the first step, so every step attends over the same number of
+/// positions (the oldest non-sink token is evicted) however many steps a run makes.
 /// </summary>
 public class DecodeBenchmarks
 {
-    private const int PromptTokens = 8;
+    /// <summary>Cached positions every step attends over.</summary>
+    public const int Context = 256;
     private CpuBackend _backend = null!;
     private DecodeModel _model = null!;
     private DecodeSession _session = null!;
@@ -27,15 +30,15 @@ public class DecodeBenchmarks
     [Params(QuantizationScheme.Reference, QuantizationScheme.Paper)]
     public QuantizationScheme Scheme { get; set; }
 
-    /// <summary>The 1B model with random weights, a cache of 1024 slots holding a short prompt, and the copy buffers.</summary>
+    /// <summary>The 1B model with random weights, a full cache of <see cref="Context"/> slots, and the copy buffers.</summary>
     [GlobalSetup]
     public void Setup()
     {
         _backend = new CpuBackend();
         var config = TritterPresets.Get("1B") with { QuantizationScheme = Scheme };
         _model = DecodeModel.RandomTernary(_backend, config, seed: 1234);
-        _session = new DecodeSession(_model, capacity: 1024, sinkTokens: 4);
-        _session.Append([.. Enumerable.Range(1, PromptTokens)]);
+        _session = new DecodeSession(_model, capacity: Context, sinkTokens: 4);
+        _session.Append([.. Enumerable.Range(1, Context)]);
         _logits = new float[config.VocabSize];
         _source = new byte[_model.WeightBytesPerToken];
         new Random(1).NextBytes(_source);
