@@ -184,10 +184,8 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         using var cpu = new CpuBackend();
         var random = TestRandom.Create();
         var x = Enumerable.Range(0, rows * columns).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
-        var q = Enumerable.Range(0, outputs * columns).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
+        var (_, words) = PackedTernaryRuns.RandomCodes(random, outputs, columns);
         x[0] = -127;
-        var words = new uint[outputs * TernaryPacking.WordsPerRow(columns)];
-        TernaryPacking.Pack(q, outputs, columns, words);
         var rowScale = TestRandom.Floats(random, rows).Select(v => Math.Abs(v) / 127f + 1e-6f).ToArray();
         var bias = TestRandom.Floats(random, outputs);
         foreach (var scale in new[] { TestRandom.Floats(random, outputs, 2f), [(float)random.NextDouble() + 0.01f] })
@@ -207,9 +205,7 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         using var cpu = new CpuBackend();
         var random = TestRandom.Create();
         var x = TestRandom.Floats(random, rows * columns);
-        var q = Enumerable.Range(0, outputs * columns).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
-        var words = new uint[outputs * TernaryPacking.WordsPerRow(columns)];
-        TernaryPacking.Pack(q, outputs, columns, words);
+        var (_, words) = PackedTernaryRuns.RandomCodes(random, outputs, columns);
         var bias = TestRandom.Floats(random, outputs);
         var rowMagnitude = Enumerable.Range(0, rows).Select(r => x.Skip(r * columns).Take(columns).Sum(v => Math.Abs((double)v))).ToArray();
         foreach (var scheme in new[] { TernaryScheme.Reference, TernaryScheme.Paper })
@@ -255,14 +251,12 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
     {
         using var cpu = new CpuBackend();
         var random = TestRandom.Create();
-        var q = Enumerable.Range(0, outputs * columns).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
-        var words = new uint[outputs * TernaryPacking.WordsPerRow(columns)];
-        TernaryPacking.Pack(q, outputs, columns, words);
+        var (_, words) = PackedTernaryRuns.RandomCodes(random, outputs, columns);
         var dy = TestRandom.Floats(random, rows * outputs);
         foreach (var scale in new[] { TestRandom.Floats(random, outputs, 2f), [(float)random.NextDouble() + 0.1f] })
         {
-            var expected = PackedBackward(cpu, dy, words, scale, rows, columns, outputs);
-            var actual = PackedBackward(Gpu, dy, words, scale, rows, columns, outputs);
+            var expected = PackedTernaryRuns.InputGradient(cpu, dy, words, scale, rows, columns, outputs);
+            var actual = PackedTernaryRuns.InputGradient(Gpu, dy, words, scale, rows, columns, outputs);
             GpuCompare.Ulps(expected, actual, 0, scale.Length == 1 ? "input gradient, per-tensor scale" : "input gradient");
         }
     }
@@ -351,8 +345,7 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         where TBackend : ITensorStore, IPackedTernaryOps
     {
         using var xt = HostTensors.Floats(backend, x, [rows, columns]);
-        using var packed = backend.Allocate(DType.UInt8, [outputs, TernaryPacking.PaddedColumns(columns) / 4]);
-        backend.Upload<byte>(packed, MemoryMarshal.AsBytes(words.AsSpan()));
+        using var packed = PackedTernaryRuns.Packed(backend, words, outputs, columns);
         using var s = HostTensors.Floats(backend, scale, [scale.Length]);
         using var b = bias is null ? null : HostTensors.Floats(backend, bias, [outputs]);
         using var y = backend.Allocate(DType.Float32, [rows, outputs]);
@@ -371,17 +364,5 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         var codes = new sbyte[rows * width];
         TernaryPacking.Unpack(MemoryMarshal.Cast<byte, uint>(bytes), rows, width, codes);
         return codes;
-    }
-
-    private static float[] PackedBackward<TBackend>(TBackend backend, float[] dy, uint[] words, float[] scale, int rows, int columns, int outputs)
-        where TBackend : ITensorStore, IPackedTernaryTrainingOps
-    {
-        using var dyt = HostTensors.Floats(backend, dy, [rows, outputs]);
-        using var packed = backend.Allocate(DType.UInt8, [outputs, TernaryPacking.PaddedColumns(columns) / 4]);
-        backend.Upload<byte>(packed, MemoryMarshal.AsBytes(words.AsSpan()));
-        using var s = HostTensors.Floats(backend, scale, [scale.Length]);
-        using var dx = backend.Allocate(DType.Float32, [rows, columns]);
-        backend.PackedTernaryMatmulBackward(dyt, packed, s, dx);
-        return HostTensors.Read(backend, dx);
     }
 }

@@ -45,20 +45,12 @@ public sealed class PackedTernaryTrainingTests
     public void PackedTernaryMatmulBackward_matches_a_float64_reference(int rows, int columns, int outputs)
     {
         var random = TestRandom.Create();
-        var q = Enumerable.Range(0, outputs * columns).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
-        var words = new uint[outputs * TernaryPacking.WordsPerRow(columns)];
-        TernaryPacking.Pack(q, outputs, columns, words);
+        var (q, words) = PackedTernaryRuns.RandomCodes(random, outputs, columns);
         var dy = TestRandom.Floats(random, rows * outputs);
         foreach (var scale in new[] { TestRandom.Floats(random, outputs, 2f), [(float)random.NextDouble() + 0.1f] })
         {
             using var cpu = new CpuBackend();
-            using var dyt = HostTensors.Floats(cpu, dy, [rows, outputs]);
-            using var packed = cpu.Allocate(DType.UInt8, [outputs, TernaryPacking.PaddedColumns(columns) / 4]);
-            cpu.Upload<byte>(packed, MemoryMarshal.AsBytes(words.AsSpan()));
-            using var s = HostTensors.Floats(cpu, scale, [scale.Length]);
-            using var dx = HostTensors.Floats(cpu, TestRandom.Floats(random, rows * columns), [rows, columns]);
-            cpu.PackedTernaryMatmulBackward(dyt, packed, s, dx);
-            var actual = HostTensors.Read(cpu, dx);
+            var actual = PackedTernaryRuns.InputGradient(cpu, dy, words, scale, rows, columns, outputs, TestRandom.Floats(random, rows * columns));
             for (var r = 0; r < rows; r++)
             {
                 for (var k = 0; k < columns; k++)
@@ -82,9 +74,7 @@ public sealed class PackedTernaryTrainingTests
     {
         var random = TestRandom.Create();
         var x = Enumerable.Range(0, rows * columns).Select(_ => (sbyte)random.Next(-127, 128)).ToArray();
-        var q = Enumerable.Range(0, outputs * columns).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
-        var words = new uint[outputs * TernaryPacking.WordsPerRow(columns)];
-        TernaryPacking.Pack(q, outputs, columns, words);
+        var (q, words) = PackedTernaryRuns.RandomCodes(random, outputs, columns);
         var rowScale = TestRandom.Floats(random, rows).Select(v => Math.Abs(v) / 127f + 1e-6f).ToArray();
         var bias = TestRandom.Floats(random, outputs);
         foreach (var scale in new[] { TestRandom.Floats(random, outputs, 2f), [(float)random.NextDouble() + 0.01f] })
