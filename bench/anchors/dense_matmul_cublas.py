@@ -8,27 +8,12 @@ Usage: python3 dense_matmul_cublas.py [--json out.json]
 """
 import argparse
 import json
-import statistics
 
 import torch
 
+from cuda_driver import timed_ms
+
 SHAPES = [(4096, 2048, 2048), (4096, 2048, 5632), (4096, 5632, 2048), (4096, 4096, 11008)]
-
-
-def timed_ms(fn, launches=20, repeats=7):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    samples = []
-    for _ in range(repeats):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(launches):
-            fn()
-        end.record()
-        end.synchronize()
-        samples.append(start.elapsed_time(end) / launches)
-    return statistics.median(samples)
 
 
 def main():

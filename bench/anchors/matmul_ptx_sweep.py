@@ -5,18 +5,12 @@ odd shapes and times the three products next to cuBLAS (TF32 and FP32), all in o
 Build:  nvcc -ptx -arch=compute_80 -O3 -std=c++17 -Ikernels -DMM_BK=16 -DMM_STAGES=4 -o v.ptx kernels/matmul.cu
 Usage:  python3 matmul_ptx_sweep.py v.ptx:BK:WARP_M:WARP_N:STAGES ...
 """
-import ctypes, statistics, sys
+import sys
 import torch
 
-cuda = ctypes.CDLL("libcuda.so.1")
-torch.cuda.init(); torch.zeros(1, device="cuda")
+from cuda_driver import get_function, launch, load_module, timed_ms
 SHAPES = [(4096, 2048, 2048), (4096, 2048, 5632), (4096, 5632, 2048), (4096, 4096, 11008)]
 ODD = [(7, 63, 65), (300, 1000, 63), (1025, 300, 172), (16, 512, 172), (130, 1031, 1000)]
-
-
-def check(r):
-    if r != 0:
-        raise RuntimeError(f"CUDA driver error {r}")
 
 
 class Variant:
@@ -24,23 +18,16 @@ class Variant:
         path, bk, warp_m, warp_n, stages = spec.split(":")
         self.name, self.bk, self.stages = path, int(bk), int(stages)
         self.threads = 32 * (128 // int(warp_m)) * (128 // int(warp_n))
-        mod = ctypes.c_void_p()
-        check(cuda.cuModuleLoadData(ctypes.byref(mod), open(path, "rb").read() + b"\0"))
+        module = load_module(path)
         self.fns = {}
         for name, ak, bk_ in (("matmul_forward_f32", True, True), ("matmul_input_gradient_f32", True, False), ("matmul_weight_gradient_f32", False, False)):
-            f = ctypes.c_void_p()
-            check(cuda.cuModuleGetFunction(ctypes.byref(f), mod, name.encode()))
             floats = lambda kc: 128 * (self.bk + 8) if kc else self.bk * (128 + (4 if ak else 8))
             smem = self.stages * (floats(ak) + floats(bk_)) * 4
-            check(cuda.cuFuncSetAttribute(f, 8, smem))
-            self.fns[name] = (f, smem)
+            self.fns[name] = (get_function(module, name, smem), smem)
 
     def launch(self, name, m, n, *args):
         f, smem = self.fns[name]
-        vals = [ctypes.c_void_p(a.data_ptr() if a is not None else 0) if not isinstance(a, int) else ctypes.c_int(a) for a in args]
-        params = (ctypes.c_void_p * len(vals))(*[ctypes.cast(ctypes.byref(v), ctypes.c_void_p) for v in vals])
-        stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
-        check(cuda.cuLaunchKernel(f, (n + 127) // 128, (m + 127) // 128, 1, self.threads, 1, 1, smem, stream, params, None))
+        launch(f, ((n + 127) // 128, (m + 127) // 128), self.threads, smem, *args)
 
     def forward(self, x, w, b, y):
         self.launch("matmul_forward_f32", x.shape[0], w.shape[0], x, w, b, y, x.shape[0], x.shape[1], w.shape[0])
@@ -50,21 +37,6 @@ class Variant:
 
     def dw(self, dy, x, dw):
         self.launch("matmul_weight_gradient_f32", dw.shape[0], dw.shape[1], dy, x, dw, dy.shape[0], x.shape[1], dy.shape[1])
-
-
-def timed_ms(fn, launches=20, repeats=5):
-    for _ in range(3):
-        fn()
-    torch.cuda.synchronize()
-    s = []
-    for _ in range(repeats):
-        a, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        for _ in range(launches):
-            fn()
-        e.record(); e.synchronize()
-        s.append(a.elapsed_time(e) / launches)
-    return statistics.median(s)
 
 
 def rand(*shape):
@@ -97,11 +69,11 @@ def main():
         for prod, ours, ref in (("fwd", lambda v: lambda: v.forward(x, w, b, y), lambda: torch.addmm(b, x, w.t())),
                                 ("dX", lambda v: lambda: v.dx(dy, w, dx), lambda: torch.matmul(dy, w)),
                                 ("dW", lambda v: lambda: v.dw(dy, x, dw), lambda: dw.addmm_(dy.t(), x))):
-            cells = [flops / timed_ms(ours(v)) / 1e9 for v in variants]
+            cells = [flops / timed_ms(ours(v), repeats=5) / 1e9 for v in variants]
             torch.backends.cuda.matmul.allow_tf32 = True
-            tf32 = flops / timed_ms(ref) / 1e9
+            tf32 = flops / timed_ms(ref, repeats=5) / 1e9
             torch.backends.cuda.matmul.allow_tf32 = False
-            fp32 = flops / timed_ms(ref) / 1e9
+            fp32 = flops / timed_ms(ref, repeats=5) / 1e9
             print(f"| {rows}x{inf}x{outf} | {prod} | " + " | ".join(f"{c:.0f}" for c in cells) + f" | {tf32:.0f} | {fp32:.0f} |", flush=True)
 
 

@@ -5,28 +5,11 @@
 #   python3 ternary_gemm_sweep.py OUT.json
 # Timings are CUDA events around a ctypes launch, so they include the host's launch latency (a few us, which also
 # swamps the layout kernels' figures); the GEMM figures are within a few percent of the bench's.
-import ctypes, json, sys, torch, torch.nn.functional as F
+import json, sys, torch, torch.nn.functional as F
 torch.manual_seed(0)
-cuda = ctypes.CDLL("libcuda.so.1")
-torch.zeros(1, device="cuda")
-def check(r, what):
-    if r != 0: raise RuntimeError(f"{what}: CUresult {r}")
-def module(path):
-    m = ctypes.c_void_p(); data = open(path, "rb").read() + b"\0"
-    check(cuda.cuModuleLoadData(ctypes.byref(m), ctypes.c_char_p(data)), "load " + path); return m
-def function(m, name, shared=0):
-    f = ctypes.c_void_p(); check(cuda.cuModuleGetFunction(ctypes.byref(f), m, name.encode()), name)
-    if shared > 48 * 1024: check(cuda.cuFuncSetAttribute(f, 8, shared), "smem " + name)
-    return f
-def launch(f, grid, block, shared, *args):
-    cargs = []
-    for a in args:
-        if isinstance(a, torch.Tensor): cargs.append(ctypes.c_void_p(a.data_ptr()))
-        elif a is None: cargs.append(ctypes.c_void_p(0))
-        else: cargs.append(ctypes.c_int(a))
-    params = (ctypes.c_void_p * len(cargs))(*[ctypes.cast(ctypes.pointer(c), ctypes.c_void_p) for c in cargs])
-    s = torch.cuda.current_stream().cuda_stream
-    check(cuda.cuLaunchKernel(f, grid[0], grid[1], 1, block, 1, 1, shared, ctypes.c_void_p(s), params, None), "launch")
+from cuda_driver import launch
+from cuda_driver import load_module as module
+from cuda_driver import get_function as function
 gm = module("ternary_gemm.ptx")
 layout_fn = function(gm, "ternary_gemm_layout"); pad_fn = function(gm, "ternary_gemm_pad_rows")
 variants = {}
