@@ -22,4 +22,12 @@ public sealed partial class CpuBackend : IPackedTernaryOps
         else
             TernaryMatmul.MultiplyFloat(x, m, words, rows, columns, scales, biasValues, y);
     }
+
+    /// <summary>The CPU kernels read the canonical layout: nothing to rewrite.</summary>
+    public void ArrangePackedTernary(Span<uint> words, int rows, int columns) =>
+        Ops.SpanChecks.Length(checked(rows * TernaryPacking.WordsPerRow(columns)), words.Length, nameof(words));
+
+    /// <inheritdoc />
+    public void ArrangedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output) =>
+        PackedTernaryMatmul(input, arrangedWeight, scale, bias, scheme, output);
 }

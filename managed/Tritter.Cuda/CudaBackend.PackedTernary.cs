@@ -1,6 +1,7 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
 using Tritter.Core.Ternary;
+using Tritter.Native.Cuda;
 
 namespace Tritter.Cuda;
 
@@ -10,23 +11,63 @@ namespace Tritter.Cuda;
 /// the GEMV passes. Converting per call, not caching, because a <see cref="Tensor"/> carries no version: a cache keyed
 /// on the tensor would serve stale weights after the owner rewrote them (re-packing once per optimizer step), and the
 /// conversion reads the packed bytes once more and writes them once, about doubling the traffic of an M = 1 GEMV.
-/// Weights that stay fixed take the cached path instead: <see cref="UploadTernary"/> and <see cref="TernaryMatmul"/>.
+/// Weights that stay fixed are converted once instead: <see cref="ArrangePackedTernary"/> (generation's weight blocks)
+/// or <see cref="UploadTernary"/>.
 /// </summary>
 public sealed partial class CudaBackend : IPackedTernaryOps
 {
     /// <inheritdoc />
     public void PackedTernaryMatmul(Tensor input, Tensor packedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output)
     {
-        var (x, s, y) = (Float32(input, nameof(input)), Float32(scale, nameof(scale)), Float32(output, nameof(output)));
-        var b = bias is null ? default : Float32(bias, nameof(bias)).Pointer;
         var (rows, columns, outputs) = TernaryShapes.PackedTernaryMatmul(input, packedWeight, scale, bias, output);
         if (rows == 0 || outputs == 0)
             return;
         MakeCurrent();
+        var packed = Scratch("packed_ternary_gpu", DType.Int32, (long)outputs * CudaTernaryMatrix.GpuWordsPerRow(columns));
+        ConvertToGemvLayout(Own(packedWeight).Pointer, packed.Pointer, outputs, columns);
+        Gemv(input, packed.Pointer, scale, bias, scheme, output, rows, columns, outputs);
+    }
+
+    /// <summary>
+    /// The GEMV layout has as many words per row as the canonical one (both pad rows to 64 weights), so the words are
+    /// converted on the device by the same kernel <see cref="PackedTernaryMatmul"/> runs, once, and brought back.
+    /// </summary>
+    public void ArrangePackedTernary(Span<uint> words, int rows, int columns)
+    {
+        var count = checked(rows * TernaryPacking.WordsPerRow(columns));
+        if (words.Length != count || CudaTernaryMatrix.GpuWordsPerRow(columns) != TernaryPacking.WordsPerRow(columns))
+            throw new ArgumentException($"{words.Length} words are not {rows} packed rows of {columns} weights", nameof(words));
+        if (count == 0)
+            return;
+        using var canonical = Allocate(DType.Int32, [count]);
+        using var arranged = Allocate(DType.Int32, [count]);
+        Upload<uint>(canonical, words);
+        MakeCurrent();
+        ConvertToGemvLayout(Own(canonical).Pointer, Own(arranged).Pointer, rows, columns);
+        Download<uint>(arranged, words);
+    }
+
+    /// <inheritdoc />
+    public void ArrangedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output)
+    {
+        var (rows, columns, outputs) = TernaryShapes.PackedTernaryMatmul(input, arrangedWeight, scale, bias, output);
+        if (rows == 0 || outputs == 0)
+            return;
+        MakeCurrent();
+        Gemv(input, Own(arrangedWeight).Pointer, scale, bias, scheme, output, rows, columns, outputs);
+    }
+
+    private void ConvertToGemvLayout(DevicePointer canonical, DevicePointer arranged, int outputs, int columns)
+    {
         var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(columns);
-        var packed = Scratch("packed_ternary_gpu", DType.Int32, (long)outputs * wordsPerRow);
         Kernel("ternary_gemv", "ternary_pack_gpu").Launch(KernelLaunch.Elementwise((long)outputs * wordsPerRow, Device), Stream,
-            Own(packedWeight).Pointer, TernaryPacking.WordsPerRow(columns), packed.Pointer, wordsPerRow, outputs, columns);
+            canonical, TernaryPacking.WordsPerRow(columns), arranged, wordsPerRow, outputs, columns);
+    }
+
+    private void Gemv(Tensor input, DevicePointer arranged, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output, int rows, int columns, int outputs)
+    {
+        var (x, s, y) = (Float32(input, nameof(input)), Float32(scale, nameof(scale)), Float32(output, nameof(output)));
+        var b = bias is null ? default : Float32(bias, nameof(bias)).Pointer;
         var scales = s.Pointer;
         if (scale.ElementCount != outputs)
         {
@@ -34,6 +75,6 @@ public sealed partial class CudaBackend : IPackedTernaryOps
             Kernel("ternary_gemv", "ternary_broadcast_scale").Launch(KernelLaunch.Elementwise(outputs, Device), Stream, s.Pointer, perFeature.Pointer, outputs);
             scales = perFeature.Pointer;
         }
-        TernaryGemv(packed.Pointer, outputs, columns, scales, b, x, y, rows, scheme == TernaryScheme.Paper);
+        TernaryGemv(arranged, outputs, columns, scales, b, x, y, rows, scheme == TernaryScheme.Paper);
     }
 }

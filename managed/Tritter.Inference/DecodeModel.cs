@@ -42,6 +42,7 @@ public sealed class DecodeModel : IDisposable
             var output = new WeightBlock();
             var finalNorm = weights.Norm(output, "norm", config.HiddenSize);
             var head = weights.Linear(output, "lm_head", config.HiddenSize, config.VocabSize, hasBias: false);
+            output.Arrange(backend);
             built.Add(_outputBlock = output.Upload(backend));
             _finalNorm = finalNorm.Bind(backend, _outputBlock);
             _head = head.Bind(backend, _outputBlock);

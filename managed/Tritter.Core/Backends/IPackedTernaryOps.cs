@@ -14,4 +14,14 @@ public interface IPackedTernaryOps
     /// <see cref="TernaryScheme.Reference"/>, per-token absmax int8 with exact integer sums for <see cref="TernaryScheme.Paper"/>.
     /// </summary>
     void PackedTernaryMatmul(Tensor input, Tensor packedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output);
+
+    /// <summary>
+    /// Rewrites packed weights in place (host words, <paramref name="rows"/> x <c>WordsPerRow(columns)</c>, canonical
+    /// layout) into the layout this backend's <see cref="ArrangedTernaryMatmul"/> reads, the same size: for weights that
+    /// stay fixed (generation), the conversion a backend would otherwise make on every product is made once.
+    /// </summary>
+    void ArrangePackedTernary(Span<uint> words, int rows, int columns);
+
+    /// <summary><see cref="PackedTernaryMatmul"/> on weights rewritten by <see cref="ArrangePackedTernary"/>.</summary>
+    void ArrangedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output);
 }

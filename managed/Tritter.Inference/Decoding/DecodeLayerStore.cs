@@ -33,6 +33,7 @@ internal sealed class DecodeLayerStore : IDisposable
             {
                 var block = new WeightBlock();
                 var slots = DecodeLayerSlots.Add(weights, block, config, i);
+                block.Arrange(backend);
                 var streamed = residency.StreamedIndex(i);
                 Tensor device;
                 if (streamed < 0)

@@ -7,7 +7,7 @@ namespace Tritter.Inference.Decoding;
 
 /// <summary>
 /// A projection <c>[out, in]</c> for inference: packed 2-bit ternary codes with their scales, multiplied by
-/// <see cref="IPackedTernaryOps.PackedTernaryMatmul"/>, or (BitNet off) float32 weights multiplied by
+/// <see cref="IPackedTernaryOps.ArrangedTernaryMatmul"/> (the block arranged them for the backend), or (BitNet off) float32 weights multiplied by
 /// <see cref="IMatmulOps.Matmul"/>. Its tensors are views into a weight block (<see cref="LinearSlots"/>), which owns them.
 /// </summary>
 internal sealed class DecodeLinear(IDecodeBackend backend, Tensor weight, Tensor? scale, Tensor? bias, TernaryScheme? scheme)
@@ -19,7 +19,7 @@ internal sealed class DecodeLinear(IDecodeBackend backend, Tensor weight, Tensor
     public void Forward(Tensor input, Tensor output)
     {
         if (scheme is { } s)
-            backend.PackedTernaryMatmul(input, weight, scale!, bias, s, output);
+            backend.ArrangedTernaryMatmul(input, weight, scale!, bias, s, output);
         else
             backend.Matmul(input, weight, bias, output);
     }
@@ -33,7 +33,7 @@ internal sealed record LinearSlots(WeightSlot Weight, WeightSlot? Scale, WeightS
 {
     /// <summary>Appends packed ternary weights (and an optional bias) to <paramref name="block"/>.</summary>
     public static LinearSlots Ternary(WeightBlock block, PackedTernaryMatrix matrix, ReadOnlySpan<float> bias) => new(
-        block.Add<byte>(MemoryMarshal.AsBytes(matrix.Words.AsSpan()), DType.UInt8, [matrix.Rows, matrix.PaddedColumns / 4]),
+        block.AddPackedTernary(matrix.Words, matrix.Rows, matrix.Columns),
         block.Add<float>(matrix.Scales, DType.Float32, [matrix.Scales.Length]),
         bias.IsEmpty ? null : block.Add(bias, DType.Float32, [bias.Length]),
         matrix.Scheme);

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
+using Tritter.Core.Ternary;
 
 namespace Tritter.Inference.Decoding;
 
@@ -14,6 +15,7 @@ internal sealed class WeightBlock
     /// <summary>Alignment of every tensor and of the block's length (the widest load a kernel makes, with room to spare).</summary>
     public const int Alignment = 256;
 
+    private readonly List<(WeightSlot Slot, int Rows, int Columns)> _packedTernary = [];
     private byte[] _bytes = new byte[Alignment];
     private int _length;
 
@@ -36,6 +38,29 @@ internal sealed class WeightBlock
         bytes.CopyTo(_bytes.AsSpan(offset));
         _length = end;
         return new WeightSlot(offset, type, shape);
+    }
+
+    /// <summary>
+    /// Appends packed ternary weights (canonical layout, <paramref name="rows"/> x <c>WordsPerRow(columns)</c> words) as
+    /// a UInt8 tensor <c>[rows, PaddedColumns(columns) / 4]</c>, to be rewritten by <see cref="Arrange"/>.
+    /// </summary>
+    public WeightSlot AddPackedTernary(ReadOnlySpan<uint> words, int rows, int columns)
+    {
+        var slot = Add<uint>(words, DType.UInt8, [rows, TernaryPacking.PaddedColumns(columns) / 4]);
+        _packedTernary.Add((slot, rows, columns));
+        return slot;
+    }
+
+    /// <summary>
+    /// Rewrites every packed ternary tensor into the layout <paramref name="backend"/>'s
+    /// <see cref="IPackedTernaryOps.ArrangedTernaryMatmul"/> reads; call once, after the last <c>Add</c> and before the
+    /// bytes go anywhere.
+    /// </summary>
+    public void Arrange(IPackedTernaryOps backend)
+    {
+        foreach (var (slot, rows, columns) in _packedTernary)
+            backend.ArrangePackedTernary(MemoryMarshal.Cast<byte, uint>(_bytes.AsSpan((int)slot.ByteOffset, (int)slot.Shape.ElementCount)), rows, columns);
+        _packedTernary.Clear();
     }
 
     /// <summary>A copy of the block in a <c>UInt8</c> tensor of <paramref name="store"/>, which the caller owns.</summary>

@@ -199,6 +199,28 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         }
     }
 
+    // Generation arranges its fixed weights once (ArrangePackedTernary) and multiplies them with ArrangedTernaryMatmul:
+    // the same conversion and the same GEMV as PackedTernaryMatmul per call, so the same bits.
+    [TestCaseSource(nameof(PackedShapes))]
+    public void ArrangedTernaryMatmul_gives_the_bits_of_PackedTernaryMatmul(int rows, int columns, int outputs)
+    {
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, rows * columns);
+        var q = Enumerable.Range(0, outputs * columns).Select(_ => (sbyte)random.Next(-1, 2)).ToArray();
+        var words = new uint[outputs * TernaryPacking.WordsPerRow(columns)];
+        TernaryPacking.Pack(q, outputs, columns, words);
+        var bias = TestRandom.Floats(random, outputs);
+        foreach (var scheme in new[] { TernaryScheme.Reference, TernaryScheme.Paper })
+        {
+            foreach (var scale in new[] { TestRandom.Floats(random, outputs, 2f), [(float)random.NextDouble() + 0.1f] })
+            {
+                var expected = PackedMatmul(Gpu, x, words, scale, bias, scheme, rows, columns, outputs);
+                var actual = PackedMatmul(Gpu, x, words, scale, bias, scheme, rows, columns, outputs, arranged: true);
+                GpuCompare.Ulps(expected, actual, 0, $"{scheme}, {scale.Length} scale(s)");
+            }
+        }
+    }
+
     [TestCaseSource(nameof(PackedShapes))]
     public void PackedTernaryMatmul_matches_cpu(int rows, int columns, int outputs)
     {
@@ -341,15 +363,21 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
     }
 
     private static float[] PackedMatmul<TBackend>(TBackend backend, float[] x, uint[] words, float[] scale, float[]? bias, TernaryScheme scheme,
-        int rows, int columns, int outputs)
+        int rows, int columns, int outputs, bool arranged = false)
         where TBackend : ITensorStore, IPackedTernaryOps
     {
         using var xt = HostTensors.Floats(backend, x, [rows, columns]);
-        using var packed = PackedTernaryRuns.Packed(backend, words, outputs, columns);
+        var layout = (uint[])words.Clone();
+        if (arranged)
+            backend.ArrangePackedTernary(layout, outputs, columns);
+        using var packed = PackedTernaryRuns.Packed(backend, layout, outputs, columns);
         using var s = HostTensors.Floats(backend, scale, [scale.Length]);
         using var b = bias is null ? null : HostTensors.Floats(backend, bias, [outputs]);
         using var y = backend.Allocate(DType.Float32, [rows, outputs]);
-        backend.PackedTernaryMatmul(xt, packed, s, b, scheme, y);
+        if (arranged)
+            backend.ArrangedTernaryMatmul(xt, packed, s, b, scheme, y);
+        else
+            backend.PackedTernaryMatmul(xt, packed, s, b, scheme, y);
         return HostTensors.Read(backend, y);
     }
 

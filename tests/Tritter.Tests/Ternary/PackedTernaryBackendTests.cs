@@ -39,5 +39,14 @@ public sealed class PackedTernaryBackendTests
         var y = new float[m * n];
         backend.Download<float>(output, y);
         Assert.That(y, Is.EqualTo(expected));
+
+        // The CPU reads the canonical layout, so arranging leaves the words as they are and the arranged op agrees.
+        var arranged = (uint[])matrix.Words.Clone();
+        backend.ArrangePackedTernary(arranged, n, k);
+        Assert.That(arranged, Is.EqualTo(matrix.Words));
+        backend.ArrangedTernaryMatmul(input, packed, scale, biasTensor, scheme, output);
+        backend.Download<float>(output, y);
+        Assert.That(y, Is.EqualTo(expected));
+        Assert.That(() => backend.ArrangePackedTernary(arranged.AsSpan(1), n, k), Throws.ArgumentException);
     }
 }
