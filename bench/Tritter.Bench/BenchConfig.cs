@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Configs;
+using Perfolizer.Horology;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
@@ -11,6 +12,10 @@ namespace Tritter.Bench;
 /// </summary>
 public static class BenchConfig
 {
+    // A quick case's iterations: enough invocations for a median of device times, a fifth of BenchmarkDotNet's default
+    // (the pilot that sizes them doubles up to this), so a whole GPU session's suites fit one device call.
+    private const int QuickIterationMilliseconds = 100;
+
     /// <summary>Builds the configuration from the command line and returns the arguments left for BenchmarkDotNet.</summary>
     public static (IConfig Config, string[] Remaining, string ResultsRoot) Create(string[] args)
     {
@@ -21,6 +26,7 @@ public static class BenchConfig
         var quick = args.Contains("--quick");
         var job = quick
             ? Job.ShortRun.WithWarmupCount(1).WithIterationCount(3).WithLaunchCount(1)
+                .WithIterationTime(TimeInterval.FromMilliseconds(QuickIterationMilliseconds))
             : Job.Default.WithWarmupCount(3).WithIterationCount(10);
         var config = DefaultConfig.Instance
             .AddJob(job.WithToolchain(InProcessEmitToolchain.Instance).AsDefault())

@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 using Tritter.Bench;
 using Tritter.Bench.Gpu;
@@ -13,7 +14,8 @@ if (!CudaProbe.Result.IsUsable)
     Console.WriteLine($"// GPU suites skipped ({string.Join(", ", gpuSuites.Select(t => t.Name))}): {CudaProbe.Result.Reason}");
     suites.RemoveAll(gpuSuites.Contains);
 }
-var summaries = BenchmarkSwitcher.FromTypes([.. suites]).Run(remaining, config).ToList();
-if (summaries.Any(s => s.Reports.Length > 0))
-    Console.WriteLine($"// results: {ResultsWriter.Write(summaries, resultsRoot, args)}");
+var results = new ResultsExporter(resultsRoot, args);
+var summaries = BenchmarkSwitcher.FromTypes([.. suites]).Run(remaining, config.AddExporter(results)).ToList();
+if (results.Path is not null)
+    Console.WriteLine($"// results: {results.Path}");
 return summaries.Any(s => s.HasCriticalValidationErrors) ? 1 : 0;

@@ -18,15 +18,14 @@ public static partial class ResultsWriter
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    /// <summary>Writes the summaries; returns the Markdown file's path.</summary>
-    public static string Write(IReadOnlyList<Summary> summaries, string resultsRoot, string[] commandLine)
+    /// <summary>Writes the summaries of the run started at <paramref name="stamp"/> (its files' name); returns the Markdown file's path.</summary>
+    public static string Write(IReadOnlyList<Summary> summaries, string resultsRoot, string[] commandLine, DateTime stamp)
     {
         var probe = CudaProbe.Result;
         var gpu = probe.IsUsable ? probe.Devices[0] : null;
         var device = gpu?.Name ?? $"cpu-{Environment.ProcessorCount}-threads";
         var directory = Path.Combine(resultsRoot, Slug(device));
         Directory.CreateDirectory(directory);
-        var stamp = DateTime.UtcNow;
         var name = $"{stamp:yyyy-MM-dd-HHmmss}";
         var commit = Commit();
 

@@ -12,6 +12,9 @@ namespace Tritter.Bench.Gpu;
 [Config(typeof(GpuColumnsConfig))]
 public abstract class GpuBenchmark
 {
+    // kernels/hold.cu: long enough for the host to queue the start event, the work and the end event behind it.
+    private const long HoldNanoseconds = 50_000;
+
     private CudaEvent? _start;
     private CudaEvent? _end;
 
@@ -40,11 +43,13 @@ public abstract class GpuBenchmark
 
     /// <summary>
     /// Runs <paramref name="work"/> between two events and records its device time with the bytes and flops it must move
-    /// and do, over <paramref name="operations"/> op launches (a replayed graph holds many).
+    /// and do, over <paramref name="operations"/> op launches (a replayed graph holds many). A 50 us device-side hold
+    /// in front of the start event keeps the host's launch latency out of the device time.
     /// </summary>
     protected void Timed(Action work, long bytes, double flops = 0, int operations = 1, [CallerMemberName] string method = "")
     {
         Gpu.MakeCurrent();
+        Gpu.Kernel("hold", "hold").Launch(new LaunchGeometry(new Dim3(1), new Dim3(1)), Gpu.Stream, HoldNanoseconds);
         _start!.Record(Gpu.Stream);
         work();
         _end!.Record(Gpu.Stream);

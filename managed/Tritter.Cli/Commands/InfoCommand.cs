@@ -90,9 +90,9 @@ internal static class InfoCommand
             Console.WriteLine($"gpu {device.Ordinal}: {device.Name}, {device.SmName}, {device.MultiprocessorCount} SMs, {device.TotalMemoryBytes / (1L << 30)} GiB");
         Console.WriteLine($"embedded kernels: {(EmbeddedKernels.ModuleNames.Count == 0 ? "none" : string.Join(", ", EmbeddedKernels.ModuleNames))}");
         Console.WriteLine($"gpu: {(probe.IsUsable ? "found" : "not used")}: {probe.Reason}");
-        // The model graph needs every op family; the CUDA backend gains them kernel by kernel (docs/decisions.md).
+        // What --device auto (BackendChoice) picks for train and generate.
         Console.WriteLine(probe.IsUsable
-            ? "backend: cpu (the CUDA backend runs the op families it has kernels for; the model graph runs on the CPU until it has all)"
+            ? "backend: cuda (train and generate use this GPU; --device cpu for the CPU)"
             : $"backend: cpu ({probe.Reason})");
     }
 
