@@ -22,6 +22,19 @@ public sealed partial class CudaBackend : IBackend
     /// <summary>The device this backend runs on.</summary>
     public CudaDeviceInfo Device => _context.Device;
 
+    /// <summary>
+    /// Device memory in use as the driver reports it (total less free): every allocation on the device, scratch buffers
+    /// and CUDA contexts included, which <see cref="ITensorStore.Memory"/>'s count of tensors leaves out.
+    /// </summary>
+    public long DeviceBytesInUse
+    {
+        get
+        {
+            var (free, total) = _context.MemoryInfo();
+            return total - free;
+        }
+    }
+
     /// <summary>The stream every op is queued on.</summary>
     public CudaStream Stream { get; }
 

@@ -38,7 +38,7 @@ fi
 kernel_suites=(AdamWGpuBenchmarks CrossEntropyGpuBenchmarks DenseMatmulGpuBenchmarks EmbeddingGpuBenchmarks
     KvDecodeAttentionGpuBenchmarks LayerNormGpuBenchmarks SquaredReluGpuBenchmarks TernaryGemmGpuBenchmarks
     TernaryGemvGpuBenchmarks TrainingAttentionGpuBenchmarks)
-end_to_end_suites=(TrainingStepGpuBenchmarks DecodeGpuBenchmarks DecodeStreamingGpuBenchmarks)
+end_to_end_suites=(TrainingStepGpuBenchmarks DecodeGpuBenchmarks DecodeStreamingGpuBenchmarks DecodeLongContextGpuBenchmarks)
 globs() { for suite in "$@"; do printf '*.%s.*\n' "$suite"; done; }
 
 stage "kernel suites"

@@ -56,7 +56,8 @@ public class TrainingStepGpuBenchmarks : GpuBenchmark
     [GlobalCleanup]
     public void Cleanup()
     {
-        Console.WriteLine($"// peak device memory of {Shape}: {Gpu.Memory.PeakBytes / (1024.0 * 1024 * 1024):F2} GiB");
+        Console.WriteLine($"// peak device memory of {Shape}: tensors {Gpu.Memory.PeakBytes / (1024.0 * 1024 * 1024):F2} GiB; " +
+            $"in use now by the driver's count (scratch and contexts included) {Gpu.DeviceBytesInUse / (1024.0 * 1024 * 1024):F2} GiB");
         _trainer.Dispose();
         _model.Dispose();
         CloseDevice();
