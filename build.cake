@@ -138,6 +138,7 @@ Task("Bundle")
     CopyFile(root.CombineWithFilePath("scripts/bundle/run-gpu-all.sh"), stage.CombineWithFilePath("run-gpu-all.sh"));
     // The PyTorch peers run-gpu-all.sh measures in the same call as the suites.
     CopyDirectory(root.Combine("bench/anchors"), stage.Combine("anchors"));
+    DeleteDirectories(GetDirectories(stage.FullPath + "/anchors/**/__pycache__"), new DeleteDirectorySettings { Recursive = true });
     // Earlier runs travel with the bundle, so a run on the device compares itself with the last run on the same device.
     CopyDirectory(root.Combine("bench/results"), stage.Combine("results"));
     StartProcess("git", new ProcessSettings { Arguments = "rev-parse HEAD", RedirectStandardOutput = true, WorkingDirectory = root }, out var commit);
