@@ -134,8 +134,8 @@ __device__ __forceinline__ void load_tile(float* dst, const float* __restrict__ 
     }
 }
 
-// s = a b^T over D columns: a the warp's 16 staged rows, b a staged tile of 64. With rows kStride = D + 4 floats apart
-// (4 mod 32 banks, or 20 for D = 16), lane (g, t) reading row g, column t hits bank 4g + t: conflict-free.
+// s = a b^T over D columns: a the warp's 16 staged rows, b a staged tile of 64. Rows are kStride = D + 4 floats apart,
+// 4 mod 32 (20 for D = 16), so lane (g, t) reading row g, column t hits bank 4g + t (20g + t): 32 distinct banks.
 template <int D>
 __device__ __forceinline__ void warp_scores(const float* a, const float* b, Scores& s)
 {
@@ -163,7 +163,7 @@ __device__ __forceinline__ void warp_scores(const float* a, const float* b, Scor
 // acc += w m: w a warp's 16 x 64 weights in the Scores layout, m a staged 64 x D tile; acc[n][2h + e] is row g + 8h,
 // column 8n + 2t + e. The k order is free, so fragment slot t takes key 2t and slot t + 4 key 2t + 1 of each 8: exactly
 // the two columns a lane already holds of w, which then never leaves registers. m's reads (row 2t, column g) hit bank
-// 8t + g.
+// 8t + g (2t kStride is 8t mod 32 for every D).
 template <int D>
 __device__ __forceinline__ void warp_accumulate(const Scores& w, const float* m, float (&acc)[Layout<D>::kSteps][4])
 {
