@@ -16,10 +16,18 @@
 //
 // Floor: compute. A causal forward must do 2 T^2 d flops per head (half of QK^T and PV), a causal backward 5 T^2 d
 // (QK^T, dO V^T, P^T dO, dS^T Q, dS K); this backward does 7, recomputing QK^T and dO V^T in both of its passes to stay
-// free of atomics. The roofline is mma.sync's TF32 rate, ~320 TFLOP/s measured on an H100 (kernels/peak.cu; wgmma's
-// ~495 is out of reach of the instruction these kernels share with SM_80..SM_120). The float32 CUDA-core kernels this
-// replaces reached 15-17 TFLOP/s forward and 12-15 backward on an H100 (7B shape, 32/8 heads, d 128, 2K-4K tokens);
-// PyTorch's float32 SDPA reaches 38-43 and 30-34.
+// free of atomics. The roofline is mma.sync's TF32 rate, 318 TFLOP/s measured on an H100 (kernels/peak.cu; wgmma's
+// ~495 is out of reach of the instruction these kernels share with SM_80..SM_120).
+//
+// Measured on an H100 (bench/results/nvidia-h100-80gb-hbm3/2026-11-23-attention-tf32.md; 7B shape, 32/8 heads, d 128,
+// causal, 2K / 4K tokens): forward 56 / 67 TFLOP/s (18 / 21% of the peak), backward 31 / 39 counting 5 T^2 d (43 / 55
+// of the 7 it issues). The float32 CUDA-core kernels before them reached 15-17 and 12-15 over 2K-4K (forward 15.3 at
+// 2K: 3.7x now); PyTorch's float32 SDPA in the same call: 38 / 43 and 30 / 34.
+//
+// What remains: the backward is short of 3x (2.0-3.3x against the old range). At D = 128 its double-buffered layout takes 200 KB, so an SM holds one
+// block of 4 warps, and the element-wise phases (P, dS) of a warp leave the tensor cores idle; 8 warps per block (two
+// per 16 rows, splitting D, or 128-row key tiles), q or k fragments held in registers across a tile, and dropping the
+// two recomputed products (which needs atomics or a dS buffer) are the next steps; wgmma only with an sm_90 build.
 //
 // The backward pass is deterministic and atomic-free: attention_backward_delta computes D = rowsum(dO * O);
 // attention_backward_kv runs one block per (key tile, kv head, batch) and accumulates dK and dV over every query head
