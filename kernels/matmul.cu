@@ -19,16 +19,16 @@
 // [row][k] with 8 floats of padding, the others [k][row] with 4 or 8: the strides that make every fragment load below
 // conflict-free.
 //
-// TF32 fragments of m16n8k8 give lane (g = lane / 4, t = lane % 4) the k slots t and t + 4. The product sums over k, so
-// any k order shared by A and B gives the same result: where A's K is contiguous, slot t reads k = 2t and slot t + 4
-// reads k = 2t + 1, one 64-bit shared load per fragment row instead of two 32-bit ones. Operands are rounded to TF32
+// TF32 fragments of m16n8k8 (tf32.cuh) give lane (g = lane / 4, t = lane % 4) the k slots t and t + 4. The product sums
+// over k, so any k order shared by A and B gives the same result: where A's K is contiguous, slot t reads k = 2t and
+// slot t + 4 reads k = 2t + 1, one 64-bit shared load per fragment row instead of two 32-bit ones. Operands are rounded to TF32
 // (round to nearest, 10 mantissa bits), not truncated, so errors have no bias: each product is within ~2^-10 of
 // |a||b|, and the fp32 sum adds its usual K 2^-24.
 //
 // Edges: any M, N, K. Rows outside M or N and k past K load as zeros (cp.async zero-fill); C stores are predicated. The
 // 16-byte copies need the contiguous extent (always the leading dimension here) to be a multiple of 4 and the base
 // 16-byte aligned; otherwise each float is copied alone (4-byte cp.async, same zero-fill).
-#include "common.cuh"
+#include "tf32.cuh"
 
 // The launch side (KernelLaunch.Matmul*) assumes these defaults; the overrides exist for tuning builds only.
 #define MM_BM 128
@@ -64,37 +64,6 @@ struct TileLayout
     static constexpr int floats = KContiguous ? MM_BM * MM_K_STRIDE : MM_BK * stride;
     __device__ static __forceinline__ int at(int row, int k) { return KContiguous ? row * stride + k : k * stride + row; }
 };
-
-__device__ __forceinline__ uint32_t shared_address(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
-
-__device__ __forceinline__ void copy16(float* destination, const float* source, bool valid)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(destination)), "l"(source), "r"(valid ? 16 : 0));
-}
-
-__device__ __forceinline__ void copy4(float* destination, const float* source, bool valid)
-{
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(shared_address(destination)), "l"(source), "r"(valid ? 4 : 0));
-}
-
-__device__ __forceinline__ void commit_copies() { asm volatile("cp.async.commit_group;\n" ::); }
-
-template <int Pending>
-__device__ __forceinline__ void wait_copies() { asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending)); }
-
-__device__ __forceinline__ uint32_t to_tf32(float value)
-{
-    uint32_t bits;
-    asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(bits) : "f"(value));
-    return bits;
-}
-
-__device__ __forceinline__ void mma_tf32(float (&c)[4], const uint32_t (&a)[4], const uint32_t (&b)[2])
-{
-    asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
-}
 
 // Copies one 128-row x MM_BK-k tile of an operand whose element (row, k) is at source[row * ld + k] (K contiguous) or
 // source[k * ld + row], for rows [row0, row0 + 128) of `rows` and k [k0, k0 + MM_BK) of `depth`.

@@ -15,7 +15,7 @@ public sealed partial class CudaBackend : IAttentionOps
         if (query.ElementCount == 0)
             return;
         var headDim = AttentionHeadDim(shape);
-        var geometry = KernelLaunch.AttentionQueryTiles(shape, backward: false);
+        var geometry = KernelLaunch.AttentionQueryTiles(shape, backward: false, Device.MaxSharedMemoryPerBlockOptIn);
         MakeCurrent();
         Kernel("attention", $"attention_forward_d{headDim}", geometry.SharedMemoryBytes).Launch(geometry, Stream,
             Own(query).Pointer, Own(key).Pointer, Own(value).Pointer, Segments(segmentIds, mask), (int)mask.Mode, mask.Window, mask.PrefixLength,
@@ -36,8 +36,8 @@ public sealed partial class CudaBackend : IAttentionOps
         var (dOut, q, k, v, lse) = (Own(outputGradient).Pointer, Own(query).Pointer, Own(key).Pointer, Own(value).Pointer, Own(logSumExp).Pointer);
         var segments = Segments(segmentIds, mask);
         var scale = AttentionScale(shape);
-        var keyTiles = KernelLaunch.AttentionKeyTiles(shape);
-        var queryTiles = KernelLaunch.AttentionQueryTiles(shape, backward: true);
+        var keyTiles = KernelLaunch.AttentionKeyTiles(shape, Device.MaxSharedMemoryPerBlockOptIn);
+        var queryTiles = KernelLaunch.AttentionQueryTiles(shape, backward: true, Device.MaxSharedMemoryPerBlockOptIn);
         MakeCurrent();
         Kernel("attention", "attention_backward_delta").Launch(KernelLaunch.WarpPerRow(rows), Stream,
             dOut, Own(output).Pointer, rows, shape.Sequence, shape.Heads, shape.HeadDim, delta.Pointer);

@@ -218,33 +218,44 @@ public static class KernelLaunch
     /// <summary>Query and key rows per tile of the training attention kernels (<c>kTile</c> in <c>kernels/attention.cu</c>).</summary>
     public const int AttentionTile = 64;
 
-    /// <summary>Threads per block of the training attention kernels: a 16 x 16 grid, each thread 4 x 4 scores of a tile.</summary>
-    public const int AttentionThreads = 256;
+    /// <summary>Threads per block of the training attention kernels: 4 warps, each owning 16 rows of the block's tile.</summary>
+    public const int AttentionThreads = 128;
 
     /// <summary>
-    /// <c>attention_forward_d*</c> and <c>attention_backward_q_d*</c>: a block per (query tile, head, batch).
-    /// The forward stages three tiles (q, k, v) of <c>headDim + 4</c>-float rows, the backward four (q, dO, k, v); both
-    /// add a 64 x 68 score tile and the tiles' segment ids.
+    /// <c>attention_forward_d*</c> and <c>attention_backward_q_d*</c>: a block per (query tile, head, batch). The forward
+    /// stages three tiles (q, k, v) of <c>headDim + 4</c>-float rows and the tiles' segment ids. The backward keeps q and
+    /// dO and streams k and v with their key rows' segment ids, in two stages (double-buffered) where they fit
+    /// <paramref name="sharedLimit"/>, the device's shared memory per block, else one; the kernel reads the stage
+    /// count back from the launch's shared memory size.
     /// </summary>
-    public static LaunchGeometry AttentionQueryTiles(AttentionGeometry shape, bool backward)
+    public static LaunchGeometry AttentionQueryTiles(AttentionGeometry shape, bool backward, int sharedLimit)
     {
-        var floats = (backward ? 4 : 3) * AttentionTile * (shape.HeadDim + AttentionPad) + AttentionTile * (AttentionTile + AttentionPad) + 2 * AttentionTile;
+        var tile = AttentionTile * (shape.HeadDim + AttentionPad);
+        var floats = backward
+            ? AttentionFloats(stages => 2 * tile + stages * (2 * tile + AttentionTile) + AttentionTile, sharedLimit)
+            : 3 * tile + 2 * AttentionTile;
         return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.Heads, (uint)shape.Batch), new Dim3(AttentionThreads),
             (uint)(floats * sizeof(float)));
     }
 
     /// <summary>
-    /// <c>attention_backward_kv_d*</c>: a block per (key tile, kv head, batch), staging four tiles (k, v, q, dO), the score
-    /// tile, and per query row the log-sum-exp, D and segment id, per key row the segment id.
+    /// <c>attention_backward_kv_d*</c>: a block per (key tile, kv head, batch). It keeps k and v and the key rows'
+    /// segment ids and streams q and dO with, per query row, the log-sum-exp, D and segment id, in two stages where they
+    /// fit <paramref name="sharedLimit"/>, else one (as <see cref="AttentionQueryTiles"/>).
     /// </summary>
-    public static LaunchGeometry AttentionKeyTiles(AttentionGeometry shape)
+    public static LaunchGeometry AttentionKeyTiles(AttentionGeometry shape, int sharedLimit)
     {
-        var floats = 4 * AttentionTile * (shape.HeadDim + AttentionPad) + AttentionTile * (AttentionTile + AttentionPad) + 4 * AttentionTile;
+        var tile = AttentionTile * (shape.HeadDim + AttentionPad);
+        var floats = AttentionFloats(stages => 2 * tile + stages * (2 * tile + 3 * AttentionTile) + AttentionTile, sharedLimit);
         return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.KvHeads, (uint)shape.Batch), new Dim3(AttentionThreads),
             (uint)(floats * sizeof(float)));
     }
 
-    // Floats of padding per staged row (kernels/attention.cu's Layout::kStride and kScoreStride).
+    // The two-stage layout where it fits the limit, else the one-stage one.
+    private static int AttentionFloats(Func<int, int> floats, int sharedLimit) =>
+        floats(2) * sizeof(float) <= sharedLimit ? floats(2) : floats(1);
+
+    // Floats of padding per staged row (kernels/attention.cu's Layout::kStride).
     private const int AttentionPad = 4;
 
     private static int Tiles(int sequence) => (sequence + AttentionTile - 1) / AttentionTile;

@@ -9,8 +9,10 @@ namespace Tritter.Bench.Gpu;
 /// Training attention (flash-attention style) at the 7B shape: batch 1, 32 query heads, 8 KV heads, head_dim 128,
 /// causal, 2K and 4K tokens. Compute-bound: TFLOP/s counts the matrix products a causal kernel must do, half of the
 /// dense <c>4 T^2 d heads</c> for the forward (QK^T and PV) and of <c>10 T^2 d heads</c> for the backward (QK^T, dO V^T,
-/// P^T dO, dS^T Q, dS K), the convention of FlashAttention's reports. Bytes are the tensors read and written once.
+/// P^T dO, dS^T Q, dS K), the convention of FlashAttention's reports. Bytes are the tensors read and written once. The
+/// kernels multiply on TF32 <c>mma.sync</c>, so the roofline is that instruction's measured peak.
 /// </summary>
+[MmaRoofline(MmaKind.Tf32)]
 public class TrainingAttentionGpuBenchmarks : GpuBenchmark
 {
     private const int Batch = 1, Heads = 32, KvHeads = 8, HeadDim = 128;
