@@ -65,7 +65,9 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// The GEMV passes over GPU-layout weights (<paramref name="outputs"/> x <paramref name="inputs"/>, a scale per output,
-    /// an optional bias): up to 16 activation rows of <paramref name="x"/> per pass, larger batches loop.
+    /// an optional bias): a single row through the batch-1 kernels where its activations fit their shared memory,
+    /// otherwise up to 16 rows per pass, prepared once (quantised or padded, one block per row) and then read by every
+    /// block of the batch kernel, which streams the weights once for all of them; larger batches loop.
     /// </summary>
     private void TernaryGemv(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, CudaTensor x, CudaTensor y,
         int rows, bool int8)
@@ -73,45 +75,35 @@ public sealed partial class CudaBackend
         MakeCurrent();
         var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(inputs);
         var paddedInputs = wordsPerRow * 16;
-        var activationBytes = (long)paddedInputs * (int8 ? sizeof(sbyte) : sizeof(float));
         for (var first = 0; first < rows;)
         {
-            if (rows - first == 1 && TryTernaryRow1(packed, outputs, inputs, scales, bias, x.Pointer.Offset((long)first * inputs * sizeof(float)),
-                    y.Pointer.Offset((long)first * outputs * sizeof(float)), int8))
-                return;
-            var pass = KernelLaunch.TernaryGemv(outputs, rows - first, activationBytes, Device);
             var xRows = x.Pointer.Offset((long)first * inputs * sizeof(float));
             var yRows = y.Pointer.Offset((long)first * outputs * sizeof(float));
-            var variant = $"{(int8 ? "w2a8" : "w2f32")}{(pass.Staged ? "_staged" : "")}_m{pass.Instantiated}";
-            var gemv = TernaryKernel(variant, pass.Geometry.SharedMemoryBytes);
-            if (pass.Staged)
+            if (rows - first == 1 && TryTernaryRow1(packed, outputs, inputs, scales, bias, xRows, yRows, int8))
+                return;
+            var take = Math.Min(rows - first, KernelLaunch.TernaryMaxRows);
+            var instantiated = KernelLaunch.TernaryInstantiatedRows(take);
+            var gemv = TernaryKernel($"{(int8 ? "w2a8" : "w2f32")}_rows_m{instantiated}", 0);
+            var block = new Native.Cuda.LaunchGeometry(new Native.Cuda.Dim3(1), new Native.Cuda.Dim3(KernelLaunch.TernaryRow1Warps * 32));
+            var (geometry, parts) = KernelLaunch.TernaryBatch(outputs, inputs, ResidentBlocks(gemv, block), Device);
+            if (int8)
             {
-                // The staged kernels quantise or pad the activations themselves, block by block.
-                var resident = ResidentBlocks(gemv, pass.Geometry);
-                var workBlocks = (outputs + KernelLaunch.TernaryWarpsPerBlock - 1) / KernelLaunch.TernaryWarpsPerBlock;
-                gemv.Launch(KernelLaunch.PersistentGrid(pass.Geometry, workBlocks, resident, Device), Stream, packed, wordsPerRow, outputs, pass.Rows,
-                    xRows, inputs, scales, bias, yRows);
-            }
-            else if (int8)
-            {
-                var xq = Scratch("xq", DType.Int8, pass.Instantiated * (long)paddedInputs);
-                var xScale = Scratch("xscale", DType.Float32, pass.Instantiated);
-                var rowSum = Scratch("rowsum_i32", DType.Int32, pass.Instantiated);
-                Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(KernelLaunch.RowReduction(pass.Rows), Stream,
+                var xq = Scratch("xq", DType.Int8, instantiated * (long)paddedInputs);
+                var xScale = Scratch("xscale", DType.Float32, instantiated);
+                var rowSum = Scratch("rowsum_i32", DType.Int32, instantiated);
+                Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(KernelLaunch.RowReduction(take), Stream,
                     xRows, inputs, paddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
-                gemv.Launch(pass.Geometry, Stream, packed, wordsPerRow, outputs, pass.Rows,
-                    xq.Pointer, xScale.Pointer, rowSum.Pointer, scales, bias, yRows);
+                gemv.Launch(geometry, Stream, packed, wordsPerRow, outputs, take, parts, xq.Pointer, xScale.Pointer, rowSum.Pointer, scales, bias, yRows);
             }
             else
             {
-                var xp = Scratch("xpad", DType.Float32, pass.Instantiated * (long)paddedInputs);
-                var rowSum = Scratch("rowsum_f32", DType.Float32, pass.Instantiated);
-                Kernel("ternary_gemv", "ternary_pad_rows_f32").Launch(KernelLaunch.RowReduction(pass.Rows), Stream,
+                var xp = Scratch("xpad", DType.Float32, instantiated * (long)paddedInputs);
+                var rowSum = Scratch("rowsum_f32", DType.Float32, instantiated);
+                Kernel("ternary_gemv", "ternary_pad_rows_f32").Launch(KernelLaunch.RowReduction(take), Stream,
                     xRows, inputs, paddedInputs, xp.Pointer, rowSum.Pointer);
-                gemv.Launch(pass.Geometry, Stream, packed, wordsPerRow, outputs, pass.Rows,
-                    xp.Pointer, rowSum.Pointer, scales, bias, yRows);
+                gemv.Launch(geometry, Stream, packed, wordsPerRow, outputs, take, parts, xp.Pointer, rowSum.Pointer, scales, bias, yRows);
             }
-            first += pass.Rows;
+            first += take;
         }
     }
 

@@ -25,51 +25,20 @@ public static class KernelLaunch
         return new LaunchGeometry(new Dim3((uint)blocks), new Dim3(ElementwiseBlock));
     }
 
-    /// <summary>Warps per block of the ternary GEMV kernels (<c>TERNARY_WARPS_PER_BLOCK</c> in the kernel).</summary>
-    public const int TernaryWarpsPerBlock = 8;
-
-    /// <summary>Activation rows one direct ternary GEMV pass handles; larger batches loop.</summary>
+    /// <summary>Activation rows one ternary GEMV pass handles; larger batches loop.</summary>
     public const int TernaryMaxRows = 16;
 
-    /// <summary>Activation rows one staged pass handles at most (the staged kernels are instantiated up to 8).</summary>
-    public const int TernaryMaxStagedRows = 8;
-
-    /// <summary>
-    /// The plan for one pass of a ternary GEMV: whether the activations are staged in shared memory (when
-    /// <paramref name="rows"/> rows of <paramref name="activationBytes"/> bytes fit the device's opt-in maximum, halved so
-    /// that two blocks share an SM), how many rows the pass takes, which instantiated row count runs it, and the launch.
-    /// A staged pass's grid is provisional (two blocks per SM); <see cref="PersistentGrid"/> fixes it once the kernel's
-    /// occupancy is known.
-    /// </summary>
-    public static TernaryPass TernaryGemv(int outputs, int rows, long activationBytes, CudaDeviceInfo device)
-    {
-        var budget = device.MaxSharedMemoryPerBlockOptIn / 2 - 1024; // the staged kernels' static shared memory
-        var fitting = (int)Math.Min(TernaryMaxStagedRows, budget / activationBytes);
-        var warpsNeeded = (outputs + TernaryWarpsPerBlock - 1) / TernaryWarpsPerBlock;
-        if (fitting >= 1)
-        {
-            var take = Math.Min(rows, fitting);
-            var instantiated = TernaryBatch(take);
-            if (instantiated > fitting)
-                take = instantiated = instantiated / 2;
-            // Persistent blocks: two per SM, each staging the activations once and looping over output features.
-            var blocks = Math.Min(warpsNeeded, 2 * device.MultiprocessorCount);
-            return new TernaryPass(true, take, instantiated,
-                new LaunchGeometry(new Dim3((uint)blocks), new Dim3(TernaryWarpsPerBlock * 32), (uint)(instantiated * activationBytes)));
-        }
-        var direct = Math.Min(rows, TernaryMaxRows);
-        return new TernaryPass(false, direct, TernaryBatch(direct),
-            new LaunchGeometry(new Dim3((uint)warpsNeeded), new Dim3(TernaryWarpsPerBlock * 32)));
-    }
-
-    /// <summary>Warps per block of the batch-1 ternary GEMV kernels (<c>TERNARY_ROW1_WARPS</c> in the kernel).</summary>
+    /// <summary>Warps per block of the ternary GEMV kernels, batch-1 and batch (<c>TERNARY_ROW1_WARPS</c> in the kernel).</summary>
     public const int TernaryRow1Warps = 8;
 
-    /// <summary>Weight steps (4 chunks of 64 weights, one per lane of a row) a lane of the batch-1 kernels has in flight.</summary>
+    /// <summary>Weight steps (4 chunks of 64 weights, one per lane of a row) a lane of the GEMV kernels has in flight.</summary>
     public const int TernaryRow1Steps = 4;
 
     /// <summary>Rows per warp group of the batch-1 kernels: 8 for the int8 (dp4a) kernel, 16 (one mma A tile) for float32.</summary>
     public static int TernaryRow1Rows(bool int8) => int8 ? 8 : 16;
+
+    /// <summary>Rows per warp group of the batch kernels (<c>ternary_gemv_*_rows_m*</c>), int8 and float32 alike.</summary>
+    public const int TernaryBatchGroupRows = 8;
 
     /// <summary>
     /// Dynamic shared memory of a batch-1 kernel for <paramref name="inputs"/> inputs: the int8 activations padded to the
@@ -85,14 +54,28 @@ public static class KernelLaunch
 
     /// <summary>
     /// <c>ternary_gemv_*_row1</c>: the warps of a block form teams of <c>Parts</c> warps, a team splits the K of one
-    /// group of rows. Parts: the fewest (a power of two up to the block's warps, at least 2 where each part still has 2
-    /// rounds of loads) that put 12 warps per SM on groups, as the sweep of bench/results found best; never more than
-    /// the steps a row has. Grid: persistent, at most <paramref name="residentPerSm"/> blocks per SM, no more than the
-    /// teams the groups need.
+    /// group of rows; see <see cref="TernaryTeams"/>. Dynamic shared memory: the prepared activations.
     /// </summary>
-    public static (LaunchGeometry Geometry, int Parts) TernaryRow1(int outputs, int inputs, bool int8, int residentPerSm, CudaDeviceInfo device)
+    public static (LaunchGeometry Geometry, int Parts) TernaryRow1(int outputs, int inputs, bool int8, int residentPerSm, CudaDeviceInfo device) =>
+        TernaryTeams(outputs, inputs, TernaryRow1Rows(int8), (uint)TernaryRow1SharedBytes(inputs, int8), residentPerSm, device);
+
+    /// <summary>
+    /// <c>ternary_gemv_*_rows_m*</c>: the teams of <see cref="TernaryTeams"/> over groups of 8 rows, no dynamic shared
+    /// memory (the prepared activations are read through L1).
+    /// </summary>
+    public static (LaunchGeometry Geometry, int Parts) TernaryBatch(int outputs, int inputs, int residentPerSm, CudaDeviceInfo device) =>
+        TernaryTeams(outputs, inputs, TernaryBatchGroupRows, 0, residentPerSm, device);
+
+    /// <summary>
+    /// The GEMV kernels' teams: parts, the fewest warps per team (a power of two up to the block's warps, at least 2
+    /// where each part still has 2 rounds of loads) that put 12 warps per SM on groups, as the sweep of bench/results
+    /// found best; never more than the steps a row has. Grid: persistent, at most <paramref name="residentPerSm"/> blocks
+    /// per SM, no more than the teams the groups need.
+    /// </summary>
+    private static (LaunchGeometry Geometry, int Parts) TernaryTeams(int outputs, int inputs, int groupRows, uint sharedBytes, int residentPerSm,
+        CudaDeviceInfo device)
     {
-        var groups = (outputs + TernaryRow1Rows(int8) - 1) / TernaryRow1Rows(int8);
+        var groups = (outputs + groupRows - 1) / groupRows;
         var steps = ((inputs + 63) / 64 + 3) / 4;
         var parts = steps >= 2 * 2 * TernaryRow1Steps ? 2 : 1;
         while (parts < TernaryRow1Warps && (long)groups * parts < 12L * device.MultiprocessorCount)
@@ -101,19 +84,11 @@ public static class KernelLaunch
             parts /= 2;
         var teams = TernaryRow1Warps / parts;
         var blocks = Math.Max(1, Math.Min((groups + teams - 1) / teams, residentPerSm * device.MultiprocessorCount));
-        return (new LaunchGeometry(new Dim3((uint)blocks), new Dim3(TernaryRow1Warps * 32), (uint)TernaryRow1SharedBytes(inputs, int8)), parts);
+        return (new LaunchGeometry(new Dim3((uint)blocks), new Dim3(TernaryRow1Warps * 32), sharedBytes), parts);
     }
 
-    /// <summary>
-    /// A persistent kernel's grid: as many blocks as can be resident at once (<paramref name="residentPerSm"/> per SM,
-    /// from the driver's occupancy calculator), never more than the work has, so every block starts at once and the
-    /// weights stream with the most bytes in flight.
-    /// </summary>
-    public static LaunchGeometry PersistentGrid(LaunchGeometry provisional, int workBlocks, int residentPerSm, CudaDeviceInfo device) =>
-        provisional with { Grid = new Dim3((uint)Math.Max(1, Math.Min(workBlocks, residentPerSm * device.MultiprocessorCount))) };
-
     /// <summary>The instantiated row count (1, 2, 4, 8, 16) that holds <paramref name="rows"/> activation rows.</summary>
-    public static int TernaryBatch(int rows) => rows switch
+    public static int TernaryInstantiatedRows(int rows) => rows switch
     {
         <= 0 or > TernaryMaxRows => throw new ArgumentOutOfRangeException(nameof(rows), rows, $"1..{TernaryMaxRows} rows per pass"),
         1 => 1,
@@ -317,10 +292,3 @@ public static class KernelLaunch
         return new LaunchGeometry(new Dim3((uint)((columns + PackedGradientTile - 1) / PackedGradientTile), (uint)rowTiles), new Dim3(256));
     }
 }
-
-/// <summary>One pass of a ternary GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>
-/// <param name="Staged">Activations staged in shared memory (the fast path) or read through L1.</param>
-/// <param name="Rows">Activation rows this pass consumes.</param>
-/// <param name="Instantiated">The kernel's compile-time row count, at least <paramref name="Rows"/>.</param>
-/// <param name="Geometry">Grid, block and dynamic shared memory.</param>
-public readonly record struct TernaryPass(bool Staged, int Rows, int Instantiated, LaunchGeometry Geometry);
