@@ -14,11 +14,13 @@
 // FMA; the convert runs at a quarter of the FMA rate), the batch-1 float path about 1.6 (LOP3 and bfloat16x2 FMA per
 // two weights, one mma per 8 weights a lane).
 // Achieved at batch 1 (H100, graph of back-to-back launches over weight sets > L2, bench/results/nvidia-h100-80gb-hbm3/
-// 2026-11-23-151439.md), packed weight bytes over time against the 2.99 TB/s copy: int8 23% / 41% / 34%, float32
-// 23% / 31% / 30% on 4096x4096 / 4096x11008 / 11008x4096 (6.0-12.4 us; the floor is 1.4-3.8 us). The int8 runs of
-// the sweep (2026-11-23-gemv-sweep.md) fit t = ~5 us + bytes / (2.1 to 2.75 TB/s), old and new kernels alike: a fixed
-// ~5 us per launch, not yet attributed between the graph's launch latency and the activation prologue, keeps the 7B
-// shapes from the 80% goal.
+// 2026-11-23-gemv-ramp.md), packed weight bytes over time against the 3.0 TB/s copy: int8 23% / 41% / 34%, float32
+// 23% / 31% / 30% on 4096x4096 / 4096x11008 / 11008x4096 (6.0-12.4 us; the floor is 1.4-3.8 us). Where the time goes
+// (int8, fits over the shapes): t = 4.4 us + bytes / 2.2 TB/s; an empty kernel costs 1.1 us a launch in such a graph,
+// a pure read of the same bytes t = 1.5 us + bytes / 2.8 TB/s (47% / 69% of copy: 80% is out of reach of any single
+// launch of these sizes), and the same stream without the activation prologue (activations prepared beforehand)
+// 2.4 us + bytes / 1.8 TB/s. Preparing the activations in a separate kernel costs more (one more launch) than it saves.
+// Batch 16, int8: 32 / 66 / 72 us (2.2-3.1x faster than 16 batch-1 launches).
 #include "reduce.cuh"
 
 // The absmax floor of the int8 activation quantiser, as on the CPU (Int8Activations.MinAbsMax): an all-zero row
@@ -175,6 +177,163 @@ TRITTER_KERNEL void ternary_pad_rows_f32(const float* __restrict__ x, int k, int
     sum = block_sum(sum, sums);
     if (threadIdx.x == 0) row_sum[blockIdx.x] = sum;
 }
+
+// Float32 batch kernels (2..16 rows, and one row past the batch-1 kernels' shared memory): one warp per output
+// feature, each lane streaming 16-byte chunks (64 weights) of the row, four in flight. They stay on this design because
+// the int8 batch design below, applied to float32 (M float4 activation loads through L1 per 4 weights, the 4 lanes of a
+// row 256 bytes apart), measured 2.1-2.8x slower at 16 rows (bench/results/nvidia-h100-80gb-hbm3/2026-11-23-gemv-ramp.md):
+// the float path wants its activations laid out for the loads (or tensor cores, as the batch-1 kernel) first.
+#define TERNARY_WARPS_PER_BLOCK 8
+
+// Requests one group of four 16-byte chunks of a row per lane (chunks base, base + 32, base + 64, base + 96).
+__device__ __forceinline__ void load_group(const uint4* __restrict__ row, int chunks, int base, uint4 (&w)[4])
+{
+#pragma unroll
+    for (int u = 0; u < 4; u++) {
+        int c = base + u * 32;
+        w[u] = c < chunks ? __ldcs(row + c) : make_uint4(0, 0, 0, 0);
+    }
+}
+
+// Streams one row of weights whose first group is already in `w`, handing each 4-weight byte group to `dot` with its
+// chunk c and unit t in the chunk: weights 64c + 4t .. 64c + 4t + 3, as bytes 0..3 of `codes`.
+template <typename Dot>
+__device__ __forceinline__ void stream_row(const uint4* __restrict__ row, int chunks, int lane, uint4 (&w)[4], Dot dot)
+{
+    for (int base = lane; base < chunks; base += 32 * 4) {
+        if (base != lane) load_group(row, chunks, base, w);
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            int c = base + u * 32;
+            if (c >= chunks) break;
+            uint32_t words[4] = { w[u].x, w[u].y, w[u].z, w[u].w };
+#pragma unroll
+            for (int q = 0; q < 4; q++)
+#pragma unroll
+                for (int j = 0; j < 4; j++) dot((words[q] >> (2 * j)) & 0x03030303u, c, q * 4 + j);
+        }
+    }
+}
+
+// Dots one weight row, whose first group is already in `w`, against M activation rows: `dot` accumulates one 4-weight
+// byte group into acc[0..M), and `finish`(m, sum) receives each row's warp-wide sum on lane 0, for live rows only.
+template <int M, typename Acc, typename Dot, typename Finish>
+__device__ __forceinline__ void dot_row(const uint4* __restrict__ row, int chunks, int lane, uint4 (&w)[4], int rows, Dot dot, Finish finish)
+{
+    Acc acc[M];
+#pragma unroll
+    for (int m = 0; m < M; m++) acc[m] = Acc(0);
+    stream_row(row, chunks, lane, w, [&](uint32_t codes, int c, int t) { dot(acc, codes, c, t); });
+#pragma unroll
+    for (int m = 0; m < M; m++) {
+        Acc total = warp_sum(acc[m]);
+        if (lane == 0 && m < rows) finish(m, total);
+    }
+}
+
+// Direct variant, for activations too large for shared memory: activations read through L1 from the padded buffer
+// ternary_pad_rows_f32 wrote.
+// One 4-weight byte group (codes c in {0,1,2}) against four float activations.
+__device__ __forceinline__ float dot_codes(uint32_t codes, float4 x, float acc)
+{
+    float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
+    float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
+    return fmaf(c0, x.x, fmaf(c1, x.y, fmaf(c2, x.z, fmaf(c3, x.w, acc))));
+}
+
+template <int M>
+__device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
+                                           const float* __restrict__ xp, const float* __restrict__ row_sum,
+                                           const float* __restrict__ scale, const float* __restrict__ bias,
+                                           float* __restrict__ y)
+{
+    int lane = threadIdx.x & 31;
+    int feature = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
+    if (feature >= n) return;
+    int chunks = words_per_row / 4;
+    const float4* x = reinterpret_cast<const float4*>(xp);
+    uint4 w[4];
+    load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
+    dot_row<M, float>(weight_row(packed, words_per_row, feature), chunks, lane, w, rows,
+        [&](float (&acc)[M], uint32_t codes, int c, int t) {
+#pragma unroll
+            for (int m = 0; m < M; m++) acc[m] = dot_codes(codes, __ldg(x + (int64_t)m * chunks * 16 + c * 16 + t), acc[m]);
+        },
+        [&](int m, float total) {
+            float v = (total - row_sum[m]) * scale[feature];
+            y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
+        });
+}
+
+// Staged variant, used whenever the activations fit in shared memory. The direct kernel above reads each lane's
+// activations straight from L1, at a 64-byte stride between lanes, which costs L1 wavefronts rather than bandwidth.
+// Here each persistent block reads the raw float32 activations itself (float4 loads, all in flight at once), pads them
+// into shared memory and computes the row sums; the activations are permuted so that unit t of chunk c sits at [t][c],
+// and in the inner loop the 32 lanes of a warp read 32 consecutive units, free of bank conflicts. The first weights of
+// each warp are requested before the staging starts, so their latency overlaps it.
+template <int M>
+__device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
+                                                  const float* __restrict__ x, int k, const float* __restrict__ scale,
+                                                  const float* __restrict__ bias, float* __restrict__ y)
+{
+    extern __shared__ float4 xs_f32[];
+    __shared__ float reduce[32];
+    __shared__ float row_sum[M];
+    int lane = threadIdx.x & 31;
+    int chunks = words_per_row / 4;
+    int units = chunks * 16;
+    int first = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
+    uint4 w[4];
+    if (first < n) load_group(weight_row(packed, words_per_row, first), chunks, lane, w);
+    for (int m = 0; m < rows && m < M; m++) {
+        const float* row = x + (int64_t)m * k;
+        float sum = 0.0f;
+        for_each_unit(row, k, units, [&](int u, float4 v) {
+            xs_f32[m * units + (u & 15) * chunks + (u >> 4)] = v;
+            sum += (v.x + v.y) + (v.z + v.w);
+        });
+        float total = block_sum(sum, reduce);
+        if (threadIdx.x == 0) row_sum[m] = total;
+    }
+    __syncthreads();
+    int warps = gridDim.x * TERNARY_WARPS_PER_BLOCK;
+    for (int feature = first; feature < n; feature += warps) {
+        if (feature != first) load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
+        dot_row<M, float>(weight_row(packed, words_per_row, feature), chunks, lane, w, rows,
+            [&](float (&acc)[M], uint32_t codes, int c, int t) {
+#pragma unroll
+                for (int m = 0; m < M; m++) acc[m] = dot_codes(codes, xs_f32[m * units + t * chunks + c], acc[m]);
+            },
+            [&](int m, float total) {
+                float v = (total - row_sum[m]) * scale[feature];
+                y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
+            });
+    }
+}
+
+#define TERNARY_GEMV_F32_ENTRY(M)                                                                                          \
+    TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
+    ternary_gemv_w2f32_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const float* xp,               \
+                            const float* row_sum, const float* scale, const float* bias, float* y)                         \
+    { gemv_w2f32<M>(packed, words_per_row, n, rows, xp, row_sum, scale, bias, y); }
+
+#define TERNARY_GEMV_F32_STAGED_ENTRY(M)                                                                                   \
+    TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
+    ternary_gemv_w2f32_staged_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const float* x, int k,   \
+                                   const float* scale, const float* bias, float* y)                                        \
+    { gemv_w2f32_staged<M>(packed, words_per_row, n, rows, x, k, scale, bias, y); }
+
+// Row counts instantiated: the launcher picks the smallest that holds the batch (rows beyond it are read, never
+// written) and loops over larger batches. Staged kernels stop at 8 rows: 16 would spill and rarely fit shared memory.
+TERNARY_GEMV_F32_ENTRY(1)
+TERNARY_GEMV_F32_ENTRY(2)
+TERNARY_GEMV_F32_ENTRY(4)
+TERNARY_GEMV_F32_ENTRY(8)
+TERNARY_GEMV_F32_ENTRY(16)
+TERNARY_GEMV_F32_STAGED_ENTRY(1)
+TERNARY_GEMV_F32_STAGED_ENTRY(2)
+TERNARY_GEMV_F32_STAGED_ENTRY(4)
+TERNARY_GEMV_F32_STAGED_ENTRY(8)
 
 // Batch-1 kernels (decode), whenever the prepared activations fit in shared memory. Each warp takes groups of 8 weight
 // rows, lane (g, t) streaming row g, chunks t, t + 4, ...: one load instruction of a warp reads 64 contiguous bytes of
@@ -453,14 +612,14 @@ ternary_gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, 
     }
 }
 
-// Batch kernels: 2..16 activation rows (prefill chunks, batched decode), and one row whose activations do not fit the
-// batch-1 kernels' shared memory. The lanes, teams and persistent blocks of the batch-1 kernels, every weight read once
-// for all M rows (M accumulators per lane: register blocking over rows). The activations come prepared by
-// ternary_quantize_rows_i8 / ternary_pad_rows_f32 (one block per row, the rows in parallel) and are read through L1:
-// a block that prepared them itself would run M row reductions, each a chain of L2 round trips and block barriers,
-// before its first dot product, and the per-row prologue dominated the former staged kernels (57-171 us at M = 16).
-// Activation reads per lane and chunk: 4 x 16 bytes per row (int8) or 16 x 16 bytes (float32), the 4 lanes t of a row
-// reading adjacent chunks and the 8 rows g of a warp the same ones (broadcast).
+// Int8 batch kernels: 2..16 activation rows (prefill chunks, batched decode), and one row whose activations do not fit
+// the batch-1 kernel's shared memory. The lanes, teams and persistent blocks of the batch-1 kernels, every weight read
+// once for all M rows (M accumulators per lane: register blocking over rows). The activations come prepared by
+// ternary_quantize_rows_i8 (one block per row, the rows in parallel) and are read through L1: a block that prepared
+// them itself would run M row reductions, each a chain of L2 round trips and block barriers, before its first dot
+// product, as the former int8 staged kernels did (57-120 us at M = 16, now 32-72 us). Activation reads per lane and
+// chunk: 4 x 16 bytes per row, the 4 lanes t of a row reading adjacent chunks and the 8 rows g of a warp the same ones
+// (broadcast); at M = 16 these L1 reads, not the weight stream, set the time.
 template <int M, typename Acc, typename Dot, typename Finish>
 __device__ __forceinline__ void gemv_rows(const uint32_t* __restrict__ packed, int words_per_row, int n, int parts, Dot dot, Finish finish)
 {
@@ -544,50 +703,14 @@ __device__ __forceinline__ void gemv_w2a8_rows(const uint32_t* __restrict__ pack
         });
 }
 
-// Row m of xp (float32, k_padded = chunks * 64 floats a row) as float4 units: unit 4q + j of chunk c holds activations
-// 64c + 16q + 4j .. + 3, the partners of bytes 0..3 of (word q >> 2j) & 0x03030303.
-template <int M>
-__device__ __forceinline__ void gemv_w2f32_rows(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows, int parts,
-                                                const float* __restrict__ xp, const float* __restrict__ row_sum,
-                                                const float* __restrict__ scale, const float* __restrict__ bias, float* __restrict__ y)
-{
-    const float4* x = reinterpret_cast<const float4*>(xp);
-    const int64_t row_units = (int64_t)words_per_row * 4;
-    gemv_rows<M, float>(packed, words_per_row, n, parts,
-        [&](float (&acc)[M], uint4 wv, int chunk) {
-            const uint32_t words[4] = { wv.x, wv.y, wv.z, wv.w };
-#pragma unroll
-            for (int q = 0; q < 4; q++) {
-#pragma unroll
-                for (int j = 0; j < 4; j++) {
-                    const uint32_t codes = (words[q] >> (2 * j)) & 0x03030303u;
-                    const float c0 = (float)(codes & 0xffu), c1 = (float)((codes >> 8) & 0xffu);
-                    const float c2 = (float)((codes >> 16) & 0xffu), c3 = (float)(codes >> 24);
-#pragma unroll
-                    for (int m = 0; m < M; m++) {
-                        const float4 xv = __ldg(x + m * row_units + chunk * 16 + q * 4 + j);
-                        acc[m] = fmaf(c0, xv.x, fmaf(c1, xv.y, fmaf(c2, xv.z, fmaf(c3, xv.w, acc[m]))));
-                    }
-                }
-            }
-        },
-        [&](int m, float total, int feature) {
-            if (m < rows) write_output(total - row_sum[m], feature, scale, bias, y + (int64_t)m * n);
-        });
-}
-
 #define TERNARY_GEMV_ROWS_ENTRY(M)                                                                                         \
     TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)                                                         \
     ternary_gemv_w2a8_rows_m##M(const uint32_t* packed, int words_per_row, int n, int rows, int parts, const int8_t* xq,  \
                                 const float* x_scale, const int* row_sum, const float* scale, const float* bias, float* y) \
-    { gemv_w2a8_rows<M>(packed, words_per_row, n, rows, parts, xq, x_scale, row_sum, scale, bias, y); }                   \
-    TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)                                                         \
-    ternary_gemv_w2f32_rows_m##M(const uint32_t* packed, int words_per_row, int n, int rows, int parts, const float* xp,  \
-                                 const float* row_sum, const float* scale, const float* bias, float* y)                    \
-    { gemv_w2f32_rows<M>(packed, words_per_row, n, rows, parts, xp, row_sum, scale, bias, y); }
+    { gemv_w2a8_rows<M>(packed, words_per_row, n, rows, parts, xq, x_scale, row_sum, scale, bias, y); }
 
 // Row counts instantiated: the launcher picks the smallest that holds the pass (rows beyond it are read from the
-// prepared buffers, never written) and loops over batches above 16.
+// prepared buffer, never written) and loops over batches above 16.
 TERNARY_GEMV_ROWS_ENTRY(1)
 TERNARY_GEMV_ROWS_ENTRY(2)
 TERNARY_GEMV_ROWS_ENTRY(4)

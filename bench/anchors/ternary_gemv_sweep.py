@@ -10,9 +10,10 @@ Usage (on the device): python3 ternary_gemv_sweep.py DIR, DIR holding
 Writes DIR/sweep.txt and DIR/sweep.json (or under $OUT when set).
 
 Variants, per shape: the empty kernel and a pure stream (launch cost and the floor of these bytes in a graph); the
-batch-1 row1 kernels (prologue inside); the batch kernel for one row with activations prepared outside the graph (no
-prologue at all), and with its prepare kernel in the graph; each without PDL (as the engine launches today) and with
-PDL (weights before or after the wait); the batch kernels for 2..16 rows with their prepare kernel.
+batch-1 row1 kernels (prologue inside); the int8 batch kernel for one row with activations prepared outside the graph
+(no prologue at all), and with its prepare kernel in the graph; each without PDL (as the engine launches today) and with
+PDL (weights before or after the wait); the int8 batch kernels for 2..16 rows with their prepare kernel. (The float32
+batch kernels of the same design, measured in commit babcb68 and dropped, are in 2026-11-23-gemv-ramp.md.)
 """
 import ctypes
 import json
@@ -134,26 +135,18 @@ class Gemv:
         grid, parts = teams(n, k, 8 if int8 else 16, f, smem)
         return Launch(f, grid, WARPS * 32, smem, [packed, words_per_row(k), n, x, k, parts, scale, bias, y], pdl)
 
-    def prepared(self, int8, rows, k):
-        """Scratch for the prepare kernel of `rows` rows (the instantiated count)."""
-        kp = words_per_row(k) * 16
-        if int8:
-            return dict(x=torch.zeros(rows * kp, dtype=torch.int8, device=dev), scale=torch.zeros(rows, device=dev),
-                        sum=torch.zeros(rows, dtype=torch.int32, device=dev))
-        return dict(x=torch.zeros(rows * kp, device=dev), sum=torch.zeros(rows, device=dev))
+    def prepared(self, rows, k):
+        """Scratch of ternary_quantize_rows_i8 for `rows` rows (the instantiated count)."""
+        return dict(x=torch.zeros(rows * words_per_row(k) * 16, dtype=torch.int8, device=dev), scale=torch.zeros(rows, device=dev),
+                    sum=torch.zeros(rows, dtype=torch.int32, device=dev))
 
-    def prepare(self, int8, x, rows, k, prep, pdl=False):
-        kp = words_per_row(k) * 16
-        if int8:
-            return Launch(self.fn("ternary_quantize_rows_i8"), rows, 256, 0, [x, k, kp, prep["x"], prep["scale"], prep["sum"]], pdl)
-        return Launch(self.fn("ternary_pad_rows_f32"), rows, 256, 0, [x, k, kp, prep["x"], prep["sum"]], pdl)
+    def prepare(self, x, rows, k, prep, pdl=False):
+        return Launch(self.fn("ternary_quantize_rows_i8"), rows, 256, 0, [x, k, words_per_row(k) * 16, prep["x"], prep["scale"], prep["sum"]], pdl)
 
-    def batch(self, int8, instantiated, rows, packed, n, k, prep, scale, bias, y, pdl=False):
-        f = self.fn(f"ternary_gemv_{'w2a8' if int8 else 'w2f32'}_rows_m{instantiated}")
+    def batch(self, instantiated, rows, packed, n, k, prep, scale, bias, y, pdl=False):
+        f = self.fn(f"ternary_gemv_w2a8_rows_m{instantiated}")
         grid, parts = teams(n, k, 8, f, 0)
-        head = [packed, words_per_row(k), n, rows, parts]
-        tail = [prep["x"], prep["scale"], prep["sum"]] if int8 else [prep["x"], prep["sum"]]
-        return Launch(f, grid, WARPS * 32, 0, head + tail + [scale, bias, y], pdl)
+        return Launch(f, grid, WARPS * 32, 0, [packed, words_per_row(k), n, rows, parts, prep["x"], prep["scale"], prep["sum"], scale, bias, y], pdl)
 
 
 def instantiated(rows):
@@ -191,13 +184,14 @@ def correctness(builds):
             packed = build.pack(q)
             for int8 in (True, False):
                 expected, tolerance = reference(int8, q, x, scale, bias)
-                m = instantiated(rows)
-                prep = build.prepared(int8, m, k)
-                y = torch.full((rows, n), float("nan"), device=dev)
-                build.prepare(int8, x, rows, k, prep, pdl)()
-                build.batch(int8, m, rows, packed, n, k, prep, scale, bias, y, pdl)()
-                torch.cuda.synchronize()
-                check(f"{bname} rows_m{m} {'int8' if int8 else 'f32'} N{n} K{k} M{rows}", y, expected, tolerance)
+                if int8:
+                    m = instantiated(rows)
+                    prep = build.prepared(m, k)
+                    y = torch.full((rows, n), float("nan"), device=dev)
+                    build.prepare(x, rows, k, prep, pdl)()
+                    build.batch(m, rows, packed, n, k, prep, scale, bias, y, pdl)()
+                    torch.cuda.synchronize()
+                    check(f"{bname} rows_m{m} int8 N{n} K{k} M{rows}", y, expected, tolerance)
                 if rows == 1:
                     y1 = torch.full((1, n), float("nan"), device=dev)
                     build.row1(int8, packed, n, k, x, scale, bias, y1, pdl)()
@@ -260,20 +254,22 @@ def timings(builds, diag, copy):
             kind = "int8" if int8 else "f32"
             for bname, build, pdl in (("tg80", tg80, False), ("tg90 pdl", tg90, True), ("tg90p pdl", tg90p, True)):
                 record(shape, f"{kind} row1 {bname}", time_graph([[build.row1(int8, s, n, k, x, scale, None, y, pdl)] for s in sets]), wbytes, copy)
-                prep = build.prepared(int8, 1, k)
-                build.prepare(int8, x, 1, k, prep)()
+                if not int8:
+                    continue
+                prep = build.prepared(1, k)
+                build.prepare(x, 1, k, prep)()
                 record(shape, f"{kind} rows_m1 prepared {bname}",
-                       time_graph([[build.batch(int8, 1, 1, s, n, k, prep, scale, None, y, pdl)] for s in sets]), wbytes, copy)
+                       time_graph([[build.batch(1, 1, s, n, k, prep, scale, None, y, pdl)] for s in sets]), wbytes, copy)
                 record(shape, f"{kind} prepare+rows_m1 {bname}",
-                       time_graph([[build.prepare(int8, x, 1, k, prep, pdl), build.batch(int8, 1, 1, s, n, k, prep, scale, None, y, pdl)]
+                       time_graph([[build.prepare(x, 1, k, prep, pdl), build.batch(1, 1, s, n, k, prep, scale, None, y, pdl)]
                                    for s in sets]), wbytes, copy)
-            for rows in (2, 4, 8, 16):
+            for rows in (2, 4, 8, 16) if int8 else ():
                 for bname, build, pdl in (("tg80", tg80, False), ("tg90p pdl", tg90p, True)):
                     if rows != 16 and bname != "tg80":
                         continue
-                    prep = build.prepared(int8, rows, k)
+                    prep = build.prepared(rows, k)
                     record(shape, f"{kind} prepare+rows_m{rows} {bname}",
-                           time_graph([[build.prepare(int8, x, rows, k, prep, pdl), build.batch(int8, rows, rows, s, n, k, prep, scale, None, y, pdl)]
+                           time_graph([[build.prepare(x, rows, k, prep, pdl), build.batch(rows, rows, s, n, k, prep, scale, None, y, pdl)]
                                        for s in sets]), wbytes, copy)
         del sets
         torch.cuda.empty_cache()

@@ -25,10 +25,44 @@ public static class KernelLaunch
         return new LaunchGeometry(new Dim3((uint)blocks), new Dim3(ElementwiseBlock));
     }
 
-    /// <summary>Activation rows one ternary GEMV pass handles; larger batches loop.</summary>
+    /// <summary>Warps per block of the float32 batch kernels (<c>TERNARY_WARPS_PER_BLOCK</c> in the kernel).</summary>
+    public const int TernaryWarpsPerBlock = 8;
+
+    /// <summary>Activation rows one int8 batch or float32 direct GEMV pass handles; larger batches loop.</summary>
     public const int TernaryMaxRows = 16;
 
-    /// <summary>Warps per block of the ternary GEMV kernels, batch-1 and batch (<c>TERNARY_ROW1_WARPS</c> in the kernel).</summary>
+    /// <summary>Activation rows one staged pass handles at most (the staged kernels are instantiated up to 8).</summary>
+    public const int TernaryMaxStagedRows = 8;
+
+    /// <summary>
+    /// The plan for one pass of a float32 batch GEMV: whether the activations are staged in shared memory (when
+    /// <paramref name="rows"/> rows of <paramref name="activationBytes"/> bytes fit the device's opt-in maximum, halved so
+    /// that two blocks share an SM), how many rows the pass takes, which instantiated row count runs it, and the launch.
+    /// A staged pass's grid is provisional (two blocks per SM); <see cref="PersistentGrid"/> fixes it once the kernel's
+    /// occupancy is known.
+    /// </summary>
+    public static TernaryPass TernaryGemv(int outputs, int rows, long activationBytes, CudaDeviceInfo device)
+    {
+        var budget = device.MaxSharedMemoryPerBlockOptIn / 2 - 1024; // the staged kernels' static shared memory
+        var fitting = (int)Math.Min(TernaryMaxStagedRows, budget / activationBytes);
+        var warpsNeeded = (outputs + TernaryWarpsPerBlock - 1) / TernaryWarpsPerBlock;
+        if (fitting >= 1)
+        {
+            var take = Math.Min(rows, fitting);
+            var instantiated = TernaryBatch(take);
+            if (instantiated > fitting)
+                take = instantiated = instantiated / 2;
+            // Persistent blocks: two per SM, each staging the activations once and looping over output features.
+            var blocks = Math.Min(warpsNeeded, 2 * device.MultiprocessorCount);
+            return new TernaryPass(true, take, instantiated,
+                new LaunchGeometry(new Dim3((uint)blocks), new Dim3(TernaryWarpsPerBlock * 32), (uint)(instantiated * activationBytes)));
+        }
+        var direct = Math.Min(rows, TernaryMaxRows);
+        return new TernaryPass(false, direct, TernaryBatch(direct),
+            new LaunchGeometry(new Dim3((uint)warpsNeeded), new Dim3(TernaryWarpsPerBlock * 32)));
+    }
+
+    /// <summary>Warps per block of the batch-1 and int8 batch GEMV kernels (<c>TERNARY_ROW1_WARPS</c> in the kernel).</summary>
     public const int TernaryRow1Warps = 8;
 
     /// <summary>Weight steps (4 chunks of 64 weights, one per lane of a row) a lane of the GEMV kernels has in flight.</summary>
@@ -37,7 +71,7 @@ public static class KernelLaunch
     /// <summary>Rows per warp group of the batch-1 kernels: 8 for the int8 (dp4a) kernel, 16 (one mma A tile) for float32.</summary>
     public static int TernaryRow1Rows(bool int8) => int8 ? 8 : 16;
 
-    /// <summary>Rows per warp group of the batch kernels (<c>ternary_gemv_*_rows_m*</c>), int8 and float32 alike.</summary>
+    /// <summary>Rows per warp group of the int8 batch kernels (<c>ternary_gemv_w2a8_rows_m*</c>).</summary>
     public const int TernaryBatchGroupRows = 8;
 
     /// <summary>
@@ -60,10 +94,10 @@ public static class KernelLaunch
         TernaryTeams(outputs, inputs, TernaryRow1Rows(int8), (uint)TernaryRow1SharedBytes(inputs, int8), residentPerSm, device);
 
     /// <summary>
-    /// <c>ternary_gemv_*_rows_m*</c>: the teams of <see cref="TernaryTeams"/> over groups of 8 rows, no dynamic shared
+    /// <c>ternary_gemv_w2a8_rows_m*</c>: the teams of <see cref="TernaryTeams"/> over groups of 8 rows, no dynamic shared
     /// memory (the prepared activations are read through L1).
     /// </summary>
-    public static (LaunchGeometry Geometry, int Parts) TernaryBatch(int outputs, int inputs, int residentPerSm, CudaDeviceInfo device) =>
+    public static (LaunchGeometry Geometry, int Parts) TernaryInt8Batch(int outputs, int inputs, int residentPerSm, CudaDeviceInfo device) =>
         TernaryTeams(outputs, inputs, TernaryBatchGroupRows, 0, residentPerSm, device);
 
     /// <summary>
@@ -87,8 +121,16 @@ public static class KernelLaunch
         return (new LaunchGeometry(new Dim3((uint)blocks), new Dim3(TernaryRow1Warps * 32), sharedBytes), parts);
     }
 
+    /// <summary>
+    /// A persistent kernel's grid: as many blocks as can be resident at once (<paramref name="residentPerSm"/> per SM,
+    /// from the driver's occupancy calculator), never more than the work has, so every block starts at once and the
+    /// weights stream with the most bytes in flight.
+    /// </summary>
+    public static LaunchGeometry PersistentGrid(LaunchGeometry provisional, int workBlocks, int residentPerSm, CudaDeviceInfo device) =>
+        provisional with { Grid = new Dim3((uint)Math.Max(1, Math.Min(workBlocks, residentPerSm * device.MultiprocessorCount))) };
+
     /// <summary>The instantiated row count (1, 2, 4, 8, 16) that holds <paramref name="rows"/> activation rows.</summary>
-    public static int TernaryInstantiatedRows(int rows) => rows switch
+    public static int TernaryBatch(int rows) => rows switch
     {
         <= 0 or > TernaryMaxRows => throw new ArgumentOutOfRangeException(nameof(rows), rows, $"1..{TernaryMaxRows} rows per pass"),
         1 => 1,
@@ -292,3 +334,10 @@ public static class KernelLaunch
         return new LaunchGeometry(new Dim3((uint)((columns + PackedGradientTile - 1) / PackedGradientTile), (uint)rowTiles), new Dim3(256));
     }
 }
+
+/// <summary>One pass of a float32 batch GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>
+/// <param name="Staged">Activations staged in shared memory (the fast path) or read through L1.</param>
+/// <param name="Rows">Activation rows this pass consumes.</param>
+/// <param name="Instantiated">The kernel's compile-time row count, at least <paramref name="Rows"/>.</param>
+/// <param name="Geometry">Grid, block and dynamic shared memory.</param>
+public readonly record struct TernaryPass(bool Staged, int Rows, int Instantiated, LaunchGeometry Geometry);
