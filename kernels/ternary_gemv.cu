@@ -231,8 +231,6 @@ __device__ __forceinline__ void dot_row(const uint4* __restrict__ row, int chunk
     }
 }
 
-// Direct variant, for activations too large for shared memory: activations read through L1 from the padded buffer
-// ternary_pad_rows_f32 wrote.
 // One 4-weight byte group (codes c in {0,1,2}) against four float activations.
 __device__ __forceinline__ float dot_codes(uint32_t codes, float4 x, float acc)
 {
@@ -241,6 +239,8 @@ __device__ __forceinline__ float dot_codes(uint32_t codes, float4 x, float acc)
     return fmaf(c0, x.x, fmaf(c1, x.y, fmaf(c2, x.z, fmaf(c3, x.w, acc))));
 }
 
+// Direct variant, for activations too large for shared memory: activations read through L1 from the padded buffer
+// ternary_pad_rows_f32 wrote.
 template <int M>
 __device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
                                            const float* __restrict__ xp, const float* __restrict__ row_sum,
