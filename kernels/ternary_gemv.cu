@@ -14,15 +14,15 @@
 // FMA; the convert runs at a quarter of the FMA rate), the batch-1 float path about 1.6 (LOP3 and bfloat16x2 FMA per
 // two weights, one mma per 8 weights a lane).
 // Achieved at batch 1 (H100, graph of back-to-back launches over weight sets > L2, bench/results/nvidia-h100-80gb-hbm3/
-// 2026-11-23-151439.md), packed weight bytes over time against the 2.99 TB/s copy: int8 23% / 41% / 34%, float32
-// 23% / 31% / 30% on 4096x4096 / 4096x11008 / 11008x4096 (6.0-12.4 us; the floor is 1.4-3.8 us). The int8 runs of
-// the sweep (2026-11-23-gemv-sweep.md) fit t = ~5 us + bytes / (2.1 to 2.75 TB/s), old and new kernels alike: a fixed
-// ~5 us per launch, not yet attributed between the graph's launch latency and the activation prologue, keeps the 7B
-// shapes from the 80% goal.
+// 2026-11-23-gemv-ramp.md), packed weight bytes over time against the 3.0 TB/s copy: int8 23% / 41% / 34%, float32
+// 23% / 31% / 30% on 4096x4096 / 4096x11008 / 11008x4096 (6.0-12.4 us; the floor is 1.4-3.8 us). Where the time goes
+// (int8, fits over the shapes): t = 4.4 us + bytes / 2.2 TB/s; an empty kernel costs 1.1 us a launch in such a graph,
+// a pure read of the same bytes t = 1.5 us + bytes / 2.8 TB/s (47% / 69% of copy: 80% is out of reach of any single
+// launch of these sizes), and the same stream without the activation prologue (activations prepared beforehand)
+// 2.4 us + bytes / 1.8 TB/s. Preparing the activations in a separate kernel costs more (one more launch) than it saves.
+// Batch 16, int8: 32 / 66 / 72 us (2.2-3.1x faster than 16 batch-1 launches).
 #include "reduce.cuh"
 
-#define TERNARY_WARPS_PER_BLOCK 8
-#define TERNARY_MAX_ROWS 16
 // The absmax floor of the int8 activation quantiser, as on the CPU (Int8Activations.MinAbsMax): an all-zero row
 // quantises to zeros with a finite scale.
 #define TERNARY_MIN_ABSMAX 1e-5f
@@ -61,49 +61,129 @@ TRITTER_KERNEL void ternary_broadcast_scale(const float* __restrict__ scale, flo
     for (int64_t i = global_thread(); i < n; i += grid_threads()) out[i] = scale[0];
 }
 
-// One block per activation row: x[m, 0..k) -> padded int8 xq[m, 0..k_padded) with per-row absmax scaling
-// (x_q = clamp(round(x * 127 / max|x|), -127, 127)), x_scale[m] = max|x| / 127, row_sum[m] = sum(x_q).
+__device__ __forceinline__ const uint4* weight_row(const uint32_t* packed, int words_per_row, int feature)
+{
+    return reinterpret_cast<const uint4*>(packed + (int64_t)feature * words_per_row);
+}
+
+// Unit u of a row: activations 4u..4u+3, zero beyond k; float4 loads when the row is 16-byte aligned.
+__device__ __forceinline__ float4 activation_unit(const float* __restrict__ row, int k, int u)
+{
+    int i = u * 4;
+    if (i + 3 < k && aligned16(row)) return __ldg(reinterpret_cast<const float4*>(row) + u);
+    return make_float4(i < k ? row[i] : 0.0f, i + 1 < k ? row[i + 1] : 0.0f, i + 2 < k ? row[i + 2] : 0.0f, i + 3 < k ? row[i + 3] : 0.0f);
+}
+
+// Visits this thread's units of a row, eight loads in flight at a time: a plain loop would wait for each load in turn,
+// and the staging prologue, not the weight stream, would set the kernel's time.
+template <typename Visit>
+__device__ __forceinline__ void for_each_unit(const float* __restrict__ row, int k, int units, Visit visit)
+{
+    const int step = blockDim.x;
+    for (int base = threadIdx.x; base < units; base += step * 8) {
+        float4 v[8];
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            int u = base + i * step;
+            v[i] = u < units ? activation_unit(row, k, u) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+        }
+#pragma unroll
+        for (int i = 0; i < 8; i++) {
+            int u = base + i * step;
+            if (u < units) visit(u, v[i]);
+        }
+    }
+}
+
+__device__ __forceinline__ int quantize_unit(float4 v, float inv, int& sum)
+{
+    int a = (int)fminf(fmaxf(rintf(v.x * inv), -127.0f), 127.0f), b = (int)fminf(fmaxf(rintf(v.y * inv), -127.0f), 127.0f);
+    int c = (int)fminf(fmaxf(rintf(v.z * inv), -127.0f), 127.0f), d = (int)fminf(fmaxf(rintf(v.w * inv), -127.0f), 127.0f);
+    sum += a + b + c + d;
+    return (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
+}
+
+// Under a programmatic dependent launch (sm_90), waits for the previous kernel's results and lets the next kernel
+// launch, so that its launch latency hides behind this one's stream; without one (or below sm_90) it costs nothing.
+__device__ __forceinline__ void dependency_wait()
+{
+#if __CUDA_ARCH__ >= 900
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+// Where the kernels wait: before their first weight loads, since the kernel they depend on may have written the weights
+// (ternary_pack_gpu in PackedTernaryMatmul). Sweep knob TERNARY_PREFETCH_BEFORE_WAIT: wait after the first weight loads
+// instead, which is right only where the weights are fixed (arranged at load), to measure what the overlap gains.
+__device__ __forceinline__ void wait_before_weights()
+{
+#ifndef TERNARY_PREFETCH_BEFORE_WAIT
+    dependency_wait();
+#endif
+}
+
+__device__ __forceinline__ void wait_after_first_weights()
+{
+#ifdef TERNARY_PREFETCH_BEFORE_WAIT
+    dependency_wait();
+#endif
+}
+
+// The largest magnitude of a unit's four activations.
+__device__ __forceinline__ float abs_max4(float4 v)
+{
+    return fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w)));
+}
+
+// Prepare kernels of the batch GEMVs, one block per activation row, all rows at once: x[m, 0..k) -> padded int8
+// xq[m, 0..k_padded) with per-row absmax scaling (x_q = clamp(round(x * 127 / max|x|), -127, 127)),
+// x_scale[m] = max|x| / 127, row_sum[m] = sum(x_q); k_padded a multiple of 64.
 TRITTER_KERNEL void ternary_quantize_rows_i8(const float* __restrict__ x, int k, int k_padded,
                                              int8_t* __restrict__ xq, float* __restrict__ x_scale, int* __restrict__ row_sum)
 {
     __shared__ float peaks[32];
     __shared__ int sums[32];
+    dependency_wait();
     const float* row = x + (int64_t)blockIdx.x * k;
-    float m = 0.0f;
-    for (int i = threadIdx.x; i < k; i += blockDim.x) m = fmaxf(m, fabsf(row[i]));
-    m = block_max(m, peaks);
-    m = fmaxf(m, TERNARY_MIN_ABSMAX);
-    float inv = 127.0f / m;
-    int s = 0;
-    int8_t* out = xq + (int64_t)blockIdx.x * k_padded;
-    for (int i = threadIdx.x; i < k_padded; i += blockDim.x) {
-        int v = i < k ? (int)fminf(fmaxf(rintf(row[i] * inv), -127.0f), 127.0f) : 0;
-        out[i] = (int8_t)v;
-        s += v;
-    }
-    s = block_sum(s, sums);
+    const int units = k_padded / 4;
+    float peak = 0.0f;
+    for_each_unit(row, k, units, [&](int, float4 v) { peak = fmaxf(peak, abs_max4(v)); });
+    peak = fmaxf(block_max(peak, peaks), TERNARY_MIN_ABSMAX);
+    const float inv = 127.0f / peak;
+    int* out = reinterpret_cast<int*>(xq + (int64_t)blockIdx.x * k_padded);
+    int sum = 0;
+    for_each_unit(row, k, units, [&](int u, float4 v) { out[u] = quantize_unit(v, inv, sum); });
+    sum = block_sum(sum, sums);
     if (threadIdx.x == 0) {
-        row_sum[blockIdx.x] = s;
-        x_scale[blockIdx.x] = m / 127.0f;
+        row_sum[blockIdx.x] = sum;
+        x_scale[blockIdx.x] = peak / 127.0f;
     }
 }
 
-// One block per activation row: x[m, 0..k) -> zero-padded copy xp[m, 0..k_padded) and row_sum[m] = sum(x).
+// x[m, 0..k) -> zero-padded copy xp[m, 0..k_padded) and row_sum[m] = sum(x).
 TRITTER_KERNEL void ternary_pad_rows_f32(const float* __restrict__ x, int k, int k_padded,
                                          float* __restrict__ xp, float* __restrict__ row_sum)
 {
     __shared__ float sums[32];
+    dependency_wait();
     const float* row = x + (int64_t)blockIdx.x * k;
-    float* out = xp + (int64_t)blockIdx.x * k_padded;
-    float s = 0.0f;
-    for (int i = threadIdx.x; i < k_padded; i += blockDim.x) {
-        float v = i < k ? row[i] : 0.0f;
-        out[i] = v;
-        s += v;
-    }
-    s = block_sum(s, sums);
-    if (threadIdx.x == 0) row_sum[blockIdx.x] = s;
+    float4* out = reinterpret_cast<float4*>(xp + (int64_t)blockIdx.x * k_padded);
+    float sum = 0.0f;
+    for_each_unit(row, k, k_padded / 4, [&](int u, float4 v) {
+        out[u] = v;
+        sum += (v.x + v.y) + (v.z + v.w);
+    });
+    sum = block_sum(sum, sums);
+    if (threadIdx.x == 0) row_sum[blockIdx.x] = sum;
 }
+
+// Float32 batch kernels (2..16 rows, and one row past the batch-1 kernels' shared memory): one warp per output
+// feature, each lane streaming 16-byte chunks (64 weights) of the row, four in flight. They stay on this design because
+// the int8 batch design below, applied to float32 (M float4 activation loads through L1 per 4 weights, the 4 lanes of a
+// row 256 bytes apart), measured 2.1-2.8x slower at 16 rows (bench/results/nvidia-h100-80gb-hbm3/2026-11-23-gemv-ramp.md):
+// the float path wants its activations laid out for the loads (or tensor cores, as the batch-1 kernel) first.
+#define TERNARY_WARPS_PER_BLOCK 8
 
 // Requests one group of four 16-byte chunks of a row per lane (chunks base, base + 32, base + 64, base + 96).
 __device__ __forceinline__ void load_group(const uint4* __restrict__ row, int chunks, int base, uint4 (&w)[4])
@@ -113,11 +193,6 @@ __device__ __forceinline__ void load_group(const uint4* __restrict__ row, int ch
         int c = base + u * 32;
         w[u] = c < chunks ? __ldcs(row + c) : make_uint4(0, 0, 0, 0);
     }
-}
-
-__device__ __forceinline__ const uint4* weight_row(const uint32_t* packed, int words_per_row, int feature)
-{
-    return reinterpret_cast<const uint4*>(packed + (int64_t)feature * words_per_row);
 }
 
 // Streams one row of weights whose first group is already in `w`, handing each 4-weight byte group to `dot` with its
@@ -156,33 +231,6 @@ __device__ __forceinline__ void dot_row(const uint4* __restrict__ row, int chunk
     }
 }
 
-// Direct variants, for activations too large for shared memory: one warp per output feature, each lane streaming
-// 16-byte chunks (64 weights) of the row, four in flight, against activations read through L1 from the padded
-// buffers the prepare kernels wrote.
-template <int M>
-__device__ __forceinline__ void gemv_w2a8(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
-                                          const int8_t* __restrict__ xq, const float* __restrict__ x_scale,
-                                          const int* __restrict__ row_sum, const float* __restrict__ scale,
-                                          const float* __restrict__ bias, float* __restrict__ y)
-{
-    int lane = threadIdx.x & 31;
-    int feature = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
-    if (feature >= n) return;
-    int chunks = words_per_row / 4;
-    const int* x = reinterpret_cast<const int*>(xq);
-    uint4 w[4];
-    load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
-    dot_row<M, int>(weight_row(packed, words_per_row, feature), chunks, lane, w, rows,
-        [&](int (&acc)[M], uint32_t codes, int c, int t) {
-#pragma unroll
-            for (int m = 0; m < M; m++) acc[m] = __dp4a((int)codes, __ldg(x + (int64_t)m * chunks * 16 + c * 16 + t), acc[m]);
-        },
-        [&](int m, int total) {
-            float v = (float)(total - row_sum[m]) * x_scale[m] * scale[feature];
-            y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
-        });
-}
-
 // One 4-weight byte group (codes c in {0,1,2}) against four float activations.
 __device__ __forceinline__ float dot_codes(uint32_t codes, float4 x, float acc)
 {
@@ -191,6 +239,8 @@ __device__ __forceinline__ float dot_codes(uint32_t codes, float4 x, float acc)
     return fmaf(c0, x.x, fmaf(c1, x.y, fmaf(c2, x.z, fmaf(c3, x.w, acc))));
 }
 
+// Direct variant, for activations too large for shared memory: activations read through L1 from the padded buffer
+// ternary_pad_rows_f32 wrote.
 template <int M>
 __device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
                                            const float* __restrict__ xp, const float* __restrict__ row_sum,
@@ -215,98 +265,12 @@ __device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, 
         });
 }
 
-// Staged variants, used whenever the activations fit in shared memory. The direct kernels above read each lane's
-// activations straight from L1, at a 64-byte stride between lanes, which costs L1 wavefronts rather than bandwidth,
-// and need the prepare kernels, whose single block per row is latency-bound. Here each persistent block reads the raw
-// float32 activations itself (float4 loads, all in flight at once), quantises or pads them into shared memory, and
-// computes the row sums; the activations are permuted so that unit t of chunk c sits at [t][c], and in the inner loop
-// the 32 lanes of a warp read 32 consecutive units, free of bank conflicts. Unit: one int (4 int8 activations) or one
-// float4 (4 float activations), 16 units per 64-weight chunk. The first weights of each warp are requested before the
-// staging starts, so their latency overlaps it.
-// Unit u of a row: activations 4u..4u+3, zero beyond k; float4 loads when the row is 16-byte aligned.
-__device__ __forceinline__ float4 activation_unit(const float* __restrict__ row, int k, int u)
-{
-    int i = u * 4;
-    if (i + 3 < k && aligned16(row)) return __ldg(reinterpret_cast<const float4*>(row) + u);
-    return make_float4(i < k ? row[i] : 0.0f, i + 1 < k ? row[i + 1] : 0.0f, i + 2 < k ? row[i + 2] : 0.0f, i + 3 < k ? row[i + 3] : 0.0f);
-}
-
-// Visits this thread's units of a row, eight loads in flight at a time: a plain loop would wait for each load in turn,
-// and the staging prologue, not the weight stream, would set the kernel's time.
-template <typename Visit>
-__device__ __forceinline__ void for_each_unit(const float* __restrict__ row, int k, int units, Visit visit)
-{
-    const int step = blockDim.x;
-    for (int base = threadIdx.x; base < units; base += step * 8) {
-        float4 v[8];
-#pragma unroll
-        for (int i = 0; i < 8; i++) {
-            int u = base + i * step;
-            v[i] = u < units ? activation_unit(row, k, u) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-        }
-#pragma unroll
-        for (int i = 0; i < 8; i++) {
-            int u = base + i * step;
-            if (u < units) visit(u, v[i]);
-        }
-    }
-}
-
-__device__ __forceinline__ int quantize_unit(float4 v, float inv, int& sum)
-{
-    int a = (int)fminf(fmaxf(rintf(v.x * inv), -127.0f), 127.0f), b = (int)fminf(fmaxf(rintf(v.y * inv), -127.0f), 127.0f);
-    int c = (int)fminf(fmaxf(rintf(v.z * inv), -127.0f), 127.0f), d = (int)fminf(fmaxf(rintf(v.w * inv), -127.0f), 127.0f);
-    sum += a + b + c + d;
-    return (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
-}
-
-template <int M>
-__device__ __forceinline__ void gemv_w2a8_staged(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
-                                                 const float* __restrict__ x, int k, const float* __restrict__ scale,
-                                                 const float* __restrict__ bias, float* __restrict__ y)
-{
-    extern __shared__ int xs_i8[];
-    __shared__ float reduce[32];
-    __shared__ int int_reduce[32];
-    __shared__ float row_scale[M];
-    __shared__ int row_sum[M];
-    int lane = threadIdx.x & 31;
-    int chunks = words_per_row / 4;
-    int units = chunks * 16;
-    int first = blockIdx.x * TERNARY_WARPS_PER_BLOCK + (threadIdx.x >> 5);
-    uint4 w[4];
-    if (first < n) load_group(weight_row(packed, words_per_row, first), chunks, lane, w);
-    for (int m = 0; m < rows && m < M; m++) {
-        const float* row = x + (int64_t)m * k;
-        float peak = 0.0f;
-        for_each_unit(row, k, units, [&](int, float4 v) {
-            peak = fmaxf(peak, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
-        });
-        peak = fmaxf(block_max(peak, reduce), TERNARY_MIN_ABSMAX);
-        float inv = 127.0f / peak;
-        int sum = 0;
-        for_each_unit(row, k, units, [&](int u, float4 v) {
-            xs_i8[m * units + (u & 15) * chunks + (u >> 4)] = quantize_unit(v, inv, sum);
-        });
-        int total = block_sum(sum, int_reduce);
-        if (threadIdx.x == 0) { row_scale[m] = peak / 127.0f; row_sum[m] = total; }
-    }
-    __syncthreads();
-    int warps = gridDim.x * TERNARY_WARPS_PER_BLOCK;
-    for (int feature = first; feature < n; feature += warps) {
-        if (feature != first) load_group(weight_row(packed, words_per_row, feature), chunks, lane, w);
-        dot_row<M, int>(weight_row(packed, words_per_row, feature), chunks, lane, w, rows,
-            [&](int (&acc)[M], uint32_t codes, int c, int t) {
-#pragma unroll
-                for (int m = 0; m < M; m++) acc[m] = __dp4a((int)codes, xs_i8[m * units + t * chunks + c], acc[m]);
-            },
-            [&](int m, int total) {
-                float v = (float)(total - row_sum[m]) * row_scale[m] * scale[feature];
-                y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
-            });
-    }
-}
-
+// Staged variant, used whenever the activations fit in shared memory. The direct kernel above reads each lane's
+// activations straight from L1, at a 64-byte stride between lanes, which costs L1 wavefronts rather than bandwidth.
+// Here each persistent block reads the raw float32 activations itself (float4 loads, all in flight at once), pads them
+// into shared memory and computes the row sums; the activations are permuted so that unit t of chunk c sits at [t][c],
+// and in the inner loop the 32 lanes of a warp read 32 consecutive units, free of bank conflicts. The first weights of
+// each warp are requested before the staging starts, so their latency overlaps it.
 template <int M>
 __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows,
                                                   const float* __restrict__ x, int k, const float* __restrict__ scale,
@@ -347,21 +311,13 @@ __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ p
     }
 }
 
-#define TERNARY_GEMV_ENTRY(M)                                                                                              \
-    TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
-    ternary_gemv_w2a8_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const int8_t* xq,                \
-                           const float* x_scale, const int* row_sum, const float* scale, const float* bias, float* y)      \
-    { gemv_w2a8<M>(packed, words_per_row, n, rows, xq, x_scale, row_sum, scale, bias, y); }                               \
+#define TERNARY_GEMV_F32_ENTRY(M)                                                                                          \
     TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
     ternary_gemv_w2f32_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const float* xp,               \
                             const float* row_sum, const float* scale, const float* bias, float* y)                         \
     { gemv_w2f32<M>(packed, words_per_row, n, rows, xp, row_sum, scale, bias, y); }
 
-#define TERNARY_GEMV_STAGED_ENTRY(M)                                                                                       \
-    TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
-    ternary_gemv_w2a8_staged_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const float* x, int k,    \
-                                  const float* scale, const float* bias, float* y)                                         \
-    { gemv_w2a8_staged<M>(packed, words_per_row, n, rows, x, k, scale, bias, y); }                                         \
+#define TERNARY_GEMV_F32_STAGED_ENTRY(M)                                                                                   \
     TRITTER_KERNEL void __launch_bounds__(TERNARY_WARPS_PER_BLOCK * 32)                                                    \
     ternary_gemv_w2f32_staged_m##M(const uint32_t* packed, int words_per_row, int n, int rows, const float* x, int k,   \
                                    const float* scale, const float* bias, float* y)                                        \
@@ -369,15 +325,15 @@ __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ p
 
 // Row counts instantiated: the launcher picks the smallest that holds the batch (rows beyond it are read, never
 // written) and loops over larger batches. Staged kernels stop at 8 rows: 16 would spill and rarely fit shared memory.
-TERNARY_GEMV_ENTRY(1)
-TERNARY_GEMV_ENTRY(2)
-TERNARY_GEMV_ENTRY(4)
-TERNARY_GEMV_ENTRY(8)
-TERNARY_GEMV_ENTRY(16)
-TERNARY_GEMV_STAGED_ENTRY(1)
-TERNARY_GEMV_STAGED_ENTRY(2)
-TERNARY_GEMV_STAGED_ENTRY(4)
-TERNARY_GEMV_STAGED_ENTRY(8)
+TERNARY_GEMV_F32_ENTRY(1)
+TERNARY_GEMV_F32_ENTRY(2)
+TERNARY_GEMV_F32_ENTRY(4)
+TERNARY_GEMV_F32_ENTRY(8)
+TERNARY_GEMV_F32_ENTRY(16)
+TERNARY_GEMV_F32_STAGED_ENTRY(1)
+TERNARY_GEMV_F32_STAGED_ENTRY(2)
+TERNARY_GEMV_F32_STAGED_ENTRY(4)
+TERNARY_GEMV_F32_STAGED_ENTRY(8)
 
 // Batch-1 kernels (decode), whenever the prepared activations fit in shared memory. Each warp takes groups of 8 weight
 // rows, lane (g, t) streaming row g, chunks t, t + 4, ...: one load instruction of a warp reads 64 contiguous bytes of
@@ -385,7 +341,7 @@ TERNARY_GEMV_STAGED_ENTRY(8)
 // in L1. A team of `parts` warps splits the K of one group between them (so that N = 4096 still keeps every SM
 // streaming) and adds its partial sums through shared memory in a fixed order. Persistent blocks: each prepares the
 // activations once (the weight loads of its first group already in flight) and then loops over groups.
-// - int8 (paper scheme): the codes of 4 weights against 4 int8 activations per __dp4a, as the kernels above.
+// - int8 (paper scheme): the codes of 4 weights against 4 int8 activations per __dp4a.
 // - float32 (reference scheme): tensor cores. x is split exactly into three bfloat16 parts (8 + 8 + 8 significant bits
 //   make a float32's 24), the three rows of the A operand of mma.m16n8k16 (the other 13 rows zero), and the codes become
 //   bfloat16 c = 128 + c - 128 (OR into the mantissa of 128, one bfloat16x2 FMA): two integer and one FMA instruction
@@ -420,21 +376,11 @@ __device__ __forceinline__ void load_steps(const uint4* __restrict__ row, bool l
     }
 }
 
-// Under a programmatic dependent launch (sm_90), waits for the previous kernel's results and lets the next kernel
-// launch, so that its launch latency hides behind this one's stream; without one (or below sm_90) it costs nothing.
-__device__ __forceinline__ void row1_dependency_wait()
-{
-#if __CUDA_ARCH__ >= 900
-    asm volatile("griddepcontrol.wait;" ::: "memory");
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
-}
-
 // The team layout of a block: warp = team * parts + part. All teams run the same number of iterations, since each
 // ends with a block barrier.
-struct Row1Teams {
+struct GemvTeams {
     int lane, g, t, warp, team, part, teams, all_teams, groups, iterations, first_group;
-    __device__ __forceinline__ Row1Teams(int n, int parts, int rows_per_group)
+    __device__ __forceinline__ GemvTeams(int n, int parts, int rows_per_group)
     {
         lane = threadIdx.x & 31;
         g = lane >> 2;
@@ -465,17 +411,18 @@ ternary_gemv_w2a8_row1(const uint32_t* __restrict__ packed, int words_per_row, i
     __shared__ float reduce[32];
     __shared__ int int_reduce[32];
     __shared__ int partial[2][TERNARY_ROW1_WARPS][8];
-    const Row1Teams at(n, parts, 8);
+    const GemvTeams at(n, parts, 8);
     const int chunks = words_per_row >> 2, steps = (chunks + 3) >> 2, units = chunks * 16;
     uint4 w[TERNARY_ROW1_STEPS];
-    row1_dependency_wait();
+    wait_before_weights();
     {
         int row = at.first_group * 8 + at.g;
         load_steps(weight_row(packed, words_per_row, row), at.first_group < at.groups && row < n, chunks, at.part, parts, at.t, w);
     }
+    wait_after_first_weights();
     float peak = 0.0f;
     for_each_unit(x, k, units, [&](int, float4 v) {
-        peak = fmaxf(peak, fmaxf(fmaxf(fabsf(v.x), fabsf(v.y)), fmaxf(fabsf(v.z), fabsf(v.w))));
+        peak = fmaxf(peak, abs_max4(v));
     });
     peak = fmaxf(block_max(peak, reduce), TERNARY_MIN_ABSMAX);
     const float inv = 127.0f / peak, x_scale = peak / 127.0f;
@@ -591,16 +538,17 @@ ternary_gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, 
     extern __shared__ uint2 xs_row1_bf16[];
     __shared__ float reduce[32];
     __shared__ float partial[2][TERNARY_ROW1_WARPS][16];
-    const Row1Teams at(n, parts, 16);
+    const GemvTeams at(n, parts, 16);
     const int chunks = words_per_row >> 2, steps = (chunks + 3) >> 2, units = steps * 64;
     uint4 lo[TERNARY_ROW1_STEPS], hi[TERNARY_ROW1_STEPS];
-    row1_dependency_wait();
+    wait_before_weights();
     {
         const int row = at.first_group * 16 + at.g;
         const bool live = at.first_group < at.groups;
         load_steps(weight_row(packed, words_per_row, row), live && row < n, chunks, at.part, parts, at.t, lo);
         load_steps(weight_row(packed, words_per_row, row + 8), live && row + 8 < n, chunks, at.part, parts, at.t, hi);
     }
+    wait_after_first_weights();
     // Every unit of every step, zeros included: a lane past the row's end multiplies its zero codes by these.
     float sum = 0.0f;
     for_each_unit(x, k, units, [&](int u, float4 v) {
@@ -663,3 +611,108 @@ ternary_gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, 
         }
     }
 }
+
+// Int8 batch kernels: 2..16 activation rows (prefill chunks, batched decode), and one row whose activations do not fit
+// the batch-1 kernel's shared memory. The lanes, teams and persistent blocks of the batch-1 kernels, every weight read
+// once for all M rows (M accumulators per lane: register blocking over rows). The activations come prepared by
+// ternary_quantize_rows_i8 (one block per row, the rows in parallel) and are read through L1: a block that prepared
+// them itself would run M row reductions, each a chain of L2 round trips and block barriers, before its first dot
+// product, as the former int8 staged kernels did (57-120 us at M = 16, now 32-72 us). Activation reads per lane and
+// chunk: 4 x 16 bytes per row, the 4 lanes t of a row reading adjacent chunks and the 8 rows g of a warp the same ones
+// (broadcast); at M = 16 these L1 reads, not the weight stream, set the time.
+template <int M, typename Acc, typename Dot, typename Finish>
+__device__ __forceinline__ void gemv_rows(const uint32_t* __restrict__ packed, int words_per_row, int n, int parts, Dot dot, Finish finish)
+{
+    __shared__ Acc partial[2][TERNARY_ROW1_WARPS][8][M];
+    const GemvTeams at(n, parts, 8);
+    const int chunks = words_per_row >> 2, steps = (chunks + 3) >> 2;
+    uint4 w[TERNARY_ROW1_STEPS];
+    wait_before_weights();
+    {
+        const int row = at.first_group * 8 + at.g;
+        load_steps(weight_row(packed, words_per_row, row), at.first_group < at.groups && row < n, chunks, at.part, parts, at.t, w);
+    }
+    wait_after_first_weights();
+
+    int group = at.first_group;
+    for (int it = 0; it < at.iterations; it++, group += at.all_teams) {
+        const int row = group * 8 + at.g;
+        const bool live = group < at.groups && row < n;
+        const uint4* wrow = weight_row(packed, words_per_row, row);
+        Acc acc[M];
+#pragma unroll
+        for (int m = 0; m < M; m++) acc[m] = Acc(0);
+        for (int s0 = at.part; s0 < steps; s0 += parts * TERNARY_ROW1_STEPS) {
+            if (it != 0 || s0 != at.part) load_steps(wrow, live, chunks, s0, parts, at.t, w);
+#pragma unroll
+            for (int u = 0; u < TERNARY_ROW1_STEPS; u++) {
+                const int chunk = 4 * (s0 + u * parts) + at.t;
+                if (chunk >= chunks) break;
+                dot(acc, w[u], chunk);
+            }
+        }
+#pragma unroll
+        for (int m = 0; m < M; m++) {
+            acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], 1);
+            acc[m] += __shfl_xor_sync(0xffffffffu, acc[m], 2);
+            if (at.t == 0) partial[it & 1][at.warp][at.g][m] = acc[m];
+        }
+        __syncthreads();
+        const int feature = group * 8 + at.lane;
+        if (at.part == 0 && at.lane < 8 && group < at.groups && feature < n) {
+#pragma unroll
+            for (int m = 0; m < M; m++) {
+                Acc total = Acc(0);
+                for (int p = 0; p < parts; p++) total += partial[it & 1][at.team * parts + p][at.lane][m];
+                finish(m, total, feature);
+            }
+        }
+    }
+}
+
+// Row m of xq (int8, k_padded = chunks * 64 bytes a row) as int4 units: unit q of chunk c holds activations
+// 64c + 16q .. 64c + 16q + 15, the partners of word q of the chunk.
+template <int M>
+__device__ __forceinline__ void gemv_w2a8_rows(const uint32_t* __restrict__ packed, int words_per_row, int n, int rows, int parts,
+                                               const int8_t* __restrict__ xq, const float* __restrict__ x_scale,
+                                               const int* __restrict__ row_sum, const float* __restrict__ scale,
+                                               const float* __restrict__ bias, float* __restrict__ y)
+{
+    const int4* x = reinterpret_cast<const int4*>(xq);
+    const int64_t row_units = (int64_t)words_per_row;
+    gemv_rows<M, int>(packed, words_per_row, n, parts,
+        [&](int (&acc)[M], uint4 wv, int chunk) {
+            const uint32_t words[4] = { wv.x, wv.y, wv.z, wv.w };
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                uint32_t codes[4];
+#pragma unroll
+                for (int j = 0; j < 4; j++) codes[j] = (words[q] >> (2 * j)) & 0x03030303u;
+#pragma unroll
+                for (int m = 0; m < M; m++) {
+                    const int4 xv = __ldg(x + m * row_units + chunk * 4 + q);
+                    acc[m] = __dp4a((int)codes[0], xv.x, acc[m]);
+                    acc[m] = __dp4a((int)codes[1], xv.y, acc[m]);
+                    acc[m] = __dp4a((int)codes[2], xv.z, acc[m]);
+                    acc[m] = __dp4a((int)codes[3], xv.w, acc[m]);
+                }
+            }
+        },
+        [&](int m, int total, int feature) {
+            if (m < rows) write_output((float)(total - row_sum[m]) * x_scale[m], feature, scale, bias, y + (int64_t)m * n);
+        });
+}
+
+#define TERNARY_GEMV_ROWS_ENTRY(M)                                                                                         \
+    TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)                                                         \
+    ternary_gemv_w2a8_rows_m##M(const uint32_t* packed, int words_per_row, int n, int rows, int parts, const int8_t* xq,  \
+                                const float* x_scale, const int* row_sum, const float* scale, const float* bias, float* y) \
+    { gemv_w2a8_rows<M>(packed, words_per_row, n, rows, parts, xq, x_scale, row_sum, scale, bias, y); }
+
+// Row counts instantiated: the launcher picks the smallest that holds the pass (rows beyond it are read from the
+// prepared buffer, never written) and loops over batches above 16.
+TERNARY_GEMV_ROWS_ENTRY(1)
+TERNARY_GEMV_ROWS_ENTRY(2)
+TERNARY_GEMV_ROWS_ENTRY(4)
+TERNARY_GEMV_ROWS_ENTRY(8)
+TERNARY_GEMV_ROWS_ENTRY(16)

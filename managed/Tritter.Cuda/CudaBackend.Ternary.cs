@@ -65,54 +65,75 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// The GEMV passes over GPU-layout weights (<paramref name="outputs"/> x <paramref name="inputs"/>, a scale per output,
-    /// an optional bias): up to 16 activation rows of <paramref name="x"/> per pass, larger batches loop.
+    /// an optional bias): a single row through the batch-1 kernels where its activations fit their shared memory,
+    /// otherwise passes of up to 16 rows (<see cref="Int8BatchPass"/>, <see cref="Float32BatchPass"/>); larger batches loop.
     /// </summary>
     private void TernaryGemv(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, CudaTensor x, CudaTensor y,
         int rows, bool int8)
     {
         MakeCurrent();
-        var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(inputs);
-        var paddedInputs = wordsPerRow * 16;
-        var activationBytes = (long)paddedInputs * (int8 ? sizeof(sbyte) : sizeof(float));
         for (var first = 0; first < rows;)
         {
-            if (rows - first == 1 && TryTernaryRow1(packed, outputs, inputs, scales, bias, x.Pointer.Offset((long)first * inputs * sizeof(float)),
-                    y.Pointer.Offset((long)first * outputs * sizeof(float)), int8))
-                return;
-            var pass = KernelLaunch.TernaryGemv(outputs, rows - first, activationBytes, Device);
             var xRows = x.Pointer.Offset((long)first * inputs * sizeof(float));
             var yRows = y.Pointer.Offset((long)first * outputs * sizeof(float));
-            var variant = $"{(int8 ? "w2a8" : "w2f32")}{(pass.Staged ? "_staged" : "")}_m{pass.Instantiated}";
-            var gemv = TernaryKernel(variant, pass.Geometry.SharedMemoryBytes);
-            if (pass.Staged)
-            {
-                // The staged kernels quantise or pad the activations themselves, block by block.
-                var resident = ResidentBlocks(gemv, pass.Geometry);
-                var workBlocks = (outputs + KernelLaunch.TernaryWarpsPerBlock - 1) / KernelLaunch.TernaryWarpsPerBlock;
-                gemv.Launch(KernelLaunch.PersistentGrid(pass.Geometry, workBlocks, resident, Device), Stream, packed, wordsPerRow, outputs, pass.Rows,
-                    xRows, inputs, scales, bias, yRows);
-            }
-            else if (int8)
-            {
-                var xq = Scratch("xq", DType.Int8, pass.Instantiated * (long)paddedInputs);
-                var xScale = Scratch("xscale", DType.Float32, pass.Instantiated);
-                var rowSum = Scratch("rowsum_i32", DType.Int32, pass.Instantiated);
-                Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(KernelLaunch.RowReduction(pass.Rows), Stream,
-                    xRows, inputs, paddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
-                gemv.Launch(pass.Geometry, Stream, packed, wordsPerRow, outputs, pass.Rows,
-                    xq.Pointer, xScale.Pointer, rowSum.Pointer, scales, bias, yRows);
-            }
-            else
-            {
-                var xp = Scratch("xpad", DType.Float32, pass.Instantiated * (long)paddedInputs);
-                var rowSum = Scratch("rowsum_f32", DType.Float32, pass.Instantiated);
-                Kernel("ternary_gemv", "ternary_pad_rows_f32").Launch(KernelLaunch.RowReduction(pass.Rows), Stream,
-                    xRows, inputs, paddedInputs, xp.Pointer, rowSum.Pointer);
-                gemv.Launch(pass.Geometry, Stream, packed, wordsPerRow, outputs, pass.Rows,
-                    xp.Pointer, rowSum.Pointer, scales, bias, yRows);
-            }
-            first += pass.Rows;
+            if (rows - first == 1 && TryTernaryRow1(packed, outputs, inputs, scales, bias, xRows, yRows, int8))
+                return;
+            first += int8
+                ? Int8BatchPass(packed, outputs, inputs, scales, bias, xRows, yRows, rows - first)
+                : Float32BatchPass(packed, outputs, inputs, scales, bias, xRows, yRows, rows - first);
         }
+    }
+
+    /// <summary>
+    /// Up to 16 rows with int8 activations, quantised once (one block per row, the rows in parallel) and read by every
+    /// block of <c>ternary_gemv_w2a8_rows_m*</c>, which streams the weights once for all of them; returns the rows taken.
+    /// </summary>
+    private int Int8BatchPass(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, DevicePointer x, DevicePointer y,
+        int rows)
+    {
+        var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(inputs);
+        var paddedInputs = wordsPerRow * 16;
+        var take = Math.Min(rows, KernelLaunch.TernaryMaxRows);
+        var instantiated = KernelLaunch.TernaryBatch(take);
+        var gemv = TernaryKernel($"w2a8_rows_m{instantiated}", 0);
+        var block = new Native.Cuda.LaunchGeometry(new Native.Cuda.Dim3(1), new Native.Cuda.Dim3(KernelLaunch.TernaryRow1Warps * 32));
+        var (geometry, parts) = KernelLaunch.TernaryInt8Batch(outputs, inputs, ResidentBlocks(gemv, block), Device);
+        var xq = Scratch("xq", DType.Int8, instantiated * (long)paddedInputs);
+        var xScale = Scratch("xscale", DType.Float32, instantiated);
+        var rowSum = Scratch("rowsum_i32", DType.Int32, instantiated);
+        Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(KernelLaunch.RowReduction(take), Stream,
+            x, inputs, paddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
+        gemv.Launch(geometry, Stream, packed, wordsPerRow, outputs, take, parts, xq.Pointer, xScale.Pointer, rowSum.Pointer, scales, bias, y);
+        return take;
+    }
+
+    /// <summary>
+    /// Up to 16 rows with float32 activations through <c>ternary_gemv_w2f32_staged_m*</c> (activations staged by every
+    /// block) or, where they do not fit shared memory, <c>ternary_gemv_w2f32_m*</c> after a pad kernel; returns the rows taken.
+    /// </summary>
+    private int Float32BatchPass(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, DevicePointer x, DevicePointer y,
+        int rows)
+    {
+        var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(inputs);
+        var paddedInputs = wordsPerRow * 16;
+        var pass = KernelLaunch.TernaryGemv(outputs, rows, (long)paddedInputs * sizeof(float), Device);
+        var gemv = TernaryKernel($"w2f32{(pass.Staged ? "_staged" : "")}_m{pass.Instantiated}", pass.Geometry.SharedMemoryBytes);
+        if (pass.Staged)
+        {
+            var resident = ResidentBlocks(gemv, pass.Geometry);
+            var workBlocks = (outputs + KernelLaunch.TernaryWarpsPerBlock - 1) / KernelLaunch.TernaryWarpsPerBlock;
+            gemv.Launch(KernelLaunch.PersistentGrid(pass.Geometry, workBlocks, resident, Device), Stream, packed, wordsPerRow, outputs, pass.Rows,
+                x, inputs, scales, bias, y);
+        }
+        else
+        {
+            var xp = Scratch("xpad", DType.Float32, pass.Instantiated * (long)paddedInputs);
+            var rowSum = Scratch("rowsum_f32", DType.Float32, pass.Instantiated);
+            Kernel("ternary_gemv", "ternary_pad_rows_f32").Launch(KernelLaunch.RowReduction(pass.Rows), Stream,
+                x, inputs, paddedInputs, xp.Pointer, rowSum.Pointer);
+            gemv.Launch(pass.Geometry, Stream, packed, wordsPerRow, outputs, pass.Rows, xp.Pointer, rowSum.Pointer, scales, bias, y);
+        }
+        return pass.Rows;
     }
 
     /// <summary>

@@ -25,17 +25,17 @@ public static class KernelLaunch
         return new LaunchGeometry(new Dim3((uint)blocks), new Dim3(ElementwiseBlock));
     }
 
-    /// <summary>Warps per block of the ternary GEMV kernels (<c>TERNARY_WARPS_PER_BLOCK</c> in the kernel).</summary>
+    /// <summary>Warps per block of the float32 batch kernels (<c>TERNARY_WARPS_PER_BLOCK</c> in the kernel).</summary>
     public const int TernaryWarpsPerBlock = 8;
 
-    /// <summary>Activation rows one direct ternary GEMV pass handles; larger batches loop.</summary>
+    /// <summary>Activation rows one int8 batch or float32 direct GEMV pass handles; larger batches loop.</summary>
     public const int TernaryMaxRows = 16;
 
     /// <summary>Activation rows one staged pass handles at most (the staged kernels are instantiated up to 8).</summary>
     public const int TernaryMaxStagedRows = 8;
 
     /// <summary>
-    /// The plan for one pass of a ternary GEMV: whether the activations are staged in shared memory (when
+    /// The plan for one pass of a float32 batch GEMV: whether the activations are staged in shared memory (when
     /// <paramref name="rows"/> rows of <paramref name="activationBytes"/> bytes fit the device's opt-in maximum, halved so
     /// that two blocks share an SM), how many rows the pass takes, which instantiated row count runs it, and the launch.
     /// A staged pass's grid is provisional (two blocks per SM); <see cref="PersistentGrid"/> fixes it once the kernel's
@@ -62,14 +62,17 @@ public static class KernelLaunch
             new LaunchGeometry(new Dim3((uint)warpsNeeded), new Dim3(TernaryWarpsPerBlock * 32)));
     }
 
-    /// <summary>Warps per block of the batch-1 ternary GEMV kernels (<c>TERNARY_ROW1_WARPS</c> in the kernel).</summary>
+    /// <summary>Warps per block of the batch-1 and int8 batch GEMV kernels (<c>TERNARY_ROW1_WARPS</c> in the kernel).</summary>
     public const int TernaryRow1Warps = 8;
 
-    /// <summary>Weight steps (4 chunks of 64 weights, one per lane of a row) a lane of the batch-1 kernels has in flight.</summary>
+    /// <summary>Weight steps (4 chunks of 64 weights, one per lane of a row) a lane of the GEMV kernels has in flight.</summary>
     public const int TernaryRow1Steps = 4;
 
     /// <summary>Rows per warp group of the batch-1 kernels: 8 for the int8 (dp4a) kernel, 16 (one mma A tile) for float32.</summary>
     public static int TernaryRow1Rows(bool int8) => int8 ? 8 : 16;
+
+    /// <summary>Rows per warp group of the int8 batch kernels (<c>ternary_gemv_w2a8_rows_m*</c>).</summary>
+    public const int TernaryBatchGroupRows = 8;
 
     /// <summary>
     /// Dynamic shared memory of a batch-1 kernel for <paramref name="inputs"/> inputs: the int8 activations padded to the
@@ -85,14 +88,28 @@ public static class KernelLaunch
 
     /// <summary>
     /// <c>ternary_gemv_*_row1</c>: the warps of a block form teams of <c>Parts</c> warps, a team splits the K of one
-    /// group of rows. Parts: the fewest (a power of two up to the block's warps, at least 2 where each part still has 2
-    /// rounds of loads) that put 12 warps per SM on groups, as the sweep of bench/results found best; never more than
-    /// the steps a row has. Grid: persistent, at most <paramref name="residentPerSm"/> blocks per SM, no more than the
-    /// teams the groups need.
+    /// group of rows; see <see cref="TernaryTeams"/>. Dynamic shared memory: the prepared activations.
     /// </summary>
-    public static (LaunchGeometry Geometry, int Parts) TernaryRow1(int outputs, int inputs, bool int8, int residentPerSm, CudaDeviceInfo device)
+    public static (LaunchGeometry Geometry, int Parts) TernaryRow1(int outputs, int inputs, bool int8, int residentPerSm, CudaDeviceInfo device) =>
+        TernaryTeams(outputs, inputs, TernaryRow1Rows(int8), (uint)TernaryRow1SharedBytes(inputs, int8), residentPerSm, device);
+
+    /// <summary>
+    /// <c>ternary_gemv_w2a8_rows_m*</c>: the teams of <see cref="TernaryTeams"/> over groups of 8 rows, no dynamic shared
+    /// memory (the prepared activations are read through L1).
+    /// </summary>
+    public static (LaunchGeometry Geometry, int Parts) TernaryInt8Batch(int outputs, int inputs, int residentPerSm, CudaDeviceInfo device) =>
+        TernaryTeams(outputs, inputs, TernaryBatchGroupRows, 0, residentPerSm, device);
+
+    /// <summary>
+    /// The GEMV kernels' teams: parts, the fewest warps per team (a power of two up to the block's warps, at least 2
+    /// where each part still has 2 rounds of loads) that put 12 warps per SM on groups, as the sweep of bench/results
+    /// found best; never more than the steps a row has. Grid: persistent, at most <paramref name="residentPerSm"/> blocks
+    /// per SM, no more than the teams the groups need.
+    /// </summary>
+    private static (LaunchGeometry Geometry, int Parts) TernaryTeams(int outputs, int inputs, int groupRows, uint sharedBytes, int residentPerSm,
+        CudaDeviceInfo device)
     {
-        var groups = (outputs + TernaryRow1Rows(int8) - 1) / TernaryRow1Rows(int8);
+        var groups = (outputs + groupRows - 1) / groupRows;
         var steps = ((inputs + 63) / 64 + 3) / 4;
         var parts = steps >= 2 * 2 * TernaryRow1Steps ? 2 : 1;
         while (parts < TernaryRow1Warps && (long)groups * parts < 12L * device.MultiprocessorCount)
@@ -101,7 +118,7 @@ public static class KernelLaunch
             parts /= 2;
         var teams = TernaryRow1Warps / parts;
         var blocks = Math.Max(1, Math.Min((groups + teams - 1) / teams, residentPerSm * device.MultiprocessorCount));
-        return (new LaunchGeometry(new Dim3((uint)blocks), new Dim3(TernaryRow1Warps * 32), (uint)TernaryRow1SharedBytes(inputs, int8)), parts);
+        return (new LaunchGeometry(new Dim3((uint)blocks), new Dim3(TernaryRow1Warps * 32), sharedBytes), parts);
     }
 
     /// <summary>
@@ -329,7 +346,7 @@ public static class KernelLaunch
     }
 }
 
-/// <summary>One pass of a ternary GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>
+/// <summary>One pass of a float32 batch GEMV: see <see cref="KernelLaunch.TernaryGemv"/>.</summary>
 /// <param name="Staged">Activations staged in shared memory (the fast path) or read through L1.</param>
 /// <param name="Rows">Activation rows this pass consumes.</param>
 /// <param name="Instantiated">The kernel's compile-time row count, at least <paramref name="Rows"/>.</param>

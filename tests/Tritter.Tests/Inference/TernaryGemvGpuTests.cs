@@ -9,10 +9,11 @@ namespace Tritter.Tests.Inference;
 public sealed class TernaryGemvGpuTests : GpuFixture
 {
     // K values off every packing unit (16 per word, 64 per GPU row unit, 256 per batch-1 step), batches that hit every
-    // instantiated row count and the loops past 8 (staged) and 16 (direct, then one batch-1 row), one 7B-sized shape, and
-    // K so large that the activations no longer fit shared memory and the direct kernels run (float32 beyond ~29K inputs
-    // on an H100, int8 beyond ~116K). Batch 1 runs the row1 kernels: N off their 8- and 16-row groups, N small and large
-    // enough for every team split, the output head, and K past their float32 shared memory (~37K inputs on an H100).
+    // instantiated row count and the loops past 8 (float32 staged) and 16 (int8 batch and float32 direct, then one
+    // batch-1 row), one 7B-sized shape, and K so large that the float32 activations no longer fit shared memory and the
+    // direct kernels run (beyond ~29K inputs on an H100). Batch 1 runs the row1 kernels: N off their 8- and 16-row
+    // groups, N small and large enough for every team split, the output head, and K past their float32 shared memory
+    // (~37K inputs on an H100).
     private static readonly object[] Cases =
     [
         new object[] { 1, 1, 1 },
