@@ -93,17 +93,18 @@ internal sealed record DecodeLayerSlots(NormSlots NormIn, LinearSlots Query, Lin
     {
         var prefix = $"layers.{index}";
         var (d, kv, inter) = (config.HiddenSize, config.KvSize, config.IntermediateSize);
+        LinearSlots Linear(string name, int inFeatures, int outFeatures) => LinearSlots.Add(block, weights.Linear($"{prefix}.{name}", inFeatures, outFeatures, hasBias: true));
         return new(
             weights.Norm(block, $"{prefix}.input_layernorm", d),
-            weights.Linear(block, $"{prefix}.attention.q_proj", d, d, hasBias: true),
-            weights.Linear(block, $"{prefix}.attention.k_proj", d, kv, hasBias: true),
-            weights.Linear(block, $"{prefix}.attention.v_proj", d, kv, hasBias: true),
-            weights.Linear(block, $"{prefix}.attention.o_proj", d, d, hasBias: true),
+            Linear("attention.q_proj", d, d),
+            Linear("attention.k_proj", d, kv),
+            Linear("attention.v_proj", d, kv),
+            Linear("attention.o_proj", d, d),
             weights.Norm(block, $"{prefix}.attention.q_norm", config.HeadDim),
             weights.Norm(block, $"{prefix}.attention.k_norm", config.HeadDim),
-            weights.Linear(block, $"{prefix}.mlp.gate_proj", d, inter, hasBias: true),
-            weights.Linear(block, $"{prefix}.mlp.up_proj", d, inter, hasBias: true),
-            weights.Linear(block, $"{prefix}.mlp.down_proj", inter, d, hasBias: true),
+            Linear("mlp.gate_proj", d, inter),
+            Linear("mlp.up_proj", d, inter),
+            Linear("mlp.down_proj", inter, d),
             weights.Norm(block, $"{prefix}.post_mlp_layernorm", d));
     }
 }
