@@ -34,7 +34,8 @@ internal sealed record LinearSlots(WeightSlot Weight, WeightSlot? Scale, WeightS
     /// Appends <paramref name="parts"/>, projections of one input, to <paramref name="block"/> as one projection whose
     /// output rows are theirs in order (q|k|v, gate|up): one product then reads the input once and, in the paper scheme,
     /// quantises it once. Ternary scales are stored per row, a per-tensor scale repeated over its part's rows; the
-    /// backends multiply a row's scale exactly as a per-tensor one, so every output equals the separate product's.
+    /// backends multiply a row's scale exactly as a per-tensor one, so every output equals the separate product's (on
+    /// the CPU with float32 weights, where each part's rows are a multiple of four: its matmul's tile of features).
     /// </summary>
     public static LinearSlots Add(WeightBlock block, params ReadOnlySpan<LinearWeights> parts)
     {

@@ -11,7 +11,7 @@ namespace Tritter.Tests.Inference;
 /// <summary>
 /// Projections of one input stacked into one (q|k|v, gate|up) against the separate products on the CPU, each with its
 /// weights as the quantiser made them (the paper scheme's one scale per matrix): every output must have the same bits,
-/// in each scheme and with BitNet off, for one token (decode) and several (prefill).
+/// in each scheme and with BitNet off (parts in fours there), for one token (decode) and several (prefill).
 /// </summary>
 public sealed class StackedProjectionTests
 {
@@ -22,12 +22,27 @@ public sealed class StackedProjectionTests
         Dense,
     }
 
+    /// <summary>q|k|v and gate|up shapes; 34 rows leave a part's last rows outside the CPU dense matmul's tiles of four.</summary>
+    private static readonly int[][] Parts = [[64, 32, 32], [34, 34]];
+
     [Test]
-    public void A_stacked_projection_gives_the_bits_of_the_separate_products(
-        [Values] Kind kind, [Values(1, 5)] int tokens, [Values(96, 128)] int inFeatures)
+    public void A_stacked_ternary_projection_gives_the_bits_of_the_separate_products(
+        [Values(Kind.Reference, Kind.Paper)] Kind kind, [Values(1, 5)] int tokens, [Values(96, 128)] int inFeatures, [ValueSource(nameof(Parts))] int[] rows) =>
+        Compare(kind, tokens, inFeatures, rows);
+
+    /// <summary>
+    /// With BitNet off the CPU matmul sums two input rows against four output features at a time and the features past a
+    /// multiple of four one by one, in another order: stacking keeps the bits where every part's rows are a multiple of
+    /// four, as q, k and v always are (multiples of head_dim, itself of 32) and gate and up are in every preset.
+    /// </summary>
+    [Test]
+    public void A_stacked_float_projection_of_parts_in_fours_gives_the_bits_of_the_separate_products(
+        [Values(1, 5)] int tokens, [Values(96, 128)] int inFeatures) =>
+        Compare(Kind.Dense, tokens, inFeatures, Parts[0]);
+
+    private static void Compare(Kind kind, int tokens, int inFeatures, int[] rows)
     {
         var random = TestRandom.Create();
-        int[] rows = [64, 32, 32];
         var parts = rows.Select(n => Part(random, kind, n, inFeatures)).ToArray();
         using var backend = new CpuBackend();
         var block = new WeightBlock();
