@@ -10,7 +10,7 @@ namespace Tritter.Inference.Decoding;
 /// <c>down(sqrelu(gate(h)) * up(h))</c>), with attention over the INT4 KV-cache: the new tokens' keys and values are
 /// quantised into the cache first, then their queries attend over it. The projections of one input are stacked (q|k|v,
 /// gate|up) and the element-wise work between products runs as fused ops (<see cref="IDecodeFusedOps"/>), each with the
-/// bits of the ops it replaces: ten ops per block where there were twenty. Its weights are views into one block
+/// bits of the ops it replaces: ten ops per block for one token where there were nineteen. Its weights are views into one block
 /// (<see cref="DecodeLayerSlots"/>), resident or streamed in: the forward pass does not know which.
 /// </summary>
 internal sealed class DecodeLayer
