@@ -35,59 +35,14 @@
 // bandwidth), 92.7 us at 128K (1.63 TB/s, 55%); SDPA on a bf16 cache of the same shape 75-84 / 207-215 us. A single
 // call carries a ~7 us host-launch floor; without it ~24 and ~86 us, ~61% of copy bandwidth at the margin. The goal
 // (75%, 3x SDPA) is not reached yet.
-#include "common.cuh"
-#include <cuda_fp16.h>
+#include "kv_int4.cuh"
 
 namespace {
 
-constexpr int kGroup = 32;          // values per scale
-constexpr float kMaxScale = 65504.0f;
 constexpr float kEmptyMax = -1e30f;  // finite, so exp2(kEmptyMax - m) is 0 and never NaN
 
 // ---------------------------------------------------------------------------------------------------------------
-// Write: one warp per (token, kv head, K or V) row. A lane holds D/32 consecutive values; a group of 32 values is
-// 32/(D/32) lanes, whose absmax is reduced by shuffles. Same float32 operations as the CPU, so the bytes are equal.
-
-template <int D>
-__device__ __forceinline__ void write_row(const float* __restrict__ src, uint8_t* __restrict__ data, __half* __restrict__ scales)
-{
-    constexpr int kPerLane = D / 32;
-    constexpr int kLanesPerGroup = 32 / kPerLane;
-    const int lane = threadIdx.x & 31;
-    float x[kPerLane];
-    if constexpr (kPerLane == 4) {
-        const float4 v = __ldg(reinterpret_cast<const float4*>(src) + lane);
-        x[0] = v.x; x[1] = v.y; x[2] = v.z; x[3] = v.w;
-    } else if constexpr (kPerLane == 2) {
-        const float2 v = __ldg(reinterpret_cast<const float2*>(src) + lane);
-        x[0] = v.x; x[1] = v.y;
-    } else {
-        x[0] = __ldg(src + lane);
-    }
-    float m = 0.0f;
-#pragma unroll
-    for (int i = 0; i < kPerLane; i++) m = fmaxf(m, fabsf(x[i]));
-#pragma unroll
-    for (int o = 1; o < kLanesPerGroup; o <<= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
-    const __half scale = __float2half_rn(fminf(m / 7.0f, kMaxScale));
-    const float s = __half2float(scale);
-    uint32_t packed = 0;
-#pragma unroll
-    for (int i = 0; i < kPerLane; i++) {
-        const int q = s == 0.0f ? 8 : (int)fminf(fmaxf(rintf(x[i] / s), -7.0f), 7.0f) + 8;
-        packed |= (uint32_t)q << (4 * i);
-    }
-    if constexpr (kPerLane == 4) {
-        reinterpret_cast<uint16_t*>(data)[lane] = (uint16_t)packed;
-    } else if constexpr (kPerLane == 2) {
-        data[lane] = (uint8_t)packed;
-    } else {
-        // One nibble per lane: the even lane of each pair writes the byte, its own element in the low nibble.
-        const uint32_t odd = __shfl_down_sync(0xffffffffu, packed, 1);
-        if ((lane & 1) == 0) data[lane / 2] = (uint8_t)(packed | (odd << 4));
-    }
-    if (lane % kLanesPerGroup == 0) scales[lane / kLanesPerGroup] = scale;
-}
+// Write: one warp per (token, kv head, K or V) row (kv_int4.cuh).
 
 template <int D>
 __device__ __forceinline__ void write_rows(const float* __restrict__ keys, const float* __restrict__ values, int tokens, int kvHeads,
@@ -99,7 +54,9 @@ __device__ __forceinline__ void write_rows(const float* __restrict__ keys, const
     const bool value = warp >= rows;
     const int64_t row = value ? warp - rows : warp;
     const int64_t slot = (row % kvHeads) * capacity + firstSlot + row / kvHeads;
-    write_row<D>((value ? values : keys) + row * D, (value ? vData : kData) + slot * (D / 2), (value ? vScales : kScales) + slot * (D / kGroup));
+    float x[D / 32];
+    kv_int4_load_lane<D>((value ? values : keys) + row * D, x);
+    kv_int4_store_row<D>(x, slot, value ? vData : kData, value ? vScales : kScales);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

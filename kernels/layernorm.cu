@@ -11,7 +11,7 @@
 // of rows per column in row order into a partial, and layernorm_param_sum adds the partials in chunk order into the
 // existing gradients (the op accumulates, as the CPU does). Chunking depends only on the row count, so results are
 // the same on every device.
-#include "reduce.cuh"
+#include "layernorm.cuh"
 
 namespace {
 constexpr int kWarpRows = 8; // rows per block of the warp-per-row kernels (KernelLaunch.WarpRowsPerBlock)
@@ -26,15 +26,9 @@ TRITTER_KERNEL void layernorm_forward_f32(const float* __restrict__ x, const flo
     if (row >= rows) return;
     const float* xr = x + (int64_t)row * width;
     float* yr = y + (int64_t)row * width;
-    float sum = 0.0f;
-    for (int i = lane; i < width; i += 32) sum += xr[i];
-    const float mu = __fdiv_rn(warp_sum(sum), (float)width);
-    float squares = 0.0f;
-    for (int i = lane; i < width; i += 32) { const float d = __fsub_rn(xr[i], mu); squares = fmaf(d, d, squares); }
-    const float variance = __fdiv_rn(warp_sum(squares), (float)width);
-    const float rstd = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(variance, epsilon)));
-    for (int i = lane; i < width; i += 32) yr[i] = fmaf(__fmul_rn(__fsub_rn(xr[i], mu), rstd), weight[i], bias[i]);
-    if (lane == 0) { mean[row] = mu; reciprocal_std[row] = rstd; }
+    const RowMoments m = warp_row_moments(xr, width, epsilon);
+    for (int i = lane; i < width; i += 32) yr[i] = layernorm_apply(xr[i], m, weight[i], bias[i]);
+    if (lane == 0) { mean[row] = m.mean; reciprocal_std[row] = m.rstd; }
 }
 
 // dx = rstd (dy w - mean(dy w) - xhat mean(dy w xhat)) per row (overwrites dx), one warp per row.

@@ -6,7 +6,7 @@
 // the float64 libraries straddles a float32 rounding boundary. The rotation uses the CPU's float32 operations without
 // FMA contraction, so equal tables give bit-equal outputs. One thread owns a pair (i, i + half) and reads both before
 // writing, so input and output may be the same tensor.
-#include "common.cuh"
+#include "rope.cuh"
 
 // Grid-stride over seq * half entries: cosines[t * half + i], sines[t * half + i] at position first_position + t, where
 // first_position is read from step_position when that is given (a decode step replayed from a graph: the position
@@ -41,7 +41,7 @@ TRITTER_KERNEL void rope_rotate_f32(const float* x, float* y, const float* __res
         const float s = __fmul_rn(sign, sines[position * half + i]);
         const int64_t at = row * head_dim + i;
         const float x1 = x[at], x2 = x[at + half];
-        y[at] = __fsub_rn(__fmul_rn(x1, c), __fmul_rn(x2, s));
-        y[at + half] = __fadd_rn(__fmul_rn(x2, c), __fmul_rn(x1, s));
+        y[at] = rope_first(x1, x2, c, s);
+        y[at + half] = rope_second(x1, x2, c, s);
     }
 }

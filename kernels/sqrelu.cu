@@ -3,9 +3,8 @@
 // Floor: purely bandwidth-bound. Forward moves 8 bytes per element (read x, write y), backward 12 (read x and dy,
 // write dx), with 1-3 flops each, far under any compute roofline. The goal is the device-to-device copy bandwidth
 // on those bytes, so the loops use 16-byte loads and stores and one pass over memory (PyTorch eager makes two).
-#include "common.cuh"
+#include "sqrelu.cuh"
 
-__device__ __forceinline__ float sqrelu(float x) { float r = fmaxf(x, 0.0f); return r * r; }
 __device__ __forceinline__ float sqrelu_grad(float x, float dy) { return 2.0f * fmaxf(x, 0.0f) * dy; }
 
 TRITTER_KERNEL void sqrelu_forward_f32(const float* __restrict__ x, float* __restrict__ y, int64_t n)

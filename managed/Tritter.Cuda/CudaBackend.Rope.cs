@@ -1,5 +1,6 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
+using Tritter.Native.Cuda;
 
 namespace Tritter.Cuda;
 
@@ -31,10 +32,21 @@ public sealed partial class CudaBackend : IRopeOps
         ArgumentOutOfRangeException.ThrowIfNegative(firstPosition);
         if (input.ElementCount == 0)
             return;
+        var (cosines, sines) = RopeAngles(sequence, headDim, theta, firstPosition);
+        var rows = input.ElementCount / headDim;
+        Kernel("rope", "rope_rotate_f32").Launch(KernelLaunch.Elementwise(rows * (headDim / 2), Device), Stream,
+            x.Pointer, y.Pointer, cosines, sines, rows, sequence, heads, headDim, inverse ? -1f : 1f);
+    }
+
+    /// <summary>
+    /// The cosines and sines <c>[sequence, headDim / 2]</c> at positions <paramref name="firstPosition"/> onwards (the
+    /// step's position in step mode), computed unless the last table is the same.
+    /// </summary>
+    private (DevicePointer Cosines, DevicePointer Sines) RopeAngles(int sequence, int headDim, double theta, long firstPosition)
+    {
         var entries = (long)sequence * (headDim / 2);
         var table = Scratch("rope_angles", DType.Float32, 2 * entries);
         var sines = table.Pointer.Offset(entries * sizeof(float));
-        var rows = input.ElementCount / headDim;
         MakeCurrent();
         var angles = (_scratchGeneration, sequence, headDim, theta, firstPosition);
         if (_ropeAngles != angles)
@@ -43,7 +55,6 @@ public sealed partial class CudaBackend : IRopeOps
                 sequence, headDim, BitConverter.DoubleToInt64Bits(theta), table.Pointer, sines, firstPosition, StepPosition(firstPosition));
             _ropeAngles = angles;
         }
-        Kernel("rope", "rope_rotate_f32").Launch(KernelLaunch.Elementwise(rows * (headDim / 2), Device), Stream,
-            x.Pointer, y.Pointer, table.Pointer, sines, rows, sequence, heads, headDim, inverse ? -1f : 1f);
+        return (table.Pointer, sines);
     }
 }

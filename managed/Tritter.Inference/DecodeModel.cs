@@ -41,7 +41,7 @@ public sealed class DecodeModel : IDisposable
             built.Add(_layers = new DecodeLayerStore(backend, config, weights, residency));
             var output = new WeightBlock();
             var finalNorm = weights.Norm(output, "norm", config.HiddenSize);
-            var head = weights.Linear(output, "lm_head", config.HiddenSize, config.VocabSize, hasBias: false);
+            var head = LinearSlots.Add(output, weights.Linear("lm_head", config.HiddenSize, config.VocabSize, hasBias: false));
             output.Arrange(backend);
             built.Add(_outputBlock = output.Upload(backend));
             _finalNorm = finalNorm.Bind(backend, _outputBlock);

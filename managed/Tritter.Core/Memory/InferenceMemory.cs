@@ -7,8 +7,8 @@ namespace Tritter.Core.Memory;
 /// <summary>
 /// What a model of a configuration occupies when built for generation, as the decode engine stores it: with BitNet on,
 /// every projection and the output head as 2-bit codes (rows padded to <see cref="TernaryPacking.ColumnAlignment"/>
-/// weights, docs/formats/ternary-packing.md) with a float32 scale per row (one per matrix in the paper scheme) and
-/// float32 biases; with it off, float32 weights. LayerNorms, the embedding table and biases stay float32.
+/// weights, docs/formats/ternary-packing.md) with a float32 scale per row (the paper scheme's one per matrix repeated
+/// over its rows, since the engine stacks projections of one input into one) and float32 biases; with it off, float32 weights. LayerNorms, the embedding table and biases stay float32.
 /// </summary>
 public sealed class InferenceMemory
 {
@@ -106,7 +106,6 @@ public sealed class InferenceMemory
         if (!Config.UseBitnet)
             return (long)outFeatures * inFeatures * sizeof(float);
         var codes = (long)outFeatures * TernaryPacking.WordsPerRow(inFeatures) * sizeof(uint);
-        var scales = Config.QuantizationScheme == QuantizationScheme.Reference ? outFeatures : 1;
-        return codes + scales * sizeof(float);
+        return codes + (long)outFeatures * sizeof(float);
     }
 }

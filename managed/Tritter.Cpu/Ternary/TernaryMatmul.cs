@@ -68,8 +68,9 @@ public static class TernaryMatmul
             RowBlocks.For(n, (long)m * kp, (start, end) =>
                 TernaryFloatKernel.Rows((float*)xa, m, kp, (uint*)wa, n, start, end, (float*)ya, path));
         }
+        using var combined = MemoryOwner<float>.Allocate(scales.Length);
         for (var r = 0; r < m; r++)
-            ScaleAndBias(y.Slice(r * n, n), scales, 1f, bias);
+            ScaleAndBias(y.Slice(r * n, n), scales, 1f, bias, combined.Span);
     }
 
     internal static unsafe void MultiplyInt8(ReadOnlySpan<float> x, int m, ReadOnlySpan<uint> words, int n, int k, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y, TernaryKernelPath path)
@@ -80,6 +81,7 @@ public static class TernaryMatmul
         using var arranged = MemoryOwner<sbyte>.Allocate(checked(m * kp));
         using var dots = MemoryOwner<int>.Allocate(m * n);
         using var rowScaleOwner = MemoryOwner<float>.Allocate(m);
+        using var combined = MemoryOwner<float>.Allocate(scales.Length);
         var rowScales = rowScaleOwner.Span;
         for (var r = 0; r < m; r++)
             rowScales[r] = Int8Activations.Quantize(x.Slice(r * k, k), natural.Span.Slice(r * kp, k));
@@ -100,7 +102,7 @@ public static class TernaryMatmul
             var rowDots = dots.Span.Slice(r * n, n);
             for (var c = 0; c < n; c++)
                 row[c] = rowDots[c] - offset;
-            ScaleAndBias(row, scales, rowScales[r], bias);
+            ScaleAndBias(row, scales, rowScales[r], bias, combined.Span);
         }
     }
 
@@ -112,7 +114,12 @@ public static class TernaryMatmul
         return sum;
     }
 
-    private static void ScaleAndBias(Span<float> row, ReadOnlySpan<float> scales, float rowScale, ReadOnlySpan<float> bias)
+    /// <summary>
+    /// <c>row[n] = row[n] (scale(n) rowScale) + bias[n]</c>: the two scales are multiplied first whether the weights have
+    /// one scale or one per row, so that rows stacked from per-tensor-scale matrices, each scale repeated over its rows
+    /// (generation's fused projections), give the bits of the separate products.
+    /// </summary>
+    private static void ScaleAndBias(Span<float> row, ReadOnlySpan<float> scales, float rowScale, ReadOnlySpan<float> bias, Span<float> combined)
     {
         if (scales.Length == 1)
         {
@@ -122,12 +129,11 @@ public static class TernaryMatmul
                 TensorPrimitives.MultiplyAdd(row, scales[0] * rowScale, bias, row);
             return;
         }
-        if (rowScale != 1f)
-            TensorPrimitives.Multiply(row, rowScale, row);
+        TensorPrimitives.Multiply(scales, rowScale, combined);
         if (bias.IsEmpty)
-            TensorPrimitives.Multiply(row, scales, row);
+            TensorPrimitives.Multiply(row, combined, row);
         else
-            TensorPrimitives.MultiplyAdd(row, scales, bias, row);
+            TensorPrimitives.MultiplyAdd(row, combined, bias, row);
     }
 
     private static void CheckShapes(int xLength, int m, int wordsLength, int rows, int columns, int scalesLength, int biasLength, int yLength)

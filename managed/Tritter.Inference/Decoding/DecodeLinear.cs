@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
 using Tritter.Core.Ternary;
@@ -31,21 +30,65 @@ internal sealed class DecodeLinear(IDecodeBackend backend, Tensor weight, Tensor
 /// </summary>
 internal sealed record LinearSlots(WeightSlot Weight, WeightSlot? Scale, WeightSlot? Bias, TernaryScheme? Scheme)
 {
-    /// <summary>Appends packed ternary weights (and an optional bias) to <paramref name="block"/>.</summary>
-    public static LinearSlots Ternary(WeightBlock block, PackedTernaryMatrix matrix, ReadOnlySpan<float> bias) => new(
-        block.AddPackedTernary(matrix.Words, matrix.Rows, matrix.Columns),
-        block.Add<float>(matrix.Scales, DType.Float32, [matrix.Scales.Length]),
-        bias.IsEmpty ? null : block.Add(bias, DType.Float32, [bias.Length]),
-        matrix.Scheme);
-
-    /// <summary>Appends float32 weights <c>[out, in]</c> (and an optional bias) to <paramref name="block"/>: a plain linear layer.</summary>
-    public static LinearSlots Dense(WeightBlock block, ReadOnlySpan<float> weight, int outFeatures, int inFeatures, ReadOnlySpan<float> bias) => new(
-        block.Add(weight, DType.Float32, [outFeatures, inFeatures]),
-        null,
-        bias.IsEmpty ? null : block.Add(bias, DType.Float32, [bias.Length]),
-        null);
+    /// <summary>
+    /// Appends <paramref name="parts"/>, projections of one input, to <paramref name="block"/> as one projection whose
+    /// output rows are theirs in order (q|k|v, gate|up): one product then reads the input once and, in the paper scheme,
+    /// quantises it once. Ternary scales are stored per row, a per-tensor scale repeated over its part's rows; the
+    /// backends multiply a row's scale exactly as a per-tensor one, so every output equals the separate product's (on
+    /// the CPU with float32 weights, where each part's rows are a multiple of four: its matmul's tile of features).
+    /// </summary>
+    public static LinearSlots Add(WeightBlock block, params ReadOnlySpan<LinearWeights> parts)
+    {
+        if (parts.IsEmpty)
+            throw new ArgumentException("a projection needs at least one part", nameof(parts));
+        var first = parts[0];
+        var rows = 0;
+        foreach (var part in parts)
+        {
+            if (part.InFeatures != first.InFeatures || part.Packed?.Scheme != first.Packed?.Scheme || (part.Bias.Length == 0) != (first.Bias.Length == 0))
+                throw new ArgumentException($"projections of {first.InFeatures} and {part.InFeatures} inputs, {first.Packed?.Scheme} and {part.Packed?.Scheme} weights, with and without bias cannot be stacked", nameof(parts));
+            rows = checked(rows + part.OutFeatures);
+        }
+        var bias = Concatenate(parts, p => p.Bias);
+        var biasSlot = bias.Length == 0 ? (WeightSlot?)null : block.Add<float>(bias, DType.Float32, [bias.Length]);
+        if (first.Packed is not { } packed)
+            return new(block.Add<float>(Concatenate(parts, p => p.Dense!), DType.Float32, [rows, first.InFeatures]), null, biasSlot, null);
+        var words = Concatenate(parts, p => p.Packed!.Words);
+        var scales = Concatenate(parts, p => Enumerable.Range(0, p.OutFeatures).Select(p.Packed!.ScaleOf).ToArray());
+        return new(block.AddPackedTernary(words, rows, first.InFeatures), block.Add<float>(scales, DType.Float32, [rows]), biasSlot, packed.Scheme);
+    }
 
     /// <summary>The projection over <paramref name="block"/>, the block's bytes on <paramref name="backend"/>.</summary>
     public DecodeLinear Bind(IDecodeBackend backend, Tensor block) =>
         new(backend, Weight.Bind(backend, block), Scale?.Bind(backend, block), Bias?.Bind(backend, block), Scheme);
+
+    private static T[] Concatenate<T>(ReadOnlySpan<LinearWeights> parts, Func<LinearWeights, T[]> select)
+    {
+        var all = new List<T>();
+        foreach (var part in parts)
+            all.AddRange(select(part));
+        return [.. all];
+    }
+}
+
+/// <summary>
+/// A projection <c>[OutFeatures, InFeatures]</c> in host memory, before it goes into a <see cref="WeightBlock"/>: packed
+/// ternary codes with their scales (BitNet on) or float32 weights (off), and a bias (empty: none).
+/// </summary>
+internal sealed record LinearWeights(int OutFeatures, int InFeatures, PackedTernaryMatrix? Packed, float[]? Dense, float[] Bias)
+{
+    /// <summary>Packed ternary weights and an optional bias.</summary>
+    public static LinearWeights Ternary(PackedTernaryMatrix matrix, float[] bias) => new(matrix.Rows, matrix.Columns, matrix, null, Checked(bias, matrix.Rows));
+
+    /// <summary>Float32 weights <c>[out, in]</c> and an optional bias: a plain linear layer.</summary>
+    public static LinearWeights Float(float[] weight, int outFeatures, int inFeatures, float[] bias)
+    {
+        if (weight.Length != (long)outFeatures * inFeatures)
+            throw new ArgumentException($"{weight.Length} weights are not [{outFeatures}, {inFeatures}]", nameof(weight));
+        return new(outFeatures, inFeatures, null, weight, Checked(bias, outFeatures));
+    }
+
+    private static float[] Checked(float[] bias, int outFeatures) => bias.Length is 0 || bias.Length == outFeatures
+        ? bias
+        : throw new ArgumentException($"{bias.Length} biases for {outFeatures} outputs", nameof(bias));
 }

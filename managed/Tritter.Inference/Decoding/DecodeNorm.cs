@@ -6,9 +6,18 @@ namespace Tritter.Inference.Decoding;
 /// <summary>A LayerNorm's weight and bias for inference, views into a weight block (the statistics go to scratch).</summary>
 internal sealed class DecodeNorm(IDecodeBackend backend, Tensor weight, Tensor bias, float epsilon)
 {
+    public Tensor Weight => weight;
+
+    public Tensor Bias => bias;
+
+    public float Epsilon => epsilon;
+
     /// <summary>Normalises each row of <c>weight.Length</c> elements; <paramref name="statistics"/> holds one entry per row.</summary>
     public void Forward(Tensor input, Tensor output, RowStatistics statistics) =>
         backend.LayerNorm(input, weight, bias, output, statistics.Mean, statistics.ReciprocalStd, epsilon);
+
+    /// <summary>Normalises each row of <c>a + b</c>, the residual add before it fused in (<see cref="IDecodeFusedOps.AddLayerNorm"/>).</summary>
+    public void AddForward(Tensor a, Tensor b, Tensor output) => backend.AddLayerNorm(a, b, weight, bias, output, epsilon);
 }
 
 /// <summary>Where a LayerNorm's weight and bias lie in a <see cref="WeightBlock"/>.</summary>

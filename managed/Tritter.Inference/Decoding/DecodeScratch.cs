@@ -6,9 +6,9 @@ namespace Tritter.Inference.Decoding;
 
 /// <summary>
 /// The activations of one forward step over <see cref="Tokens"/> new tokens of one sequence, reused layer after layer
-/// and step after step. Shapes follow what each op asks: RoPE works on <c>[1, tokens, heads, headDim]</c>, the cache on
-/// <c>[tokens, heads, headDim]</c> (one token: <c>[heads, headDim]</c>, what decode attention takes), the projections
-/// on rows of <c>hidden</c> features; views give one buffer the shape each op wants, without copies.
+/// and step after step. Shapes follow what each op asks: the cache's attention takes queries <c>[tokens, heads, headDim]</c>
+/// (one token: <c>[heads, headDim]</c>), the projections rows of features; a view gives the attention output the shape
+/// of rows, without a copy.
 /// </summary>
 internal sealed class DecodeScratch : IDisposable
 {
@@ -18,34 +18,23 @@ internal sealed class DecodeScratch : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokens);
         Tokens = tokens;
-        var (d, heads, kv, dim, inter) = (config.HiddenSize, config.NumHeads, config.NumKvHeads, config.HeadDim, config.IntermediateSize);
+        var (d, heads, dim, inter) = (config.HiddenSize, config.NumHeads, config.HeadDim, config.IntermediateSize);
         try
         {
             Tensor F(params int[] shape) => Own(backend.Allocate(DType.Float32, shape));
             TokenIds = Own(backend.Allocate(DType.Int32, [tokens]));
             Stream = F(tokens, d);
             Normed = F(tokens, d);
-            Query = F(1, tokens, heads, dim);
-            Key = F(1, tokens, kv, dim);
-            Value = F(tokens, kv, dim);
-            QueryRotated = F(1, tokens, heads, dim);
-            KeyRotated = F(1, tokens, kv, dim);
-            Tensor V(Tensor tensor, params int[] shape) => Own(backend.View(tensor, 0, shape));
-            CacheQuery = tokens == 1 ? V(QueryRotated, heads, dim) : V(QueryRotated, tokens, heads, dim);
-            CacheKey = V(KeyRotated, tokens, kv, dim);
+            QueryKeyValue = F(tokens, d + 2 * config.KvSize);
+            Query = tokens == 1 ? F(heads, dim) : F(tokens, heads, dim);
             AttentionOutput = tokens == 1 ? F(heads, dim) : F(tokens, heads, dim);
-            AttentionRows = V(AttentionOutput, tokens, d);
+            AttentionRows = Own(backend.View(AttentionOutput, 0, [tokens, d]));
             Projected = F(tokens, d);
             Hidden = F(tokens, d);
-            Gate = F(tokens, inter);
-            Up = F(tokens, inter);
-            GateActivated = F(tokens, inter);
+            GateUp = F(tokens, 2 * inter);
             Gated = F(tokens, inter);
             Down = F(tokens, d);
-            PreNorm = F(tokens, d);
             RowStatistics = Own(new RowStatistics(backend, tokens));
-            QueryStatistics = Own(new RowStatistics(backend, tokens * heads));
-            KeyStatistics = Own(new RowStatistics(backend, tokens * kv));
             if (withHead)
             {
                 Final = F(tokens, d);
@@ -68,21 +57,11 @@ internal sealed class DecodeScratch : IDisposable
 
     public Tensor Normed { get; }
 
+    /// <summary>The stacked q|k|v projection, <c>[tokens, (heads + 2 kvHeads) headDim]</c>.</summary>
+    public Tensor QueryKeyValue { get; }
+
+    /// <summary>The queries after QK-Norm and RoPE, in the shape the cache's attention takes.</summary>
     public Tensor Query { get; }
-
-    public Tensor Key { get; }
-
-    public Tensor Value { get; }
-
-    public Tensor QueryRotated { get; }
-
-    public Tensor KeyRotated { get; }
-
-    /// <summary><see cref="QueryRotated"/> in the shape the cache's attention takes.</summary>
-    public Tensor CacheQuery { get; }
-
-    /// <summary><see cref="KeyRotated"/> in the shape the cache write takes.</summary>
-    public Tensor CacheKey { get; }
 
     public Tensor AttentionOutput { get; }
 
@@ -93,23 +72,14 @@ internal sealed class DecodeScratch : IDisposable
 
     public Tensor Hidden { get; }
 
-    public Tensor Gate { get; }
-
-    public Tensor Up { get; }
-
-    public Tensor GateActivated { get; }
+    /// <summary>The stacked gate|up projection, <c>[tokens, 2 inter]</c>.</summary>
+    public Tensor GateUp { get; }
 
     public Tensor Gated { get; }
 
     public Tensor Down { get; }
 
-    public Tensor PreNorm { get; }
-
     public RowStatistics RowStatistics { get; }
-
-    public RowStatistics QueryStatistics { get; }
-
-    public RowStatistics KeyStatistics { get; }
 
     /// <summary>The final normalised hidden state (the predicted embedding), where this scratch computes the head.</summary>
     public Tensor? Final { get; }

@@ -24,7 +24,7 @@ internal sealed class RandomTernaryWeights : IDecodeWeights
         _random = new Random(seed);
     }
 
-    public LinearSlots Linear(WeightBlock block, string name, int inFeatures, int outFeatures, bool hasBias)
+    public LinearWeights Linear(string name, int inFeatures, int outFeatures, bool hasBias)
     {
         var wordsPerRow = TernaryPacking.WordsPerRow(inFeatures);
         var words = new uint[(long)outFeatures * wordsPerRow];
@@ -42,7 +42,7 @@ internal sealed class RandomTernaryWeights : IDecodeWeights
         var scheme = _config.QuantizationScheme == QuantizationScheme.Paper ? TernaryScheme.Paper : TernaryScheme.Reference;
         var scales = new float[scheme == TernaryScheme.Paper ? 1 : outFeatures];
         Array.Fill(scales, (float)(2 / Math.Sqrt(inFeatures)));
-        return LinearSlots.Ternary(block, new PackedTernaryMatrix(outFeatures, inFeatures, scheme, words, scales),
+        return LinearWeights.Ternary(new PackedTernaryMatrix(outFeatures, inFeatures, scheme, words, scales),
             hasBias ? new float[outFeatures] : []);
     }
 

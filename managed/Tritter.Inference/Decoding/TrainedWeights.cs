@@ -9,16 +9,16 @@ namespace Tritter.Inference.Decoding;
 /// </summary>
 internal sealed class TrainedWeights(TritterConfig config, Func<string, float[]> read) : IDecodeWeights
 {
-    public LinearSlots Linear(WeightBlock block, string name, int inFeatures, int outFeatures, bool hasBias)
+    public LinearWeights Linear(string name, int inFeatures, int outFeatures, bool hasBias)
     {
         var weight = read($"{name}.weight");
         var bias = hasBias ? read($"{name}.bias") : [];
         if (!config.UseBitnet)
-            return LinearSlots.Dense(block, weight, outFeatures, inFeatures, bias);
+            return LinearWeights.Float(weight, outFeatures, inFeatures, bias);
         var matrix = config.QuantizationScheme == QuantizationScheme.Paper
             ? PackedTernaryMatrix.QuantizePaper(weight, outFeatures, inFeatures)
             : PackedTernaryMatrix.QuantizeReference(weight, outFeatures, inFeatures, read($"{name}.scale"));
-        return LinearSlots.Ternary(block, matrix, bias);
+        return LinearWeights.Ternary(matrix, bias);
     }
 
     public NormSlots Norm(WeightBlock block, string name, int width) => NormSlots.Add(block, read($"{name}.weight"), read($"{name}.bias"), (float)config.NormEpsilon);

@@ -53,6 +53,6 @@ public sealed class InferenceMemoryTests
         Assert.That(plain.LayerBytes, Is.EqualTo(weights * 4 + rows * 4 + (2 * 2 * 64 + 2 * 2 * 16) * 4));
         Assert.That(plain.HeadBytes, Is.EqualTo(512 * 64 * 4));
         var paper = new InferenceMemory(tiny with { QuantizationScheme = QuantizationScheme.Paper });
-        Assert.That(paper.HeadBytes, Is.EqualTo(512 * 16 + 4), "one gamma per matrix");
+        Assert.That(paper.HeadBytes, Is.EqualTo(512 * 16 + 512 * 4), "the gamma repeated over the rows");
     }
 }

@@ -1,0 +1,118 @@
+// Fused ops of a decode step: each does the work of a sequence of other kernels in one launch, with their float32
+// operations in their order (shared through layernorm.cuh, rope.cuh, kv_int4.cuh, sqrelu.cuh), so it writes their bits.
+// CPU twin: managed/Tritter.Cpu/Ops/DecodeFused.cs.
+//
+// Why: a decode step replayed from a graph paid ~20 launches per layer (26 in the paper scheme), each a ramp of a few
+// microseconds, against a few microseconds of weight streaming per projection; these three replace 9 of them.
+//
+// Floors (H query heads, Hk KV heads, head_dim D, I intermediate, d hidden, per token):
+//   decode_attention_inputs_d*: read the q|k|v row, 4 (H + 2 Hk) D bytes, and write 4 H D bytes of queries and
+//     2 Hk (D/2 + D/16) bytes of cache; the unfused LayerNorm x2, RoPE x2 and cache write moved q and k three times
+//     more, in five launches. A warp per head row: QK-Norm's statistics over three passes of the row (the last two
+//     from L1), then each lane normalises and rotates its D/32 consecutive values from both halves of the row.
+//   decode_gated_sqrelu_f32: 12 bytes per output element (read gate and up, write), against 20 for squared ReLU then
+//     multiply; 16-byte accesses when I is a multiple of 4.
+//   decode_add_layernorm_f32: 12 bytes per element (read a and b, write), against 20 for add then LayerNorm; a warp
+//     per row, as layernorm_forward_f32 (the sum is written to the output and normalised there, passes 2-3 from L1).
+#include "kv_int4.cuh"
+#include "layernorm.cuh"
+#include "rope.cuh"
+#include "sqrelu.cuh"
+#include "vector.cuh"
+
+namespace {
+
+// Warp w is row w of the q|k|v projection [tokens, H + 2 Hk, D]: query head, key head or value head r of token t.
+template <int D>
+__device__ __forceinline__ void attention_inputs(const float* __restrict__ qkv, const float* __restrict__ query_weight,
+    const float* __restrict__ query_bias, const float* __restrict__ key_weight, const float* __restrict__ key_bias, float epsilon,
+    const float* __restrict__ cosines, const float* __restrict__ sines, int tokens, int heads, int kv_heads, int capacity, int first_slot,
+    uint8_t* __restrict__ key_data, __half* __restrict__ key_scales, uint8_t* __restrict__ value_data, __half* __restrict__ value_scales,
+    float* __restrict__ query)
+{
+    constexpr int kPerLane = D / 32, kHalf = D / 2;
+    const int rows_per_token = heads + 2 * kv_heads;
+    const int64_t warp = global_thread() >> 5;
+    if (warp >= (int64_t)tokens * rows_per_token) return;
+    const int token = (int)(warp / rows_per_token), r = (int)(warp % rows_per_token);
+    const int lane = threadIdx.x & 31;
+    const float* x = qkv + warp * D;
+    float out[kPerLane];
+    const bool value = r >= heads + kv_heads;
+    if (value) {
+        kv_int4_load_lane<D>(x, out);
+    } else {
+        const bool key = r >= heads;
+        const float* weight = key ? key_weight : query_weight;
+        const float* bias = key ? key_bias : query_bias;
+        const RowMoments m = warp_row_moments(x, D, epsilon);
+        const float* c = cosines + (int64_t)token * kHalf;
+        const float* s = sines + (int64_t)token * kHalf;
+#pragma unroll
+        for (int e = 0; e < kPerLane; e++) {
+            const int j = lane * kPerLane + e, i = j % kHalf;
+            const float x1 = layernorm_apply(x[i], m, weight[i], bias[i]);
+            const float x2 = layernorm_apply(x[i + kHalf], m, weight[i + kHalf], bias[i + kHalf]);
+            out[e] = j < kHalf ? rope_first(x1, x2, c[i], s[i]) : rope_second(x1, x2, c[i], s[i]);
+        }
+        if (!key) {
+            float* q = query + ((int64_t)token * heads + r) * D + lane * kPerLane;
+#pragma unroll
+            for (int e = 0; e < kPerLane; e++) q[e] = out[e];
+            return;
+        }
+    }
+    const int head = r - heads - (value ? kv_heads : 0);
+    kv_int4_store_row<D>(out, (int64_t)head * capacity + first_slot + token, value ? value_data : key_data, value ? value_scales : key_scales);
+}
+
+__device__ __forceinline__ float gated(float gate, float up) { return __fmul_rn(sqrelu(gate), up); }
+
+} // namespace
+
+// With step_slot given (a decode step replayed from a graph), the first slot is read from it.
+#define DECODE_ATTENTION_INPUTS(D)                                                                                               \
+    TRITTER_KERNEL void decode_attention_inputs_d##D(const float* qkv, const float* query_weight, const float* query_bias,          \
+        const float* key_weight, const float* key_bias, float epsilon, const float* cosines, const float* sines, int tokens,       \
+        int heads, int kv_heads, int capacity, int first_slot, uint8_t* key_data, __half* key_scales, uint8_t* value_data,         \
+        __half* value_scales, float* query, const int* step_slot)                                                                  \
+    {                                                                                                                              \
+        attention_inputs<D>(qkv, query_weight, query_bias, key_weight, key_bias, epsilon, cosines, sines, tokens, heads, kv_heads, \
+            capacity, step_slot != nullptr ? *step_slot : first_slot, key_data, key_scales, value_data, value_scales, query);      \
+    }
+DECODE_ATTENTION_INPUTS(32)
+DECODE_ATTENTION_INPUTS(64)
+DECODE_ATTENTION_INPUTS(128)
+
+// out[t, i] = sqrelu(gate_up[t, i]) * gate_up[t, inter + i], grid-stride over tokens * inter outputs.
+TRITTER_KERNEL void decode_gated_sqrelu_f32(const float* __restrict__ gate_up, float* __restrict__ out, int64_t tokens, int inter)
+{
+    const float4* g4 = reinterpret_cast<const float4*>(gate_up);
+    float4* out4 = reinterpret_cast<float4*>(out);
+    const int quads = inter / 4;
+    for_each_float4(tokens * inter, inter % 4 == 0 && aligned16(gate_up) && aligned16(out),
+        [&](int64_t i) {
+            const int64_t t = i / quads, c = i % quads;
+            out4[i] = map4(__ldcs(g4 + 2 * t * quads + c), __ldcs(g4 + (2 * t + 1) * quads + c), gated);
+        },
+        [&](int64_t i) {
+            const int64_t t = i / inter, c = i % inter;
+            out[i] = gated(gate_up[2 * t * inter + c], gate_up[(2 * t + 1) * inter + c]);
+        });
+}
+
+// y = LayerNorm(a + b) per row of `width`, a warp per row; y may alias a or b (each lane reads its elements before it
+// writes them).
+TRITTER_KERNEL void decode_add_layernorm_f32(const float* a, const float* b, const float* __restrict__ weight, const float* __restrict__ bias,
+    float* y, int rows, int width, float epsilon)
+{
+    const int64_t row = global_thread() >> 5;
+    const int lane = threadIdx.x & 31;
+    if (row >= rows) return;
+    const float* ar = a + row * width;
+    const float* br = b + row * width;
+    float* yr = y + row * width;
+    for (int i = lane; i < width; i += 32) yr[i] = __fadd_rn(ar[i], br[i]);
+    const RowMoments m = warp_row_moments(yr, width, epsilon);
+    for (int i = lane; i < width; i += 32) yr[i] = layernorm_apply(yr[i], m, weight[i], bias[i]);
+}

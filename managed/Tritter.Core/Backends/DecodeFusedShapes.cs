@@ -1,0 +1,58 @@
+using Tritter.Core.Tensors;
+
+namespace Tritter.Core.Backends;
+
+/// <summary>The shape rules of <see cref="IDecodeFusedOps"/>, checked in one place for every backend.</summary>
+public static class DecodeFusedShapes
+{
+    /// <summary><see cref="IDecodeFusedOps.AttentionInputs"/>: returns (tokens, query heads).</summary>
+    public static (int Tokens, int Heads) AttentionInputs(Tensor projection, Tensor queryNormWeight, Tensor queryNormBias, Tensor keyNormWeight,
+        Tensor keyNormBias, long firstPosition, KvCacheInt4Layer cache, int firstSlot, Tensor query)
+    {
+        ArgumentNullException.ThrowIfNull(projection);
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(query);
+        var (dim, kvHeads) = (cache.HeadDim, cache.KvHeads);
+        TensorChecks.RequireRank(projection, 2, nameof(projection));
+        var (tokens, width) = (projection.Shape[0], projection.Shape[1]);
+        var heads = width / dim - 2 * kvHeads;
+        if (width % dim != 0 || heads <= 0 || heads % kvHeads != 0)
+            throw new ArgumentException(
+                $"projection {projection} must be [tokens, (numHeads + 2 x {kvHeads}) x {dim}] with numHeads a multiple of {kvHeads} KV heads", nameof(projection));
+        var shape = query.Shape;
+        var expectedRank = shape.Rank == 2 && tokens == 1 ? 2 : 3;
+        if (shape.Rank != expectedRank || shape[0] != (expectedRank == 2 ? heads : tokens) || shape[shape.Rank - 1] != dim
+            || query.ElementCount != (long)tokens * heads * dim)
+            throw new ArgumentException($"query {query} must be [{tokens}, {heads}, {dim}]{(tokens == 1 ? $" or [{heads}, {dim}]" : "")}", nameof(query));
+        foreach (var (norm, name) in new[] { (queryNormWeight, nameof(queryNormWeight)), (queryNormBias, nameof(queryNormBias)),
+            (keyNormWeight, nameof(keyNormWeight)), (keyNormBias, nameof(keyNormBias)) })
+            TensorChecks.RequireCount(norm, dim, name);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstPosition);
+        if (firstSlot < 0 || (long)firstSlot + tokens > cache.Capacity)
+            throw new ArgumentOutOfRangeException(nameof(firstSlot),
+                $"slots [{firstSlot}, {(long)firstSlot + tokens}) do not fit the cache's capacity of {cache.Capacity}");
+        return (tokens, heads);
+    }
+
+    /// <summary><see cref="IDecodeFusedOps.GatedSquaredRelu"/>: returns (tokens, inter).</summary>
+    public static (int Tokens, int Inter) GatedSquaredRelu(Tensor gateUp, Tensor output)
+    {
+        TensorChecks.RequireRank(gateUp, 2, nameof(gateUp));
+        var (tokens, inter) = (gateUp.Shape[0], gateUp.Shape[1] / 2);
+        if (gateUp.Shape[1] % 2 != 0)
+            throw new ArgumentException($"gateUp {gateUp} must be [tokens, 2 x inter]", nameof(gateUp));
+        TensorChecks.RequireShape(output, [tokens, inter], nameof(output));
+        return (tokens, inter);
+    }
+
+    /// <summary><see cref="IDecodeFusedOps.AddLayerNorm"/>: returns (rows, width).</summary>
+    public static (int Rows, int Width) AddLayerNorm(Tensor a, Tensor b, Tensor weight, Tensor bias, Tensor output)
+    {
+        var width = (int)weight.ElementCount;
+        var rows = TensorChecks.RequireRows(a, width, nameof(a));
+        TensorChecks.RequireCount(bias, width, nameof(bias));
+        TensorChecks.RequireSameCount(a, nameof(a), b, nameof(b));
+        TensorChecks.RequireSameCount(a, nameof(a), output, nameof(output));
+        return (rows, width);
+    }
+}
