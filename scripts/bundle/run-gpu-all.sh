@@ -19,7 +19,15 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-pack() { tar czf "$out.tgz" -C "$(dirname "$out")" "$(basename "$out")"; }
+# The suites write into the bundle's results/ (a copy of the repository's bench/results), so the run is compared with
+# the earlier runs on the device; pack copies this run's new files from there into OUT/results.
+started="$out/.started"
+touch "$started"
+pack() {
+    mkdir -p "$out/results"
+    (cd "$here/results" && find . -type f -newer "$started" -exec cp --parents {} "$out/results/" \;)
+    tar czf "$out.tgz" -C "$(dirname "$out")" "$(basename "$out")"
+}
 stage() { echo "== $1 ($(date -u +%H:%M:%S))"; }
 has_torch() { python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; }
 
@@ -43,7 +51,7 @@ suites=(AdamWGpuBenchmarks CrossEntropyGpuBenchmarks DenseMatmulGpuBenchmarks Em
     DecodeGpuBenchmarks DecodeLongContextGpuBenchmarks DecodeStreamingGpuBenchmarks TrainingStepGpuBenchmarks)
 stage suites
 mapfile -t filter < <(for suite in "${suites[@]}"; do printf '*.%s.*\n' "$suite"; done)
-"$here/Tritter.Bench" --results "$out/results" "${quick[@]}" --filter "${filter[@]}" > "$out/bench.txt" 2>&1
+"$here/Tritter.Bench" --results "$here/results" "${quick[@]}" --filter "${filter[@]}" > "$out/bench.txt" 2>&1
 echo "exit $?" >> "$out/bench.txt"
 pack
 
