@@ -72,9 +72,8 @@ public class KvDecodeAttentionGpuBenchmarks : GpuBenchmark
     }
 
     /// <summary>
-    /// Eight decode steps back to back over eight caches in one event pair: the kernel's own throughput. A single call
-    /// also times the host's launch (WriteOneToken, a ~10 KB kernel, shows that floor at ~7 us), which a decode loop
-    /// hides behind the work already queued.
+    /// Eight decode steps back to back over eight caches in one event pair: the kernel's own throughput, each launch's
+    /// ramp overlapping the previous launch's tail as in a decode loop.
     /// </summary>
     [Benchmark]
     public void DecodeAttentionBackToBack()
