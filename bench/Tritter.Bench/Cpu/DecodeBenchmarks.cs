@@ -24,7 +24,7 @@ public class DecodeBenchmarks
     private float[] _logits = [];
     private byte[] _source = [];
     private byte[] _destination = [];
-    private int _token;
+    private readonly DecodeTokens _tokens = new();
 
     /// <summary>The ternary scheme: float32 activations (reference) or per-token int8 (paper).</summary>
     [Params(QuantizationScheme.Reference, QuantizationScheme.Paper)]
@@ -59,9 +59,7 @@ public class DecodeBenchmarks
     [Benchmark]
     public float DecodeToken()
     {
-        _token = _token % 1000 + 10;
-        _session.Append([_token]);
-        _session.ReadLogits(_logits);
+        _tokens.Step(_session, _logits);
         return _logits[0];
     }
 

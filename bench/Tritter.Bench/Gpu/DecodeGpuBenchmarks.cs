@@ -26,7 +26,7 @@ public class DecodeGpuBenchmarks : GpuBenchmark
     private float[] _logits = [];
     private int[] _prompt = [];
     private long _cacheBytesPerStep;
-    private int _token;
+    private readonly DecodeTokens _tokens = new();
 
     /// <summary>Preset (random ternary weights).</summary>
     [Params("1B", "7B")]
@@ -73,12 +73,8 @@ public class DecodeGpuBenchmarks : GpuBenchmark
     [Benchmark]
     public void DecodeStepOpByOp() => Step(_opByOp);
 
-    private void Step(DecodeSession session, [CallerMemberName] string method = "") => Timed(() =>
-    {
-        _token = _token % 1000 + 10;
-        session.Append([_token]);
-        session.ReadLogits(_logits);
-    }, _model.WeightBytesPerToken + _cacheBytesPerStep, method: method);
+    private void Step(DecodeSession session, [CallerMemberName] string method = "") =>
+        Timed(() => _tokens.Step(session, _logits), _model.WeightBytesPerToken + _cacheBytesPerStep, method: method);
 
     /// <summary>Prefill of 512 tokens into a fresh session (the cache write and causal attention over it).</summary>
     [Benchmark]

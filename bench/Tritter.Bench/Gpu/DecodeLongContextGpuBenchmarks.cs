@@ -23,7 +23,7 @@ public class DecodeLongContextGpuBenchmarks : GpuBenchmark
     private DecodeModel _model = null!;
     private DecodeSession _session = null!;
     private float[] _logits = [];
-    private int _token;
+    private readonly DecodeTokens _tokens = new();
 
     /// <summary>Preset (random ternary weights).</summary>
     [Params("7B")]
@@ -64,12 +64,7 @@ public class DecodeLongContextGpuBenchmarks : GpuBenchmark
     [Benchmark]
     public void DecodeStep() => Timed(Step, _model.WeightBytesPerToken);
 
-    private void Step()
-    {
-        _token = _token % 1000 + 10;
-        _session.Append([_token]);
-        _session.ReadLogits(_logits);
-    }
+    private void Step() => _tokens.Step(_session, _logits);
 
     private static string Gib(long bytes) => $"{bytes / (1024.0 * 1024 * 1024):F2}";
 }

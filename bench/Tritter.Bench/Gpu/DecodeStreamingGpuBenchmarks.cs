@@ -20,7 +20,7 @@ public class DecodeStreamingGpuBenchmarks : GpuBenchmark
     private DecodeSession _session = null!;
     private float[] _logits = [];
     private long _bytesPerStep;
-    private int _token;
+    private readonly DecodeTokens _tokens = new();
 
     /// <summary>Layers per streamed copy; 0: every layer resident, no budget.</summary>
     [Params(0, 1, 2, 3)]
@@ -59,10 +59,5 @@ public class DecodeStreamingGpuBenchmarks : GpuBenchmark
 
     /// <summary>One decode step at the context length: the next token's logits on the host.</summary>
     [Benchmark]
-    public void DecodeStep() => Timed(() =>
-    {
-        _token = _token % 1000 + 10;
-        _session.Append([_token]);
-        _session.ReadLogits(_logits);
-    }, _bytesPerStep);
+    public void DecodeStep() => Timed(() => _tokens.Step(_session, _logits), _bytesPerStep);
 }
