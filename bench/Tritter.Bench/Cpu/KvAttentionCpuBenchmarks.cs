@@ -11,8 +11,8 @@ namespace Tritter.Bench.Cpu;
 /// the cache's K and V data and scales that must be read (144 per position and KV head), plus the prefill's queries and
 /// output; operations are 4 flops per (query head, position, dimension) each token attends over. The calls rotate over
 /// at least 256 MiB of caches, eight times the 32 MB L3 of an EPYC core complex, so a 4K cache is read from memory too.
-/// 4K and 32K positions (the GPU suite's 128K is left out): filling the rotation stays about a second, and a 32K
-/// prefill, 69 GFLOP, a few seconds.
+/// 4K and 32K positions (the GPU suite's 128K is left out): filling the rotation takes about a second, and a 32K
+/// prefill (69 GFLOP) several seconds.
 /// </summary>
 [Config(typeof(HostBandwidthConfig))]
 public class KvAttentionCpuBenchmarks
