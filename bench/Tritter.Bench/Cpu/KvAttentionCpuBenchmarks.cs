@@ -10,15 +10,15 @@ namespace Tritter.Bench.Cpu;
 /// head_dim 128) for one decode token and for a prefill of the last 128 of <see cref="Length"/> positions. Bytes are
 /// the cache's K and V data and scales that must be read (144 per position and KV head), plus the prefill's queries and
 /// output; operations are 4 flops per (query head, position, dimension) each token attends over. The calls rotate over
-/// at least 256 MiB of caches, eight times the 32 MB L3 of an EPYC core complex, so a 4K cache is read from memory too.
-/// 4K and 32K positions (the GPU suite's 128K is left out): filling the rotation takes about a second, and a 32K
-/// prefill (69 GFLOP) several seconds.
+/// at least 1 GiB of caches, twice the largest L3 a 2-core VM here reports (508 MiB), so a 4K cache is read from memory
+/// too. 4K and 32K positions (the GPU suite's 128K is left out): filling the rotation takes seconds, and a 32K prefill
+/// (69 GFLOP) several seconds per call.
 /// </summary>
 [Config(typeof(HostBandwidthConfig))]
 public class KvAttentionCpuBenchmarks
 {
     private const int Heads = 32, KvHeads = 8, HeadDim = 128, ChunkTokens = 4096, PrefillTokens = 128;
-    private const long RotationBytes = 256L << 20;
+    private const long RotationBytes = 1L << 30;
     private readonly List<KvCacheInt4Layer> _caches = [];
     private CpuBackend _cpu = null!;
     private Tensor _query = null!, _output = null!, _queries = null!, _outputs = null!;

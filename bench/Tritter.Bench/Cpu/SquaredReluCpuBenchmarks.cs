@@ -7,8 +7,8 @@ namespace Tritter.Bench.Cpu;
 /// <summary>
 /// The CPU twin of <c>SquaredReluGpuBenchmarks</c>: squared ReLU forward and backward beside a copy of the same bytes,
 /// split across the cores as the op is. Floor: forward moves 8 bytes per element, backward 12. The GPU suite's 2^26
-/// floats (256 MiB per tensor; a forward call streams 512 MiB) are beyond any CPU's last-level cache, and one call still
-/// takes only tens of milliseconds on two cores.
+/// floats (256 MiB per tensor: a forward call streams 512 MiB, as much as the largest L3 a VM here reports) are read from
+/// memory, and one call still takes only tens of milliseconds on two cores.
 /// </summary>
 [Config(typeof(HostBandwidthConfig))]
 public class SquaredReluCpuBenchmarks
