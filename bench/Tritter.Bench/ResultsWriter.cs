@@ -71,7 +71,7 @@ public static partial class ResultsWriter
                     ["host_mean_ns"] = Finite(report.ResultStatistics?.Mean),
                     ["device_median_us"] = median?.Milliseconds * 1e3,
                     ["bytes"] = median?.Bytes ?? hostBytes,
-                    ["flops"] = median?.Flops,
+                    ["flops"] = median?.Flops ?? HostBytes.FlopsOf(report.BenchmarkCase),
                     ["operations"] = median?.Operations,
                     ["mma_roofline"] = GpuColumnsConfig.MmaRoofline(report.BenchmarkCase)?.ToString(),
                 });

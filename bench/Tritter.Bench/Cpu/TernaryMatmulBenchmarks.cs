@@ -58,7 +58,7 @@ public class TernaryMatmulBenchmarks
     public void Float32Dense()
     {
         var (k, weights, x, y) = (K, _denseWeights, _x, _y);
-        Split(y.Length, (start, end) =>
+        HostCopy.Split(y.Length, (start, end) =>
         {
             for (var n = start; n < end; n++)
                 y[n] = TensorPrimitives.Dot(weights.AsSpan(n * k, k), x);
@@ -75,19 +75,9 @@ public class TernaryMatmulBenchmarks
 
     /// <summary>Copies as many bytes as the packed weights hold, split across the cores.</summary>
     [Benchmark]
-    public void CopyPackedSize() => Copy(_packedSource, _packedDestination);
+    public void CopyPackedSize() => HostCopy.Copy(_packedSource, _packedDestination);
 
     /// <summary>Copies as many bytes as the float32 weights hold, split across the cores.</summary>
     [Benchmark]
-    public void CopyFloat32Size() => Copy(_denseSource, _denseDestination);
-
-    private static void Copy(byte[] source, byte[] destination) =>
-        Split(source.Length, (start, end) => source.AsSpan(start, end - start).CopyTo(destination.AsSpan(start, end - start)));
-
-    private static void Split(int count, Action<int, int> body)
-    {
-        var chunks = Environment.ProcessorCount;
-        var chunk = (count + chunks - 1) / chunks;
-        Parallel.For(0, chunks, c => body(c * chunk, Math.Min(count, (c + 1) * chunk)));
-    }
+    public void CopyFloat32Size() => HostCopy.Copy(_denseSource, _denseDestination);
 }
