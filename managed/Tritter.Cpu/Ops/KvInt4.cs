@@ -35,8 +35,8 @@ public static class KvInt4
     }
 
     /// <summary>
-    /// Dequantises one row: <c>x = (nibble - 8) * s</c>. Decode attention reads every cached row twice per step, so the
-    /// 16 bytes of a group are unpacked with vectors: each byte widened to 16 bits becomes its two nibbles as two bytes
+    /// Dequantises one row: <c>x = (nibble - 8) * s</c>. Attention dequantises every cached row it reads (once per
+    /// tile of queries, <see cref="KvInt4Attention"/>), so the 16 bytes of a group are unpacked with vectors: each byte widened to 16 bits becomes its two nibbles as two bytes
     /// (element order kept), widened again to 32 bits and converted.
     /// </summary>
     public static void DequantizeRow(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, Span<float> row)
@@ -86,45 +86,6 @@ public static class KvInt4
                     scales.Slice((int)(slot * headDim / GroupSize), headDim / GroupSize));
             }
         }
-    }
-
-    /// <summary>
-    /// Decode attention of the query heads <paramref name="query"/> (<c>[group, headDim]</c>) that share KV head
-    /// <paramref name="kvHead"/>, over slots <c>[0, length)</c>; writes <c>[group, headDim]</c> to <paramref name="output"/>.
-    /// </summary>
-    public static void DecodeAttention(ReadOnlySpan<float> query, KvInt4View cache, int kvHead, int length, Span<float> output)
-    {
-        var d = cache.HeadDim;
-        var group = query.Length / d;
-        var scale = 1f / MathF.Sqrt(d);
-        var scores = new float[group * length];
-        var row = new float[d];
-        for (var p = 0; p < length; p++)
-        {
-            cache.DequantizeKey(kvHead, p, row);
-            for (var h = 0; h < group; h++)
-                scores[h * length + p] = TensorPrimitives.Dot(query.Slice(h * d, d), row) * scale;
-        }
-        var sums = new float[group];
-        for (var h = 0; h < group; h++)
-        {
-            var s = scores.AsSpan(h * length, length);
-            TensorPrimitives.Subtract(s, TensorPrimitives.Max(s), s);
-            TensorPrimitives.Exp(s, s);
-            sums[h] = TensorPrimitives.Sum(s);
-        }
-        output.Clear();
-        for (var p = 0; p < length; p++)
-        {
-            cache.DequantizeValue(kvHead, p, row);
-            for (var h = 0; h < group; h++)
-            {
-                var o = output.Slice(h * d, d);
-                TensorPrimitives.MultiplyAdd(row, scores[h * length + p], o, o);
-            }
-        }
-        for (var h = 0; h < group; h++)
-            TensorPrimitives.Divide(output.Slice(h * d, d), sums[h], output.Slice(h * d, d));
     }
 
     private static int Nibble(float x, float s) => s == 0f ? 8 : (int)Math.Clamp(MathF.Round(x / s, MidpointRounding.ToEven), -7f, 7f) + 8;

@@ -44,6 +44,7 @@ public sealed class KvDecodeAttentionTests
 
     [TestCase(0, 5, 4, 128)]
     [TestCase(37, 9, 2, 64)]
+    [TestCase(100, 70, 2, 64)]
     public void Prefill_attention_reads_a_causal_prefix_for_each_token(int firstLength, int tokens, int group, int headDim)
     {
         var random = TestRandom.Create();
@@ -79,6 +80,53 @@ public sealed class KvDecodeAttentionTests
             }
         }
         Assert.That(() => cpu.PrefillAttention(q, layer, capacity - tokens + 1, o), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
+    // 70 positions cross a chunk boundary; 40 tokens of 2 heads are more than one tile of query rows.
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Each_path_matches_attention_over_the_dequantised_cache_and_allocates_nothing(bool vector256)
+    {
+        if (vector256 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            Assert.Ignore("no 256-bit vectors on this machine");
+        var random = TestRandom.Create();
+        const int kvHeads = 2, headDim = 96, group = 2, firstLength = 30, tokens = 40, capacity = 80;
+        using var cpu = new CpuBackend();
+        using var layer = KvCacheInt4Layer.Allocate(cpu, kvHeads, capacity, headDim);
+        using (var k = KvTestData.Upload(cpu, KvTestData.Rows(random, capacity * kvHeads, headDim), [capacity, kvHeads, headDim]))
+        using (var v = KvTestData.Upload(cpu, KvTestData.Rows(random, capacity * kvHeads, headDim), [capacity, kvHeads, headDim]))
+            cpu.KvCacheWrite(k, v, layer, 0);
+        var cache = KvTestData.Download(cpu, layer);
+        var view = new KvInt4View(cache.KeyData, cache.KeyScales, cache.ValueData, cache.ValueScales, capacity, headDim);
+        var stride = kvHeads * group * headDim;
+        var queries = TestRandom.Floats(random, tokens * stride, 0.5f);
+        var output = new float[queries.Length];
+        const int kvHead = 1;
+        var (at, length) = (kvHead * group * headDim, (tokens - 1) * stride + group * headDim);
+        KvInt4Attention.Attend(queries.AsSpan(at, length), output.AsSpan(at, length), stride, group, tokens, view, kvHead, firstLength, vector256);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        KvInt4Attention.Attend(queries.AsSpan(at, length), output.AsSpan(at, length), stride, group, tokens, view, kvHead, firstLength, vector256);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "bytes allocated by a call");
+        var (keys, values) = (new List<float[]>(), new List<float[]>());
+        for (var slot = 0; slot < firstLength + tokens; slot++)
+        {
+            var (key, value) = (new float[headDim], new float[headDim]);
+            view.DequantizeKey(kvHead, slot, key);
+            view.DequantizeValue(kvHead, slot, value);
+            keys.Add(key);
+            values.Add(value);
+        }
+        var vMax = values.Max(r => r.Max(Math.Abs));
+        for (var t = 0; t < tokens; t++)
+        {
+            for (var g = 0; g < group; g++)
+            {
+                var offset = at + t * stride + g * headDim;
+                var expected = KvTestData.Attention(queries.AsSpan(offset, headDim), keys[..(firstLength + t + 1)], values[..(firstLength + t + 1)]);
+                for (var i = 0; i < headDim; i++)
+                    Assert.That(output[offset + i], Is.EqualTo(expected[i]).Within(1e-5 * vMax), $"token {t} head {g} element {i}");
+            }
+        }
     }
 
     [Test]

@@ -1,0 +1,193 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using CommunityToolkit.HighPerformance.Buffers;
+
+namespace Tritter.Cpu.Ops;
+
+/// <summary>
+/// Attention over the INT4 KV-cache (<see cref="KvInt4"/>) for a tile of consecutive query tokens whose query heads share
+/// one KV head, twin of the decode and prefill attention of <c>kernels/kv_int4.cu</c>. The tile walks the cache once, in
+/// chunks of <see cref="Chunk"/> positions: each chunk's keys and values are dequantised once into a buffer that stays in
+/// L1/L2, and every query row of the tile reads them from there with an online softmax (running max and sum; the partial
+/// output is rescaled when the max grows). The cache bytes are thus read once per tile rather than once per query row,
+/// the dequantisation is shared by the whole tile, and no buffer grows with the cache length. Buffers come from the
+/// shared pool, so a call allocates nothing.
+/// </summary>
+public static class KvInt4Attention
+{
+    /// <summary>Query rows (tokens times query heads per KV head) that one pass over the cache serves.</summary>
+    public const int TileRows = 64;
+
+    // 64 positions of keys and values at head_dim 128 are 64 KiB: within L2 beside the tile's partial outputs, and enough
+    // positions that the per-chunk softmax bookkeeping costs little against the multiply-adds.
+    private const int Chunk = 64;
+
+    /// <summary>
+    /// Attends <paramref name="tokens"/> consecutive tokens whose <paramref name="group"/> query heads share KV head
+    /// <paramref name="kvHead"/>: token t's <c>[group, headDim]</c> block starts at <c>t * tokenStride</c> in
+    /// <paramref name="queries"/> and in <paramref name="output"/>, and attends over slots <c>[0, firstLength + t + 1)</c>.
+    /// </summary>
+    public static void Attend(ReadOnlySpan<float> queries, Span<float> output, int tokenStride, int group, int tokens,
+        KvInt4View cache, int kvHead, int firstLength) =>
+        Attend(queries, output, tokenStride, group, tokens, cache, kvHead, firstLength, Vector256.IsHardwareAccelerated);
+
+    /// <summary>As the public overload; <paramref name="vector256"/> false takes the portable path (tests run both).</summary>
+    internal static void Attend(ReadOnlySpan<float> queries, Span<float> output, int tokenStride, int group, int tokens,
+        KvInt4View cache, int kvHead, int firstLength, bool vector256)
+    {
+        var d = cache.HeadDim;
+        var rows = tokens * group;
+        using var buffer = SpanOwner<float>.Allocate(2 * Chunk * d + Chunk + rows * (d + 2));
+        var keys = buffer.Span[..(Chunk * d)];
+        var values = buffer.Span.Slice(Chunk * d, Chunk * d);
+        var scores = buffer.Span.Slice(2 * Chunk * d, Chunk);
+        var maxima = buffer.Span.Slice(2 * Chunk * d + Chunk, rows);
+        var sums = buffer.Span.Slice(2 * Chunk * d + Chunk + rows, rows);
+        var partial = buffer.Span.Slice(2 * Chunk * d + Chunk + 2 * rows, rows * d);
+        maxima.Fill(float.NegativeInfinity);
+        sums.Clear();
+        partial.Clear();
+        var scale = 1f / MathF.Sqrt(d);
+        var end = firstLength + tokens;
+        for (var first = 0; first < end; first += Chunk)
+        {
+            var count = Math.Min(Chunk, end - first);
+            for (var j = 0; j < count; j++)
+            {
+                cache.DequantizeKey(kvHead, first + j, keys.Slice(j * d, d));
+                cache.DequantizeValue(kvHead, first + j, values.Slice(j * d, d));
+            }
+            for (var t = 0; t < tokens; t++)
+            {
+                var visible = Math.Min(count, firstLength + t + 1 - first);
+                if (visible <= 0)
+                    continue;
+                var s = scores[..visible];
+                for (var g = 0; g < group; g++)
+                {
+                    var r = t * group + g;
+                    var q = queries.Slice(t * tokenStride + g * d, d);
+                    var o = partial.Slice(r * d, d);
+                    if (vector256)
+                        Vector256Scores(q, keys, scale, s);
+                    else
+                        PortableScores(q, keys, scale, s);
+                    // On the first chunk the running max is -inf and the correction exp(-inf) = 0 leaves the zeros as they are.
+                    var max = MathF.Max(maxima[r], TensorPrimitives.Max(s));
+                    var correction = MathF.Exp(maxima[r] - max);
+                    maxima[r] = max;
+                    TensorPrimitives.Subtract(s, max, s);
+                    TensorPrimitives.Exp(s, s);
+                    sums[r] = sums[r] * correction + TensorPrimitives.Sum(s);
+                    if (correction != 1f)
+                        TensorPrimitives.Multiply(o, correction, o);
+                    if (vector256)
+                        Vector256Accumulate(s, values, o);
+                    else
+                        PortableAccumulate(s, values, o);
+                }
+            }
+        }
+        for (var t = 0; t < tokens; t++)
+        {
+            for (var g = 0; g < group; g++)
+            {
+                var r = t * group + g;
+                TensorPrimitives.Divide(partial.Slice(r * d, d), sums[r], output.Slice(t * tokenStride + g * d, d));
+            }
+        }
+    }
+
+    private static void PortableScores(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, float scale, Span<float> scores)
+    {
+        for (var j = 0; j < scores.Length; j++)
+            scores[j] = TensorPrimitives.Dot(q, keys.Slice(j * q.Length, q.Length)) * scale;
+    }
+
+    private static void PortableAccumulate(ReadOnlySpan<float> weights, ReadOnlySpan<float> values, Span<float> output)
+    {
+        for (var j = 0; j < weights.Length; j++)
+            TensorPrimitives.MultiplyAdd(values.Slice(j * output.Length, output.Length), weights[j], output, output);
+    }
+
+    // Four keys per pass share each load of the query; two accumulators per key (even and odd 8-lane blocks of the
+    // 32-multiple head_dim) give eight independent multiply-add chains, enough to hide the latency.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Vector256Scores(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, float scale, Span<float> scores)
+    {
+        var d = q.Length;
+        ref var qr = ref MemoryMarshal.GetReference(q);
+        var j = 0;
+        for (; j + 4 <= scores.Length; j += 4)
+        {
+            ref var k = ref Unsafe.Add(ref MemoryMarshal.GetReference(keys), j * d);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (var i = 0; i < d; i += 16)
+            {
+                var (x, y) = (Vector256.LoadUnsafe(ref qr, (nuint)i), Vector256.LoadUnsafe(ref qr, (nuint)(i + 8)));
+                a0 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref k, (nuint)i), a0);
+                b0 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref k, (nuint)(i + 8)), b0);
+                a1 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref k, (nuint)(d + i)), a1);
+                b1 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref k, (nuint)(d + i + 8)), b1);
+                a2 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref k, (nuint)(2 * d + i)), a2);
+                b2 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref k, (nuint)(2 * d + i + 8)), b2);
+                a3 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref k, (nuint)(3 * d + i)), a3);
+                b3 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref k, (nuint)(3 * d + i + 8)), b3);
+            }
+            scores[j] = Vector256.Sum(a0 + b0) * scale;
+            scores[j + 1] = Vector256.Sum(a1 + b1) * scale;
+            scores[j + 2] = Vector256.Sum(a2 + b2) * scale;
+            scores[j + 3] = Vector256.Sum(a3 + b3) * scale;
+        }
+        PortableScores(q, keys[(j * d)..], scale, scores[j..]);
+    }
+
+    // Each 32-value block of the output stays in registers over all the chunk's positions; even and odd positions
+    // accumulate separately, again for eight independent chains.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Vector256Accumulate(ReadOnlySpan<float> weights, ReadOnlySpan<float> values, Span<float> output)
+    {
+        var d = output.Length;
+        ref var vr = ref MemoryMarshal.GetReference(values);
+        ref var orf = ref MemoryMarshal.GetReference(output);
+        for (var i = 0; i < d; i += 32)
+        {
+            var a0 = Vector256.LoadUnsafe(ref orf, (nuint)i);
+            var a1 = Vector256.LoadUnsafe(ref orf, (nuint)(i + 8));
+            var a2 = Vector256.LoadUnsafe(ref orf, (nuint)(i + 16));
+            var a3 = Vector256.LoadUnsafe(ref orf, (nuint)(i + 24));
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            var j = 0;
+            for (; j + 2 <= weights.Length; j += 2)
+            {
+                ref var v = ref Unsafe.Add(ref vr, j * d + i);
+                var p = Vector256.Create(weights[j]);
+                var w = Vector256.Create(weights[j + 1]);
+                a0 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v), a0);
+                a1 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 24), a3);
+                b0 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, (nuint)d), b0);
+                b1 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, (nuint)(d + 8)), b1);
+                b2 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, (nuint)(d + 16)), b2);
+                b3 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, (nuint)(d + 24)), b3);
+            }
+            if (j < weights.Length)
+            {
+                ref var v = ref Unsafe.Add(ref vr, j * d + i);
+                var p = Vector256.Create(weights[j]);
+                a0 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v), a0);
+                a1 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 24), a3);
+            }
+            (a0 + b0).StoreUnsafe(ref orf, (nuint)i);
+            (a1 + b1).StoreUnsafe(ref orf, (nuint)(i + 8));
+            (a2 + b2).StoreUnsafe(ref orf, (nuint)(i + 16));
+            (a3 + b3).StoreUnsafe(ref orf, (nuint)(i + 24));
+        }
+    }
+}
