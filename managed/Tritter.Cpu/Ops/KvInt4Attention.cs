@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using CommunityToolkit.HighPerformance.Buffers;
 
 namespace Tritter.Cpu.Ops;
@@ -20,9 +21,9 @@ public static class KvInt4Attention
     /// <summary>Query rows (tokens times query heads per KV head) that one pass over the cache serves.</summary>
     public const int TileRows = 64;
 
-    // 64 positions of keys and values at head_dim 128 are 64 KiB: within L2 beside the tile's partial outputs, and enough
-    // positions that the per-chunk softmax bookkeeping costs little against the multiply-adds.
-    private const int Chunk = 64;
+    // 128 positions of keys and values at head_dim 128 are 128 KiB: within L2 beside the tile's partial outputs, and
+    // enough positions that the per-chunk softmax bookkeeping costs little against the multiply-adds.
+    private const int Chunk = 128;
 
     /// <summary>
     /// Attends <paramref name="tokens"/> consecutive tokens whose <paramref name="group"/> query heads share KV head
@@ -31,46 +32,54 @@ public static class KvInt4Attention
     /// </summary>
     public static void Attend(ReadOnlySpan<float> queries, Span<float> output, int tokenStride, int group, int tokens,
         KvInt4View cache, int kvHead, int firstLength) =>
-        Attend(queries, output, tokenStride, group, tokens, cache, kvHead, firstLength, Vector256.IsHardwareAccelerated);
+        Attend(queries, output, tokenStride, group, tokens, cache, kvHead, firstLength, Avx2.IsSupported && Fma.IsSupported);
 
-    /// <summary>As the public overload; <paramref name="vector256"/> false takes the portable path (tests run both).</summary>
+    /// <summary>
+    /// As the public overload; <paramref name="avx2"/> false takes the portable path (tests run both). The AVX2 path
+    /// keeps keys, values, queries and partial outputs in <see cref="KvInt4.DequantizeRowAvx2"/>'s element order, which
+    /// leaves every dot product unchanged, and restores the natural order when it writes the output.
+    /// </summary>
     internal static void Attend(ReadOnlySpan<float> queries, Span<float> output, int tokenStride, int group, int tokens,
-        KvInt4View cache, int kvHead, int firstLength, bool vector256)
+        KvInt4View cache, int kvHead, int firstLength, bool avx2)
     {
         var d = cache.HeadDim;
         var rows = tokens * group;
-        using var buffer = SpanOwner<float>.Allocate(2 * Chunk * d + Chunk + rows * (d + 2));
+        using var buffer = SpanOwner<float>.Allocate(2 * Chunk * d + Chunk + rows * (2 * d + 2));
         var keys = buffer.Span[..(Chunk * d)];
         var values = buffer.Span.Slice(Chunk * d, Chunk * d);
         var scores = buffer.Span.Slice(2 * Chunk * d, Chunk);
         var maxima = buffer.Span.Slice(2 * Chunk * d + Chunk, rows);
         var sums = buffer.Span.Slice(2 * Chunk * d + Chunk + rows, rows);
         var partial = buffer.Span.Slice(2 * Chunk * d + Chunk + 2 * rows, rows * d);
+        var ordered = buffer.Span.Slice(2 * Chunk * d + Chunk + 2 * rows + rows * d, rows * d);
         maxima.Fill(float.NegativeInfinity);
         sums.Clear();
         partial.Clear();
+        for (var r = 0; r < rows; r++)
+        {
+            var (t, g) = Math.DivRem(r, group);
+            var q = queries.Slice(t * tokenStride + g * d, d);
+            for (var k = 0; k < d; k++)
+                ordered[r * d + k] = q[avx2 ? KvInt4.Avx2Element(k) : k];
+        }
         var scale = 1f / MathF.Sqrt(d);
         var end = firstLength + tokens;
         for (var first = 0; first < end; first += Chunk)
         {
             var count = Math.Min(Chunk, end - first);
-            for (var j = 0; j < count; j++)
-            {
-                cache.DequantizeKey(kvHead, first + j, keys.Slice(j * d, d));
-                cache.DequantizeValue(kvHead, first + j, values.Slice(j * d, d));
-            }
+            cache.DequantizeKeys(kvHead, first, keys[..(count * d)], avx2);
+            cache.DequantizeValues(kvHead, first, values[..(count * d)], avx2);
             for (var t = 0; t < tokens; t++)
             {
                 var visible = Math.Min(count, firstLength + t + 1 - first);
                 if (visible <= 0)
                     continue;
                 var s = scores[..visible];
-                for (var g = 0; g < group; g++)
+                for (var r = t * group; r < (t + 1) * group; r++)
                 {
-                    var r = t * group + g;
-                    var q = queries.Slice(t * tokenStride + g * d, d);
+                    var q = ordered.Slice(r * d, d);
                     var o = partial.Slice(r * d, d);
-                    if (vector256)
+                    if (avx2)
                         Vector256Scores(q, keys, scale, s);
                     else
                         PortableScores(q, keys, scale, s);
@@ -83,20 +92,20 @@ public static class KvInt4Attention
                     sums[r] = sums[r] * correction + TensorPrimitives.Sum(s);
                     if (correction != 1f)
                         TensorPrimitives.Multiply(o, correction, o);
-                    if (vector256)
+                    if (avx2)
                         Vector256Accumulate(s, values, o);
                     else
                         PortableAccumulate(s, values, o);
                 }
             }
         }
-        for (var t = 0; t < tokens; t++)
+        for (var r = 0; r < rows; r++)
         {
-            for (var g = 0; g < group; g++)
-            {
-                var r = t * group + g;
-                TensorPrimitives.Divide(partial.Slice(r * d, d), sums[r], output.Slice(t * tokenStride + g * d, d));
-            }
+            var (t, g) = Math.DivRem(r, group);
+            var o = output.Slice(t * tokenStride + g * d, d);
+            var inverse = 1f / sums[r];
+            for (var k = 0; k < d; k++)
+                o[avx2 ? KvInt4.Avx2Element(k) : k] = partial[r * d + k] * inverse;
         }
     }
 

@@ -45,6 +45,7 @@ public sealed class KvDecodeAttentionTests
     [TestCase(0, 5, 4, 128)]
     [TestCase(37, 9, 2, 64)]
     [TestCase(100, 70, 2, 64)]
+    [TestCase(200, 33, 4, 32)]
     public void Prefill_attention_reads_a_causal_prefix_for_each_token(int firstLength, int tokens, int group, int headDim)
     {
         var random = TestRandom.Create();
@@ -82,15 +83,15 @@ public sealed class KvDecodeAttentionTests
         Assert.That(() => cpu.PrefillAttention(q, layer, capacity - tokens + 1, o), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
-    // 70 positions cross a chunk boundary; 40 tokens of 2 heads are more than one tile of query rows.
+    // 170 positions cross a chunk boundary; 40 tokens of 2 heads are more than one tile of query rows.
     [TestCase(true)]
     [TestCase(false)]
-    public void Each_path_matches_attention_over_the_dequantised_cache_and_allocates_nothing(bool vector256)
+    public void Each_path_matches_attention_over_the_dequantised_cache_and_allocates_nothing(bool avx2)
     {
-        if (vector256 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-            Assert.Ignore("no 256-bit vectors on this machine");
+        if (avx2 && !(System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported))
+            Assert.Ignore("no AVX2 and FMA on this machine");
         var random = TestRandom.Create();
-        const int kvHeads = 2, headDim = 96, group = 2, firstLength = 30, tokens = 40, capacity = 80;
+        const int kvHeads = 2, headDim = 96, group = 2, firstLength = 130, tokens = 40, capacity = 176;
         using var cpu = new CpuBackend();
         using var layer = KvCacheInt4Layer.Allocate(cpu, kvHeads, capacity, headDim);
         using (var k = KvTestData.Upload(cpu, KvTestData.Rows(random, capacity * kvHeads, headDim), [capacity, kvHeads, headDim]))
@@ -103,9 +104,9 @@ public sealed class KvDecodeAttentionTests
         var output = new float[queries.Length];
         const int kvHead = 1;
         var (at, length) = (kvHead * group * headDim, (tokens - 1) * stride + group * headDim);
-        KvInt4Attention.Attend(queries.AsSpan(at, length), output.AsSpan(at, length), stride, group, tokens, view, kvHead, firstLength, vector256);
+        KvInt4Attention.Attend(queries.AsSpan(at, length), output.AsSpan(at, length), stride, group, tokens, view, kvHead, firstLength, avx2);
         var before = GC.GetAllocatedBytesForCurrentThread();
-        KvInt4Attention.Attend(queries.AsSpan(at, length), output.AsSpan(at, length), stride, group, tokens, view, kvHead, firstLength, vector256);
+        KvInt4Attention.Attend(queries.AsSpan(at, length), output.AsSpan(at, length), stride, group, tokens, view, kvHead, firstLength, avx2);
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "bytes allocated by a call");
         var (keys, values) = (new List<float[]>(), new List<float[]>());
         for (var slot = 0; slot < firstLength + tokens; slot++)
