@@ -1,6 +1,5 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -55,30 +54,34 @@ public static class KvInt4
     }
 
     /// <summary>
-    /// Dequantises as <see cref="DequantizeRow"/> (equal values), in the order AVX2 unpacks fastest: each
+    /// Dequantises as <see cref="DequantizeRow"/> (equal values; the scales already converted to float32, which
+    /// <see cref="TensorPrimitives.ConvertToSingle(ReadOnlySpan{Half}, Span{float})"/> does many at a time), in the order AVX2 unpacks fastest: each
     /// 8 bytes widened to eight 32-bit lanes give their low nibbles (the even elements) and then their high nibbles (the
     /// odd ones), so no shuffle crosses lanes and position <c>k</c> holds element <see cref="Avx2Element"/>(k). A dot
     /// product whose other operand is in the same order is unchanged.
     /// </summary>
-    internal static void DequantizeRowAvx2(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, Span<float> row)
+    internal static unsafe void DequantizeRowAvx2(ReadOnlySpan<byte> data, ReadOnlySpan<float> scales, Span<float> row)
     {
         CheckRow(row.Length, data.Length, scales.Length);
-        ref var bytes = ref MemoryMarshal.GetReference(data);
-        ref var output = ref MemoryMarshal.GetReference(row);
         var mask = Vector256.Create(0x0F);
-        for (var g = 0; g < scales.Length; g++)
+        var minusEight = Vector256.Create(-8f);
+        fixed (byte* bytes = data)
+        fixed (float* groupScales = scales)
+        fixed (float* output = row)
         {
-            // n * s and (n - 8) * s are exact in float32 for an fp16 s and n < 16, so the fused form equals (n - 8) * s.
-            var s = Vector256.Create((float)scales[g]);
-            var bias = Vector256.Create(-8f) * s;
-            var packed = Vector128.LoadUnsafe(ref bytes, (nuint)(g * GroupSize / 2));
-            var first = Avx2.ConvertToVector256Int32(packed);
-            var second = Avx2.ConvertToVector256Int32(Sse2.ShiftRightLogical128BitLane(packed, 8));
-            var at = (nuint)(g * GroupSize);
-            Fma.MultiplyAdd(Avx.ConvertToVector256Single(first & mask), s, bias).StoreUnsafe(ref output, at);
-            Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ShiftRightLogical(first, 4)), s, bias).StoreUnsafe(ref output, at + 8);
-            Fma.MultiplyAdd(Avx.ConvertToVector256Single(second & mask), s, bias).StoreUnsafe(ref output, at + 16);
-            Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ShiftRightLogical(second, 4)), s, bias).StoreUnsafe(ref output, at + 24);
+            for (var g = 0; g < scales.Length; g++)
+            {
+                // n * s and (n - 8) * s are exact in float32 for an fp16 s and n < 16, so the fused form equals (n - 8) * s.
+                var s = Vector256.Create(groupScales[g]);
+                var bias = minusEight * s;
+                var first = Avx2.ConvertToVector256Int32(bytes + g * GroupSize / 2);
+                var second = Avx2.ConvertToVector256Int32(bytes + g * GroupSize / 2 + 8);
+                var at = output + g * GroupSize;
+                Fma.MultiplyAdd(Avx.ConvertToVector256Single(first & mask), s, bias).Store(at);
+                Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ShiftRightLogical(first, 4)), s, bias).Store(at + 8);
+                Fma.MultiplyAdd(Avx.ConvertToVector256Single(second & mask), s, bias).Store(at + 16);
+                Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ShiftRightLogical(second, 4)), s, bias).Store(at + 24);
+            }
         }
     }
 
@@ -154,32 +157,32 @@ public readonly ref struct KvInt4View
     public int HeadDim { get; }
 
     /// <summary>Dequantises the key of <paramref name="slot"/> for <paramref name="kvHead"/>.</summary>
-    public void DequantizeKey(int kvHead, int slot, Span<float> row) => Dequantize(_keyData, _keyScales, kvHead, slot, row, avx2Order: false);
+    public void DequantizeKey(int kvHead, int slot, Span<float> row) => Dequantize(_keyData, _keyScales, kvHead, slot, row);
 
     /// <summary>Dequantises the value of <paramref name="slot"/> for <paramref name="kvHead"/>.</summary>
-    public void DequantizeValue(int kvHead, int slot, Span<float> row) => Dequantize(_valueData, _valueScales, kvHead, slot, row, avx2Order: false);
+    public void DequantizeValue(int kvHead, int slot, Span<float> row) => Dequantize(_valueData, _valueScales, kvHead, slot, row);
 
-    /// <summary>
-    /// Dequantises the keys of consecutive slots from <paramref name="firstSlot"/> into <paramref name="rows"/>
-    /// (<c>[slots, headDim]</c>), each row in natural order or in <see cref="KvInt4.DequantizeRowAvx2"/>'s.
-    /// </summary>
-    internal void DequantizeKeys(int kvHead, int firstSlot, Span<float> rows, bool avx2Order) =>
-        Dequantize(_keyData, _keyScales, kvHead, firstSlot, rows, avx2Order);
+    /// <summary>The packed bytes and scales of the keys of <paramref name="count"/> consecutive slots from <paramref name="firstSlot"/>.</summary>
+    internal void Keys(int kvHead, int firstSlot, int count, out ReadOnlySpan<byte> data, out ReadOnlySpan<Half> scales) =>
+        Slots(_keyData, _keyScales, kvHead, firstSlot, count, out data, out scales);
 
-    /// <summary>As <see cref="DequantizeKeys"/>, for the values.</summary>
-    internal void DequantizeValues(int kvHead, int firstSlot, Span<float> rows, bool avx2Order) =>
-        Dequantize(_valueData, _valueScales, kvHead, firstSlot, rows, avx2Order);
+    /// <summary>As <see cref="Keys"/>, for the values.</summary>
+    internal void Values(int kvHead, int firstSlot, int count, out ReadOnlySpan<byte> data, out ReadOnlySpan<Half> scales) =>
+        Slots(_valueData, _valueScales, kvHead, firstSlot, count, out data, out scales);
 
-    // A KV head's slots are consecutive in both arrays and groups never straddle rows, so consecutive slots dequantise
-    // as one long row.
-    private void Dequantize(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, int kvHead, int firstSlot, Span<float> rows, bool avx2Order)
+    private void Dequantize(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, int kvHead, int slot, Span<float> row)
+    {
+        Slots(data, scales, kvHead, slot, 1, out var bytes, out var groups);
+        KvInt4.DequantizeRow(bytes, groups, row);
+    }
+
+    // A KV head's slots are consecutive in both arrays and groups never straddle rows, so consecutive slots are one
+    // long row.
+    private void Slots(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, int kvHead, int firstSlot, int count,
+        out ReadOnlySpan<byte> bytes, out ReadOnlySpan<Half> groups)
     {
         var index = (long)kvHead * _capacity + firstSlot;
-        var bytes = data.Slice((int)(index * HeadDim / 2), rows.Length / 2);
-        var groups = scales.Slice((int)(index * HeadDim / KvInt4.GroupSize), rows.Length / KvInt4.GroupSize);
-        if (avx2Order)
-            KvInt4.DequantizeRowAvx2(bytes, groups, rows);
-        else
-            KvInt4.DequantizeRow(bytes, groups, rows);
+        bytes = data.Slice((int)(index * HeadDim / 2), count * HeadDim / 2);
+        groups = scales.Slice((int)(index * HeadDim / KvInt4.GroupSize), count * HeadDim / KvInt4.GroupSize);
     }
 }

@@ -73,7 +73,7 @@ public sealed class KvInt4FormatTests
         if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported || !System.Runtime.Intrinsics.X86.Fma.IsSupported)
             return;
         var ordered = new float[headDim];
-        KvInt4.DequantizeRowAvx2(data, scales, ordered);
+        KvInt4.DequantizeRowAvx2(data, scales.Select(s => (float)s).ToArray(), ordered);
         for (var k = 0; k < headDim; k++)
             Assert.That(ordered[k], Is.EqualTo(row[KvInt4.Avx2Element(k)]), $"position {k}");
     }
