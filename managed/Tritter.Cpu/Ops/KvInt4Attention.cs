@@ -74,30 +74,39 @@ public static class KvInt4Attention
             Dequantize(keyData, keyScales, groupScales, keys[..(count * d)], avx2);
             cache.Values(kvHead, first, count, out var valueData, out var valueScales);
             Dequantize(valueData, valueScales, groupScales, values[..(count * d)], avx2);
-            for (var t = 0; t < tokens; t++)
+            // Rows are in token order, so the positions a row sees in this chunk never decrease from one row to the next;
+            // two rows that see the same positions (heads of one token, or tokens whose prefix covers the whole chunk) pair.
+            for (var r = 0; r < rows;)
             {
-                var visible = Math.Min(count, firstLength + t + 1 - first);
+                var visible = Math.Min(count, firstLength + r / group + 1 - first);
                 if (visible <= 0)
-                    continue;
-                var s = scores[..visible];
-                var w = pairScores[..visible];
-                var r = t * group;
-                for (; avx2 && r + 2 <= (t + 1) * group; r += 2)
                 {
-                    var o = partial.Slice(r * d, d);
+                    r++;
+                    continue;
+                }
+                var s = scores[..visible];
+                var o = partial.Slice(r * d, d);
+                if (avx2 && r + 1 < rows && Math.Min(count, firstLength + (r + 1) / group + 1 - first) == visible)
+                {
+                    var w = pairScores[..visible];
                     var u = partial.Slice((r + 1) * d, d);
                     Vector256Scores(ordered.Slice(r * d, d), ordered.Slice((r + 1) * d, d), keys, scale, s, w);
                     Softmax(s, ref maxima[r], ref sums[r], o);
                     Softmax(w, ref maxima[r + 1], ref sums[r + 1], u);
                     Vector256Accumulate(s, w, values, o, u);
+                    r += 2;
+                    continue;
                 }
-                for (; r < (t + 1) * group; r++)
-                {
-                    var o = partial.Slice(r * d, d);
+                if (avx2)
+                    Vector256Scores(ordered.Slice(r * d, d), keys, scale, s);
+                else
                     PortableScores(ordered.Slice(r * d, d), keys, scale, s);
-                    Softmax(s, ref maxima[r], ref sums[r], o);
+                Softmax(s, ref maxima[r], ref sums[r], o);
+                if (avx2)
+                    Vector256Accumulate(s, values, o);
+                else
                     PortableAccumulate(s, values, o);
-                }
+                r++;
             }
         }
         for (var r = 0; r < rows; r++)
@@ -155,6 +164,85 @@ public static class KvInt4Attention
     {
         for (var j = 0; j < weights.Length; j++)
             TensorPrimitives.MultiplyAdd(values.Slice(j * output.Length, output.Length), weights[j], output, output);
+    }
+
+    // Four keys per pass share each load of the query; two accumulators per key (even and odd 8-lane blocks of the
+    // 32-multiple head_dim) give eight independent multiply-add chains, enough to hide the latency.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Vector256Scores(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, float scale, Span<float> scores)
+    {
+        var d = q.Length;
+        ref var qr = ref MemoryMarshal.GetReference(q);
+        var j = 0;
+        for (; j + 4 <= scores.Length; j += 4)
+        {
+            ref var k = ref Unsafe.Add(ref MemoryMarshal.GetReference(keys), j * d);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (var i = 0; i < d; i += 16)
+            {
+                var (x, y) = (Vector256.LoadUnsafe(ref qr, (nuint)i), Vector256.LoadUnsafe(ref qr, (nuint)(i + 8)));
+                a0 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref k, (nuint)i), a0);
+                b0 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref k, (nuint)(i + 8)), b0);
+                a1 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref k, (nuint)(d + i)), a1);
+                b1 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref k, (nuint)(d + i + 8)), b1);
+                a2 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref k, (nuint)(2 * d + i)), a2);
+                b2 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref k, (nuint)(2 * d + i + 8)), b2);
+                a3 = Vector256.FusedMultiplyAdd(x, Vector256.LoadUnsafe(ref k, (nuint)(3 * d + i)), a3);
+                b3 = Vector256.FusedMultiplyAdd(y, Vector256.LoadUnsafe(ref k, (nuint)(3 * d + i + 8)), b3);
+            }
+            scores[j] = Vector256.Sum(a0 + b0) * scale;
+            scores[j + 1] = Vector256.Sum(a1 + b1) * scale;
+            scores[j + 2] = Vector256.Sum(a2 + b2) * scale;
+            scores[j + 3] = Vector256.Sum(a3 + b3) * scale;
+        }
+        PortableScores(q, keys[(j * d)..], scale, scores[j..]);
+    }
+
+    // Each 32-value block of the output stays in registers over all the chunk's positions; even and odd positions
+    // accumulate separately, again for eight independent chains.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Vector256Accumulate(ReadOnlySpan<float> weights, ReadOnlySpan<float> values, Span<float> output)
+    {
+        var d = output.Length;
+        ref var vr = ref MemoryMarshal.GetReference(values);
+        ref var orf = ref MemoryMarshal.GetReference(output);
+        for (var i = 0; i < d; i += 32)
+        {
+            var a0 = Vector256.LoadUnsafe(ref orf, (nuint)i);
+            var a1 = Vector256.LoadUnsafe(ref orf, (nuint)(i + 8));
+            var a2 = Vector256.LoadUnsafe(ref orf, (nuint)(i + 16));
+            var a3 = Vector256.LoadUnsafe(ref orf, (nuint)(i + 24));
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            var j = 0;
+            for (; j + 2 <= weights.Length; j += 2)
+            {
+                ref var v = ref Unsafe.Add(ref vr, j * d + i);
+                var p = Vector256.Create(weights[j]);
+                var w = Vector256.Create(weights[j + 1]);
+                a0 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v), a0);
+                a1 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 24), a3);
+                b0 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, (nuint)d), b0);
+                b1 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, (nuint)(d + 8)), b1);
+                b2 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, (nuint)(d + 16)), b2);
+                b3 = Vector256.FusedMultiplyAdd(w, Vector256.LoadUnsafe(ref v, (nuint)(d + 24)), b3);
+            }
+            if (j < weights.Length)
+            {
+                ref var v = ref Unsafe.Add(ref vr, j * d + i);
+                var p = Vector256.Create(weights[j]);
+                a0 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v), a0);
+                a1 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref v, 24), a3);
+            }
+            (a0 + b0).StoreUnsafe(ref orf, (nuint)i);
+            (a1 + b1).StoreUnsafe(ref orf, (nuint)(i + 8));
+            (a2 + b2).StoreUnsafe(ref orf, (nuint)(i + 16));
+            (a3 + b3).StoreUnsafe(ref orf, (nuint)(i + 24));
+        }
     }
 
     // Two query rows times four keys: each key load serves both rows and each query load four keys, and the eight

@@ -83,15 +83,18 @@ public sealed class KvDecodeAttentionTests
         Assert.That(() => cpu.PrefillAttention(q, layer, capacity - tokens + 1, o), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
-    // 170 positions cross a chunk boundary; 40 tokens of 2 heads are more than one tile of query rows.
-    [TestCase(true)]
-    [TestCase(false)]
-    public void Each_path_matches_attention_over_the_dequantised_cache_and_allocates_nothing(bool avx2)
+    // 170 positions cross a chunk boundary; 40 tokens of 2 or 3 heads are more than one tile of query rows; the AVX2 path
+    // pairs rows that see the same positions, so 3 heads leave a single row, and 1 head pairs rows of two tokens.
+    [TestCase(true, 2)]
+    [TestCase(true, 3)]
+    [TestCase(true, 1)]
+    [TestCase(false, 2)]
+    public void Each_path_matches_attention_over_the_dequantised_cache_and_allocates_nothing(bool avx2, int group)
     {
         if (avx2 && !(System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported))
             Assert.Ignore("no AVX2 and FMA on this machine");
         var random = TestRandom.Create();
-        const int kvHeads = 2, headDim = 96, group = 2, firstLength = 130, tokens = 40, capacity = 176;
+        const int kvHeads = 2, headDim = 96, firstLength = 130, tokens = 40, capacity = 176;
         using var cpu = new CpuBackend();
         using var layer = KvCacheInt4Layer.Allocate(cpu, kvHeads, capacity, headDim);
         using (var k = KvTestData.Upload(cpu, KvTestData.Rows(random, capacity * kvHeads, headDim), [capacity, kvHeads, headDim]))
