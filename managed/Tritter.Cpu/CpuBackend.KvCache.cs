@@ -34,18 +34,24 @@ public sealed partial class CpuBackend
         Attend(Own(queries), Own(output), layer, group, tokens, firstLength);
     }
 
-    // Token t's query heads that share KV head h form one [group, headDim] block, so each (token, KV head) pair is one
-    // decode over slots [0, firstLength + t + 1).
+    // Token t's query heads that share KV head h form one [group, headDim] block; a tile of consecutive tokens shares one
+    // pass over KV head h's cache, so a prefill reads the cache once per tile rather than once per token.
     private static void Attend(CpuTensor query, CpuTensor output, KvCacheInt4Layer layer, int group, int tokens, int firstLength)
     {
         var slice = group * layer.HeadDim;
-        Parallel.For(0, tokens * layer.KvHeads, item =>
+        var stride = layer.KvHeads * slice;
+        var tile = Math.Max(1, KvInt4Attention.TileRows / group);
+        var tiles = (tokens + tile - 1) / tile;
+        Parallel.For(0, tiles * layer.KvHeads, item =>
         {
-            var (t, h) = Math.DivRem(item, layer.KvHeads);
+            var (index, h) = Math.DivRem(item, layer.KvHeads);
+            var first = index * tile;
+            var count = Math.Min(tile, tokens - first);
             var view = new KvInt4View(Own(layer.KeyData).Span<byte>(), Own(layer.KeyScales).Span<Half>(),
                 Own(layer.ValueData).Span<byte>(), Own(layer.ValueScales).Span<Half>(), layer.Capacity, layer.HeadDim);
-            var at = (t * layer.KvHeads + h) * slice;
-            KvInt4.DecodeAttention(query.Span<float>().Slice(at, slice), view, h, firstLength + t + 1, output.Span<float>().Slice(at, slice));
+            var (at, length) = (first * stride + h * slice, (count - 1) * stride + slice);
+            KvInt4Attention.Attend(query.Span<float>().Slice(at, length), output.Span<float>().Slice(at, length), stride, group, count,
+                view, h, firstLength + first);
         });
     }
 }

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tritter.Cpu.Ops;
 
@@ -35,8 +36,8 @@ public static class KvInt4
     }
 
     /// <summary>
-    /// Dequantises one row: <c>x = (nibble - 8) * s</c>. Decode attention reads every cached row twice per step, so the
-    /// 16 bytes of a group are unpacked with vectors: each byte widened to 16 bits becomes its two nibbles as two bytes
+    /// Dequantises one row: <c>x = (nibble - 8) * s</c>. Attention dequantises every cached row it reads (once per
+    /// tile of queries, <see cref="KvInt4Attention"/>), so the 16 bytes of a group are unpacked with vectors: each byte widened to 16 bits becomes its two nibbles as two bytes
     /// (element order kept), widened again to 32 bits and converted.
     /// </summary>
     public static void DequantizeRow(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, Span<float> row)
@@ -51,6 +52,41 @@ public static class KvInt4
             Dequantize(Nibbles(second), s, output[(GroupSize / 2)..]);
         }
     }
+
+    /// <summary>
+    /// Dequantises as <see cref="DequantizeRow"/> (equal values; the scales already converted to float32, which
+    /// <see cref="TensorPrimitives.ConvertToSingle(ReadOnlySpan{Half}, Span{float})"/> does many at a time), in the order AVX2 unpacks fastest: each
+    /// 8 bytes widened to eight 32-bit lanes give their low nibbles (the even elements) and then their high nibbles (the
+    /// odd ones), so no shuffle crosses lanes and position <c>k</c> holds element <see cref="Avx2Element"/>(k). A dot
+    /// product whose other operand is in the same order is unchanged.
+    /// </summary>
+    internal static unsafe void DequantizeRowAvx2(ReadOnlySpan<byte> data, ReadOnlySpan<float> scales, Span<float> row)
+    {
+        CheckRow(row.Length, data.Length, scales.Length);
+        var mask = Vector256.Create(0x0F);
+        var minusEight = Vector256.Create(-8f);
+        fixed (byte* bytes = data)
+        fixed (float* groupScales = scales)
+        fixed (float* output = row)
+        {
+            for (var g = 0; g < scales.Length; g++)
+            {
+                // n * s and (n - 8) * s are exact in float32 for an fp16 s and n < 16, so the fused form equals (n - 8) * s.
+                var s = Vector256.Create(groupScales[g]);
+                var bias = minusEight * s;
+                var first = Avx2.ConvertToVector256Int32(bytes + g * GroupSize / 2);
+                var second = Avx2.ConvertToVector256Int32(bytes + g * GroupSize / 2 + 8);
+                var at = output + g * GroupSize;
+                Fma.MultiplyAdd(Avx.ConvertToVector256Single(first & mask), s, bias).Store(at);
+                Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ShiftRightLogical(first, 4)), s, bias).Store(at + 8);
+                Fma.MultiplyAdd(Avx.ConvertToVector256Single(second & mask), s, bias).Store(at + 16);
+                Fma.MultiplyAdd(Avx.ConvertToVector256Single(Avx2.ShiftRightLogical(second, 4)), s, bias).Store(at + 24);
+            }
+        }
+    }
+
+    /// <summary>The element of a row that <see cref="DequantizeRowAvx2"/> writes at position <paramref name="k"/>.</summary>
+    internal static int Avx2Element(int k) => k - k % 16 + 2 * (k % 8) + k / 8 % 2;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<byte> Nibbles(Vector128<ushort> bytes) =>
@@ -86,45 +122,6 @@ public static class KvInt4
                     scales.Slice((int)(slot * headDim / GroupSize), headDim / GroupSize));
             }
         }
-    }
-
-    /// <summary>
-    /// Decode attention of the query heads <paramref name="query"/> (<c>[group, headDim]</c>) that share KV head
-    /// <paramref name="kvHead"/>, over slots <c>[0, length)</c>; writes <c>[group, headDim]</c> to <paramref name="output"/>.
-    /// </summary>
-    public static void DecodeAttention(ReadOnlySpan<float> query, KvInt4View cache, int kvHead, int length, Span<float> output)
-    {
-        var d = cache.HeadDim;
-        var group = query.Length / d;
-        var scale = 1f / MathF.Sqrt(d);
-        var scores = new float[group * length];
-        var row = new float[d];
-        for (var p = 0; p < length; p++)
-        {
-            cache.DequantizeKey(kvHead, p, row);
-            for (var h = 0; h < group; h++)
-                scores[h * length + p] = TensorPrimitives.Dot(query.Slice(h * d, d), row) * scale;
-        }
-        var sums = new float[group];
-        for (var h = 0; h < group; h++)
-        {
-            var s = scores.AsSpan(h * length, length);
-            TensorPrimitives.Subtract(s, TensorPrimitives.Max(s), s);
-            TensorPrimitives.Exp(s, s);
-            sums[h] = TensorPrimitives.Sum(s);
-        }
-        output.Clear();
-        for (var p = 0; p < length; p++)
-        {
-            cache.DequantizeValue(kvHead, p, row);
-            for (var h = 0; h < group; h++)
-            {
-                var o = output.Slice(h * d, d);
-                TensorPrimitives.MultiplyAdd(row, scores[h * length + p], o, o);
-            }
-        }
-        for (var h = 0; h < group; h++)
-            TensorPrimitives.Divide(output.Slice(h * d, d), sums[h], output.Slice(h * d, d));
     }
 
     private static int Nibble(float x, float s) => s == 0f ? 8 : (int)Math.Clamp(MathF.Round(x / s, MidpointRounding.ToEven), -7f, 7f) + 8;
@@ -165,10 +162,27 @@ public readonly ref struct KvInt4View
     /// <summary>Dequantises the value of <paramref name="slot"/> for <paramref name="kvHead"/>.</summary>
     public void DequantizeValue(int kvHead, int slot, Span<float> row) => Dequantize(_valueData, _valueScales, kvHead, slot, row);
 
+    /// <summary>The packed bytes and scales of the keys of <paramref name="count"/> consecutive slots from <paramref name="firstSlot"/>.</summary>
+    internal void Keys(int kvHead, int firstSlot, int count, out ReadOnlySpan<byte> data, out ReadOnlySpan<Half> scales) =>
+        Slots(_keyData, _keyScales, kvHead, firstSlot, count, out data, out scales);
+
+    /// <summary>As <see cref="Keys"/>, for the values.</summary>
+    internal void Values(int kvHead, int firstSlot, int count, out ReadOnlySpan<byte> data, out ReadOnlySpan<Half> scales) =>
+        Slots(_valueData, _valueScales, kvHead, firstSlot, count, out data, out scales);
+
     private void Dequantize(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, int kvHead, int slot, Span<float> row)
     {
-        var index = (long)kvHead * _capacity + slot;
-        KvInt4.DequantizeRow(data.Slice((int)(index * HeadDim / 2), HeadDim / 2),
-            scales.Slice((int)(index * HeadDim / KvInt4.GroupSize), HeadDim / KvInt4.GroupSize), row);
+        Slots(data, scales, kvHead, slot, 1, out var bytes, out var groups);
+        KvInt4.DequantizeRow(bytes, groups, row);
+    }
+
+    // A KV head's slots are consecutive in both arrays and groups never straddle rows, so consecutive slots are one
+    // long row.
+    private void Slots(ReadOnlySpan<byte> data, ReadOnlySpan<Half> scales, int kvHead, int firstSlot, int count,
+        out ReadOnlySpan<byte> bytes, out ReadOnlySpan<Half> groups)
+    {
+        var index = (long)kvHead * _capacity + firstSlot;
+        bytes = data.Slice((int)(index * HeadDim / 2), count * HeadDim / 2);
+        groups = scales.Slice((int)(index * HeadDim / KvInt4.GroupSize), count * HeadDim / KvInt4.GroupSize);
     }
 }

@@ -44,6 +44,8 @@ public sealed class KvDecodeAttentionTests
 
     [TestCase(0, 5, 4, 128)]
     [TestCase(37, 9, 2, 64)]
+    [TestCase(100, 70, 2, 64)]
+    [TestCase(200, 33, 4, 32)]
     public void Prefill_attention_reads_a_causal_prefix_for_each_token(int firstLength, int tokens, int group, int headDim)
     {
         var random = TestRandom.Create();
@@ -79,6 +81,56 @@ public sealed class KvDecodeAttentionTests
             }
         }
         Assert.That(() => cpu.PrefillAttention(q, layer, capacity - tokens + 1, o), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
+    // 170 positions cross a chunk boundary; 40 tokens of 2 or 3 heads are more than one tile of query rows; the AVX2 path
+    // pairs rows that see the same positions, so 3 heads leave a single row, and 1 head pairs rows of two tokens.
+    [TestCase(true, 2)]
+    [TestCase(true, 3)]
+    [TestCase(true, 1)]
+    [TestCase(false, 2)]
+    public void Each_path_matches_attention_over_the_dequantised_cache_and_allocates_nothing(bool avx2, int group)
+    {
+        if (avx2 && !(System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported))
+            Assert.Ignore("no AVX2 and FMA on this machine");
+        var random = TestRandom.Create();
+        const int kvHeads = 2, headDim = 96, firstLength = 130, tokens = 40, capacity = 176;
+        using var cpu = new CpuBackend();
+        using var layer = KvCacheInt4Layer.Allocate(cpu, kvHeads, capacity, headDim);
+        using (var k = KvTestData.Upload(cpu, KvTestData.Rows(random, capacity * kvHeads, headDim), [capacity, kvHeads, headDim]))
+        using (var v = KvTestData.Upload(cpu, KvTestData.Rows(random, capacity * kvHeads, headDim), [capacity, kvHeads, headDim]))
+            cpu.KvCacheWrite(k, v, layer, 0);
+        var cache = KvTestData.Download(cpu, layer);
+        var view = new KvInt4View(cache.KeyData, cache.KeyScales, cache.ValueData, cache.ValueScales, capacity, headDim);
+        var stride = kvHeads * group * headDim;
+        var queries = TestRandom.Floats(random, tokens * stride, 0.5f);
+        var output = new float[queries.Length];
+        const int kvHead = 1;
+        var (at, length) = (kvHead * group * headDim, (tokens - 1) * stride + group * headDim);
+        KvInt4Attention.Attend(queries.AsSpan(at, length), output.AsSpan(at, length), stride, group, tokens, view, kvHead, firstLength, avx2);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        KvInt4Attention.Attend(queries.AsSpan(at, length), output.AsSpan(at, length), stride, group, tokens, view, kvHead, firstLength, avx2);
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero, "bytes allocated by a call");
+        var (keys, values) = (new List<float[]>(), new List<float[]>());
+        for (var slot = 0; slot < firstLength + tokens; slot++)
+        {
+            var (key, value) = (new float[headDim], new float[headDim]);
+            view.DequantizeKey(kvHead, slot, key);
+            view.DequantizeValue(kvHead, slot, value);
+            keys.Add(key);
+            values.Add(value);
+        }
+        var vMax = values.Max(r => r.Max(Math.Abs));
+        for (var t = 0; t < tokens; t++)
+        {
+            for (var g = 0; g < group; g++)
+            {
+                var offset = at + t * stride + g * headDim;
+                var expected = KvTestData.Attention(queries.AsSpan(offset, headDim), keys[..(firstLength + t + 1)], values[..(firstLength + t + 1)]);
+                for (var i = 0; i < headDim; i++)
+                    Assert.That(output[offset + i], Is.EqualTo(expected[i]).Within(1e-5 * vMax), $"token {t} head {g} element {i}");
+            }
+        }
     }
 
     [Test]

@@ -51,7 +51,8 @@ public sealed class KvInt4FormatTests
         }
     }
 
-    // The vectorised unpacking against the format's formula, element by element, on bytes holding every nibble.
+    // The vectorised unpackings against the format's formula, element by element, on bytes holding every nibble, with a
+    // subnormal and the largest scale; the AVX2 order holds the same values at its positions.
     [Test]
     public void Dequantize_matches_the_formula_for_every_nibble()
     {
@@ -61,6 +62,7 @@ public sealed class KvInt4FormatTests
         random.NextBytes(data);
         Enumerable.Range(0, 16).Select(i => (byte)(i | (15 - i) << 4)).ToArray().CopyTo(data, 0);
         var scales = Enumerable.Range(0, headDim / 32).Select(_ => (Half)(random.NextSingle() * 4 - 2)).ToArray();
+        (scales[1], scales[2]) = (BitConverter.UInt16BitsToHalf(3), (Half)KvInt4.MaxScale);
         var row = new float[headDim];
         KvInt4.DequantizeRow(data, scales, row);
         for (var i = 0; i < headDim; i++)
@@ -68,6 +70,12 @@ public sealed class KvInt4FormatTests
             var nibble = i % 2 == 0 ? data[i / 2] & 0xF : data[i / 2] >> 4;
             Assert.That(row[i], Is.EqualTo((nibble - 8) * (float)scales[i / 32]), $"element {i}");
         }
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported || !System.Runtime.Intrinsics.X86.Fma.IsSupported)
+            return;
+        var ordered = new float[headDim];
+        KvInt4.DequantizeRowAvx2(data, scales.Select(s => (float)s).ToArray(), ordered);
+        for (var k = 0; k < headDim; k++)
+            Assert.That(ordered[k], Is.EqualTo(row[KvInt4.Avx2Element(k)]), $"position {k}");
     }
 
     // Why symmetric (see the format document): the same data through an asymmetric quantiser (scale = (max - min)/15,
