@@ -10,7 +10,8 @@ namespace Tritter.Cpu.Ternary;
 /// paths decode one 32-bit word (16 weights) per step: a variable shift moves each 2-bit code to the bottom of its lane
 /// and an in-lane table lookup (<c>vpermilps</c>, which reads only the low two bits of each index) maps it to 0, +1 or
 /// -1, which multiplies the activations. Floor at batch 1: 4 bytes of weights per 16 multiply-adds, so the kernel is
-/// bound by decoding (3 instructions per 16 weights) rather than by memory.
+/// bound by decoding (3 instructions per 16 weights) rather than by memory. On AVX-512, one or two activation rows go to
+/// <see cref="TernaryFloatLutKernel"/> in groups of 16 weight rows, and only the rows left over to the tiles.
 /// </summary>
 internal static unsafe class TernaryFloatKernel
 {
@@ -21,6 +22,12 @@ internal static unsafe class TernaryFloatKernel
     public static void Rows(float* x, int m, int paddedColumns, uint* words, int rows, int start, int end, float* dots, TernaryKernelPath path)
     {
         var wordsPerRow = paddedColumns / TernaryPacking.WeightsPerWord;
+        if (path == TernaryKernelPath.Avx512 && m <= TernaryFloatLutKernel.MaxRows)
+        {
+            var grouped = start + (end - start) / TernaryFloatLutKernel.GroupRows * TernaryFloatLutKernel.GroupRows;
+            TernaryFloatLutKernel.Rows(x, m, paddedColumns, words, rows, start, grouped, dots);
+            start = grouped;
+        }
         var tileRows = TileShape.Rows(path);
         for (var r0 = 0; r0 < m; r0 += tileRows)
         {
