@@ -86,6 +86,38 @@ public sealed class TernaryMatmulTests
         }
     }
 
+    // One or two activation rows go to the lookup kernel on AVX-512, three or more to the tiles; the same rows through
+    // both differ only in the order of the float32 sums. The deviation, in units of sum |q x| scale, is printed.
+    [TestCase(1)]
+    [TestCase(2)]
+    public void Float_lookup_kernel_agrees_with_the_tiles(int m)
+    {
+        RequirePath(nameof(TernaryKernelPath.Avx512));
+        var random = TestRandom.Create();
+        const int tileRows = 3, k = 4193, n = 603;
+        var weights = PackedTernaryMatrix.QuantizeReference(TestRandom.Floats(random, n * k), n, k, TestRandom.Floats(random, n, 2f));
+        var x = TestRandom.Floats(random, tileRows * k, 3f);
+        var (tiles, lookup) = (new float[tileRows * n], new float[m * n]);
+        TernaryMatmul.MultiplyFloat(x, tileRows, weights, [], tiles, TernaryKernelPath.Avx512);
+        TernaryMatmul.MultiplyFloat(x.AsSpan(0, m * k), m, weights, [], lookup, TernaryKernelPath.Avx512);
+
+        var q = weights.Unpack();
+        var worst = 0.0;
+        for (var r = 0; r < m; r++)
+        {
+            for (var c = 0; c < n; c++)
+            {
+                var magnitude = 0.0;
+                for (var i = 0; i < k; i++)
+                    magnitude += Math.Abs(q[c * k + i] * (double)x[r * k + i]);
+                var bound = magnitude * Math.Abs(weights.Scales[c]);
+                worst = Math.Max(worst, Math.Abs(lookup[r * n + c] - tiles[r * n + c]) / bound);
+                Assert.That(lookup[r * n + c], Is.EqualTo(tiles[r * n + c]).Within(2e-6 * bound), $"y[{r}, {c}]");
+            }
+        }
+        TestContext.Out.WriteLine($"largest deviation from the tiles: {worst:E2} of sum |q x| scale");
+    }
+
     [TestCase(nameof(TernaryKernelPath.Vector128))]
     [TestCase(nameof(TernaryKernelPath.Avx2))]
     [TestCase(nameof(TernaryKernelPath.Avx512))]
