@@ -6,22 +6,25 @@ using Tritter.Core.Ternary;
 namespace Tritter.Cpu.Ternary;
 
 /// <summary>
-/// The AVX-512 float32 kernel for one or two activation rows, by table lookup: for every pair of activations
+/// The AVX-512 float32 kernel, by table lookup: for every pair of activations
 /// <c>(x_a, x_b)</c> a 16-entry table holds <c>q_a x_a + q_b x_b</c> for each 4-bit pair of codes, and a <c>vpermps</c>
 /// looks up 16 weight rows at once, one per lane. The lanes need the same word of 16 rows, so each group of 16 rows is
 /// transposed 16 words at a time. Per 32 weights of 16 rows: a shift, a lookup and an add per activation row, against a
-/// shift, a lookup and an FMA per 16 weights of one row in <see cref="TernaryFloatKernel"/>'s tiles. The tables are built
+/// shift, a lookup and an FMA per 16 weights of one row in <see cref="TernaryFloatKernel"/>'s AVX2 tiles. The tables are built
 /// per block of <see cref="BlockWords"/> words along K so that they stay in L1 while every row group reads them.
 /// </summary>
 internal static unsafe class TernaryFloatLutKernel
 {
-    /// <summary>Weight rows per group, one per lane; the caller runs the remaining rows on the tiles.</summary>
+    /// <summary>Weight rows per group, one per lane; a short last group repeats its last row in the spare lanes.</summary>
     public const int GroupRows = 16;
 
-    /// <summary>Most activation rows a call handles; more run on the tiles, which share their decode between four.</summary>
-    public const int MaxRows = 2;
+    /// <summary>Activation rows per pass over the weights.</summary>
+    private const int MaxRows = TileShape.MaxRows;
 
-    /// <summary>Words along K per block: 32 words make 256 tables of 64 bytes, 16 KB per activation row.</summary>
+    /// <summary>
+    /// Words along K per block: 32 words make 256 tables of 64 bytes, 16 KB per activation row. Fixed, so that a row's
+    /// sums are added in the same order whatever the batch size.
+    /// </summary>
     private const int BlockWords = 32;
 
     private const int PairsPerWord = TernaryPacking.WeightsPerWord / 2;
@@ -31,16 +34,25 @@ internal static unsafe class TernaryFloatLutKernel
     private const int BlockTableFloats = BlockWords * PairsPerWord * TableFloats;
 
     /// <summary>
-    /// Computes rows [<paramref name="start"/>, <paramref name="end"/>), a multiple of <see cref="GroupRows"/> rows, of
-    /// the <c>[m, rows]</c> result <paramref name="dots"/> for <paramref name="m"/> (1 or 2) activation rows of
-    /// <paramref name="x"/>, each <paramref name="paddedColumns"/> long.
+    /// Computes rows [<paramref name="start"/>, <paramref name="end"/>) of the <c>[m, rows]</c> result
+    /// <paramref name="dots"/> for the <paramref name="m"/> activation rows of <paramref name="x"/>, each
+    /// <paramref name="paddedColumns"/> long, up to four per pass over the weights. Each activation row's sums are added in
+    /// one order whatever the batch, so a row gives the same bits alone or batched.
     /// </summary>
     public static void Rows(float* x, int m, int paddedColumns, uint* words, int rows, int start, int end, float* dots)
     {
-        if (m == 1)
-            Rows<OneRow>(x, paddedColumns, words, rows, start, end, dots);
-        else
-            Rows<TwoRows>(x, paddedColumns, words, rows, start, end, dots);
+        for (var r0 = 0; r0 < m; r0 += MaxRows)
+        {
+            var xr = x + (long)r0 * paddedColumns;
+            var dr = dots + (long)r0 * rows;
+            switch (Math.Min(MaxRows, m - r0))
+            {
+                case 1: Rows<OneRow>(xr, paddedColumns, words, rows, start, end, dr); break;
+                case 2: Rows<TwoRows>(xr, paddedColumns, words, rows, start, end, dr); break;
+                case 3: Rows<ThreeRows>(xr, paddedColumns, words, rows, start, end, dr); break;
+                default: Rows<FourRows>(xr, paddedColumns, words, rows, start, end, dr); break;
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -48,7 +60,7 @@ internal static unsafe class TernaryFloatLutKernel
         where T : struct, ITileRows
     {
         var wordsPerRow = stride / TernaryPacking.WeightsPerWord;
-        var rawTables = stackalloc float[MaxRows * BlockTableFloats + TableFloats];
+        var rawTables = stackalloc float[T.Count * BlockTableFloats + TableFloats];
         var tables = (float*)(((nint)rawTables + 63) & ~(nint)63);
         var rawColumns = stackalloc Vector512<uint>[BlockWords + 1];
         var columns = (Vector512<uint>*)(((nint)rawColumns + 63) & ~(nint)63);
@@ -59,67 +71,110 @@ internal static unsafe class TernaryFloatLutKernel
             for (var r = 0; r < T.Count; r++)
                 BuildTables(x + (long)r * stride + (long)j0 * TernaryPacking.WeightsPerWord, blockWords, tables + r * BlockTableFloats);
             for (var n = start; n < end; n += GroupRows)
-                Group<T>(tables, words + (long)n * wordsPerRow + j0, wordsPerRow, blockWords, columns, partial, dots + n, rows, j0 == 0);
+                Group<T>(tables, words + (long)n * wordsPerRow + j0, wordsPerRow, blockWords, Math.Min(GroupRows, end - n), columns, partial, dots + n, rows, j0 == 0);
         }
     }
 
     /// <summary>
-    /// Adds the block's products of the 16 rows at <paramref name="w"/> into <paramref name="dots"/> (stores them on the
+    /// Adds the block's products of the <paramref name="valid"/> rows at <paramref name="w"/> into <paramref name="dots"/> (stores them on the
     /// first block); the whole block is transposed first, so that the accumulators do not live across calls.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Group<T>(float* tables, uint* w, int wordsPerRow, int blockWords, Vector512<uint>* columns, uint* partial, float* dots, int rows, bool first)
+    private static void Group<T>(float* tables, uint* w, int wordsPerRow, int blockWords, int valid, Vector512<uint>* columns, uint* partial, float* dots, int rows, bool first)
         where T : struct, ITileRows
     {
         for (var j = 0; j < blockWords; j += GroupRows)
-            Transpose(w + j, wordsPerRow, Math.Min(GroupRows, blockWords - j), columns + j, partial);
+            Transpose(w + j, wordsPerRow, Math.Min(GroupRows, blockWords - j), valid, columns + j, partial);
 
         // Four chains per activation row: the adds of one word's eight pairs would otherwise wait on each other.
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
-        for (var c = 0; c < blockWords; c++)
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        for (var word = 0; word < blockWords; word++)
         {
-            var codes = columns[c];
-            var t = tables + c * PairsPerWord * TableFloats;
-            var u = t + BlockTableFloats;
-            var i0 = codes.AsInt32();
-            var i1 = (codes >> 4).AsInt32();
-            var i2 = (codes >> 8).AsInt32();
-            var i3 = (codes >> 12).AsInt32();
-            a0 += Avx512F.PermuteVar16x32(Vector512.Load(t), i0);
-            a1 += Avx512F.PermuteVar16x32(Vector512.Load(t + 16), i1);
-            a2 += Avx512F.PermuteVar16x32(Vector512.Load(t + 32), i2);
-            a3 += Avx512F.PermuteVar16x32(Vector512.Load(t + 48), i3);
+            var codes = columns[word];
+            var t = tables + word * PairsPerWord * TableFloats;
+            var i00 = codes.AsInt32();
+            var i10 = (codes >> 4).AsInt32();
+            var i20 = (codes >> 8).AsInt32();
+            var i30 = (codes >> 12).AsInt32();
+            a0 += Avx512F.PermuteVar16x32(Vector512.Load(t), i00);
+            a1 += Avx512F.PermuteVar16x32(Vector512.Load(t + 16), i10);
+            a2 += Avx512F.PermuteVar16x32(Vector512.Load(t + 32), i20);
+            a3 += Avx512F.PermuteVar16x32(Vector512.Load(t + 48), i30);
             if (T.Count > 1)
             {
-                b0 += Avx512F.PermuteVar16x32(Vector512.Load(u), i0);
-                b1 += Avx512F.PermuteVar16x32(Vector512.Load(u + 16), i1);
-                b2 += Avx512F.PermuteVar16x32(Vector512.Load(u + 32), i2);
-                b3 += Avx512F.PermuteVar16x32(Vector512.Load(u + 48), i3);
+                b0 += Avx512F.PermuteVar16x32(Vector512.Load(t + BlockTableFloats), i00);
+                b1 += Avx512F.PermuteVar16x32(Vector512.Load(t + BlockTableFloats + 16), i10);
+                b2 += Avx512F.PermuteVar16x32(Vector512.Load(t + BlockTableFloats + 32), i20);
+                b3 += Avx512F.PermuteVar16x32(Vector512.Load(t + BlockTableFloats + 48), i30);
             }
-            var i4 = (codes >> 16).AsInt32();
-            var i5 = (codes >> 20).AsInt32();
-            var i6 = (codes >> 24).AsInt32();
-            var i7 = (codes >> 28).AsInt32();
-            a0 += Avx512F.PermuteVar16x32(Vector512.Load(t + 64), i4);
-            a1 += Avx512F.PermuteVar16x32(Vector512.Load(t + 80), i5);
-            a2 += Avx512F.PermuteVar16x32(Vector512.Load(t + 96), i6);
-            a3 += Avx512F.PermuteVar16x32(Vector512.Load(t + 112), i7);
+            if (T.Count > 2)
+            {
+                c0 += Avx512F.PermuteVar16x32(Vector512.Load(t + 2 * BlockTableFloats), i00);
+                c1 += Avx512F.PermuteVar16x32(Vector512.Load(t + 2 * BlockTableFloats + 16), i10);
+                c2 += Avx512F.PermuteVar16x32(Vector512.Load(t + 2 * BlockTableFloats + 32), i20);
+                c3 += Avx512F.PermuteVar16x32(Vector512.Load(t + 2 * BlockTableFloats + 48), i30);
+            }
+            if (T.Count > 3)
+            {
+                d0 += Avx512F.PermuteVar16x32(Vector512.Load(t + 3 * BlockTableFloats), i00);
+                d1 += Avx512F.PermuteVar16x32(Vector512.Load(t + 3 * BlockTableFloats + 16), i10);
+                d2 += Avx512F.PermuteVar16x32(Vector512.Load(t + 3 * BlockTableFloats + 32), i20);
+                d3 += Avx512F.PermuteVar16x32(Vector512.Load(t + 3 * BlockTableFloats + 48), i30);
+            }
+            var i01 = (codes >> 16).AsInt32();
+            var i11 = (codes >> 20).AsInt32();
+            var i21 = (codes >> 24).AsInt32();
+            var i31 = (codes >> 28).AsInt32();
+            a0 += Avx512F.PermuteVar16x32(Vector512.Load(t + 64), i01);
+            a1 += Avx512F.PermuteVar16x32(Vector512.Load(t + 80), i11);
+            a2 += Avx512F.PermuteVar16x32(Vector512.Load(t + 96), i21);
+            a3 += Avx512F.PermuteVar16x32(Vector512.Load(t + 112), i31);
             if (T.Count > 1)
             {
-                b0 += Avx512F.PermuteVar16x32(Vector512.Load(u + 64), i4);
-                b1 += Avx512F.PermuteVar16x32(Vector512.Load(u + 80), i5);
-                b2 += Avx512F.PermuteVar16x32(Vector512.Load(u + 96), i6);
-                b3 += Avx512F.PermuteVar16x32(Vector512.Load(u + 112), i7);
+                b0 += Avx512F.PermuteVar16x32(Vector512.Load(t + BlockTableFloats + 64), i01);
+                b1 += Avx512F.PermuteVar16x32(Vector512.Load(t + BlockTableFloats + 80), i11);
+                b2 += Avx512F.PermuteVar16x32(Vector512.Load(t + BlockTableFloats + 96), i21);
+                b3 += Avx512F.PermuteVar16x32(Vector512.Load(t + BlockTableFloats + 112), i31);
+            }
+            if (T.Count > 2)
+            {
+                c0 += Avx512F.PermuteVar16x32(Vector512.Load(t + 2 * BlockTableFloats + 64), i01);
+                c1 += Avx512F.PermuteVar16x32(Vector512.Load(t + 2 * BlockTableFloats + 80), i11);
+                c2 += Avx512F.PermuteVar16x32(Vector512.Load(t + 2 * BlockTableFloats + 96), i21);
+                c3 += Avx512F.PermuteVar16x32(Vector512.Load(t + 2 * BlockTableFloats + 112), i31);
+            }
+            if (T.Count > 3)
+            {
+                d0 += Avx512F.PermuteVar16x32(Vector512.Load(t + 3 * BlockTableFloats + 64), i01);
+                d1 += Avx512F.PermuteVar16x32(Vector512.Load(t + 3 * BlockTableFloats + 80), i11);
+                d2 += Avx512F.PermuteVar16x32(Vector512.Load(t + 3 * BlockTableFloats + 96), i21);
+                d3 += Avx512F.PermuteVar16x32(Vector512.Load(t + 3 * BlockTableFloats + 112), i31);
             }
         }
-        var sum = (a0 + a1) + (a2 + a3);
-        Vector512.Store(first ? sum : sum + Vector512.Load(dots), dots);
+        Finish((a0 + a1) + (a2 + a3), dots, valid, first, (float*)partial);
         if (T.Count > 1)
+            Finish((b0 + b1) + (b2 + b3), dots + rows, valid, first, (float*)partial);
+        if (T.Count > 2)
+            Finish((c0 + c1) + (c2 + c3), dots + 2L * rows, valid, first, (float*)partial);
+        if (T.Count > 3)
+            Finish((d0 + d1) + (d2 + d3), dots + 3L * rows, valid, first, (float*)partial);
+    }
+
+    /// <summary>Stores or adds the first <paramref name="valid"/> lanes of <paramref name="sum"/> into <paramref name="dots"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish(Vector512<float> sum, float* dots, int valid, bool first, float* scratch)
+    {
+        if (valid == GroupRows)
         {
-            sum = (b0 + b1) + (b2 + b3);
-            Vector512.Store(first ? sum : sum + Vector512.Load(dots + rows), dots + rows);
+            Vector512.Store(first ? sum : sum + Vector512.Load(dots), dots);
+            return;
         }
+        sum.Store(scratch);
+        for (var l = 0; l < valid; l++)
+            dots[l] = first ? scratch[l] : dots[l] + scratch[l];
     }
 
     /// <summary>
@@ -137,19 +192,19 @@ internal static unsafe class TernaryFloatLutKernel
 
     /// <summary>
     /// <paramref name="columns"/>[c] = word c of each of the 16 rows at <paramref name="w"/> (lane = row), for the
-    /// first <paramref name="count"/> words; a short block is read through
-    /// <paramref name="partial"/>, zero-filled.
+    /// first <paramref name="count"/> words; a short block, or a group of <paramref name="valid"/> &lt; 16 rows, is read
+    /// through <paramref name="partial"/>, zero-filled, the last valid row repeated.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Transpose(uint* w, int wordsPerRow, int count, Vector512<uint>* columns, uint* partial)
+    private static void Transpose(uint* w, int wordsPerRow, int count, int valid, Vector512<uint>* columns, uint* partial)
     {
         var source = w;
         var stride = wordsPerRow;
-        if (count < GroupRows)
+        if (count < GroupRows || valid < GroupRows)
         {
             new Span<uint>(partial, GroupRows * GroupRows).Clear();
             for (var l = 0; l < GroupRows; l++)
-                new ReadOnlySpan<uint>(w + (long)l * wordsPerRow, count).CopyTo(new Span<uint>(partial + l * GroupRows, count));
+                new ReadOnlySpan<uint>(w + (long)Math.Min(l, valid - 1) * wordsPerRow, count).CopyTo(new Span<uint>(partial + l * GroupRows, count));
             source = partial;
             stride = GroupRows;
         }
