@@ -6,17 +6,17 @@ using Tritter.Core.Ternary;
 namespace Tritter.Cpu.Ternary;
 
 /// <summary>
-/// The AVX-512 float32 kernel, by table lookup: for every pair of activations
-/// <c>(x_a, x_b)</c> a 16-entry table holds <c>q_a x_a + q_b x_b</c> for each 4-bit pair of codes, and a <c>vpermps</c>
-/// looks up 16 weight rows at once, one per lane. The lanes need the same word of 16 rows, so each group of 16 rows is
-/// transposed 16 words at a time. Per 32 weights of 16 rows: a shift, a lookup and an add per activation row, against a
-/// shift, a lookup and an FMA per 16 weights of one row in <see cref="TernaryFloatKernel"/>'s AVX2 tiles. The tables are built
-/// per block of <see cref="BlockWords"/> words along K so that they stay in L1 while every row group reads them.
+/// The AVX-512 float32 kernel, by table lookup: for every pair of activations <c>(x_a, x_b)</c> a 16-entry table holds
+/// <c>q_a x_a + q_b x_b</c> for each 4-bit pair of codes, and a <c>vpermps</c> looks up 16 weight rows at once, one per
+/// lane. The lanes need the same word of 16 rows, so each group of 16 rows is transposed 16 words at a time. Per 32
+/// weights of 16 rows: a shift, a lookup and an add per activation row, against a shift, a lookup and an FMA per 16
+/// weights of one row in <see cref="TernaryFloatKernel"/>'s AVX2 tiles. The tables are built per block of
+/// <see cref="BlockWords"/> words along K so that they stay in L1 while every row group reads them.
 /// </summary>
 internal static unsafe class TernaryFloatLutKernel
 {
     /// <summary>Weight rows per group, one per lane; a short last group repeats its last row in the spare lanes.</summary>
-    public const int GroupRows = 16;
+    private const int GroupRows = 16;
 
     /// <summary>Activation rows per pass over the weights.</summary>
     private const int MaxRows = TileShape.MaxRows;
@@ -76,8 +76,9 @@ internal static unsafe class TernaryFloatLutKernel
     }
 
     /// <summary>
-    /// Adds the block's products of the <paramref name="valid"/> rows at <paramref name="w"/> into <paramref name="dots"/> (stores them on the
-    /// first block); the whole block is transposed first, so that the accumulators do not live across calls.
+    /// Adds the block's products of the <paramref name="valid"/> rows at <paramref name="w"/> into
+    /// <paramref name="dots"/> (stores them on the first block); the whole block is transposed first, so that the
+    /// accumulators do not live across calls.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Group<T>(float* tables, uint* w, int wordsPerRow, int blockWords, int valid, Vector512<uint>* columns, uint* partial, float* dots, int rows, bool first)
