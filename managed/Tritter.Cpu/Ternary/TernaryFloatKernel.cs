@@ -10,7 +10,8 @@ namespace Tritter.Cpu.Ternary;
 /// paths decode one 32-bit word (16 weights) per step: a variable shift moves each 2-bit code to the bottom of its lane
 /// and an in-lane table lookup (<c>vpermilps</c>, which reads only the low two bits of each index) maps it to 0, +1 or
 /// -1, which multiplies the activations. Floor at batch 1: 4 bytes of weights per 16 multiply-adds, so the kernel is
-/// bound by decoding (3 instructions per 16 weights) rather than by memory.
+/// bound by decoding (3 instructions per 16 weights) rather than by memory. On AVX-512,
+/// <see cref="TernaryFloatLutKernel"/> runs instead.
 /// </summary>
 internal static unsafe class TernaryFloatKernel
 {
@@ -21,6 +22,11 @@ internal static unsafe class TernaryFloatKernel
     public static void Rows(float* x, int m, int paddedColumns, uint* words, int rows, int start, int end, float* dots, TernaryKernelPath path)
     {
         var wordsPerRow = paddedColumns / TernaryPacking.WeightsPerWord;
+        if (path == TernaryKernelPath.Avx512)
+        {
+            TernaryFloatLutKernel.Rows(x, m, paddedColumns, words, rows, start, end, dots);
+            return;
+        }
         var tileRows = TileShape.Rows(path);
         for (var r0 = 0; r0 < m; r0 += tileRows)
         {
@@ -38,74 +44,16 @@ internal static unsafe class TernaryFloatKernel
     {
         (TernaryKernelPath.Avx2, 1) => &Avx2Tile<OneRow>,
         (TernaryKernelPath.Avx2, _) => &Avx2Tile<TwoRows>,
-        (TernaryKernelPath.Vector128, 1) => &Vector128Tile<OneRow>,
-        (TernaryKernelPath.Vector128, _) => &Vector128Tile<TwoRows>,
-        (_, 1) => &Avx512Tile<OneRow>,
-        (_, 2) => &Avx512Tile<TwoRows>,
-        (_, 3) => &Avx512Tile<ThreeRows>,
-        _ => &Avx512Tile<FourRows>,
+        (_, 1) => &Vector128Tile<OneRow>,
+        _ => &Vector128Tile<TwoRows>,
     };
 
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Avx512Tile<T>(float* x, int stride, uint* w0, uint* w1, uint* w2, uint* w3, int wordsPerRow, float* sums)
-        where T : struct, ITileRows
-    {
-        // Each 128-bit lane holds the table {0, +1, -1, invalid as 0}; vpermilps ignores the index bits of the next codes.
-        var table = Vector512.Create(0f, 1f, -1f, 0f, 0f, 1f, -1f, 0f, 0f, 1f, -1f, 0f, 0f, 1f, -1f, 0f);
-        var shifts = Vector512.Create(0u, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
-        Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
-        Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-        for (var j = 0; j < wordsPerRow; j++)
-        {
-            var q0 = Avx512F.PermuteVar4x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w0[j]), shifts).AsInt32());
-            var q1 = Avx512F.PermuteVar4x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w1[j]), shifts).AsInt32());
-            var q2 = Avx512F.PermuteVar4x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w2[j]), shifts).AsInt32());
-            var q3 = Avx512F.PermuteVar4x32(table, Avx512F.ShiftRightLogicalVariable(Vector512.Create(w3[j]), shifts).AsInt32());
-            var offset = (long)j * TernaryPacking.WeightsPerWord;
-            var x0 = Vector512.Load(x + offset);
-            a00 = Avx512F.FusedMultiplyAdd(q0, x0, a00);
-            a01 = Avx512F.FusedMultiplyAdd(q1, x0, a01);
-            a02 = Avx512F.FusedMultiplyAdd(q2, x0, a02);
-            a03 = Avx512F.FusedMultiplyAdd(q3, x0, a03);
-            if (T.Count > 1)
-            {
-                var x1 = Vector512.Load(x + stride + offset);
-                a10 = Avx512F.FusedMultiplyAdd(q0, x1, a10);
-                a11 = Avx512F.FusedMultiplyAdd(q1, x1, a11);
-                a12 = Avx512F.FusedMultiplyAdd(q2, x1, a12);
-                a13 = Avx512F.FusedMultiplyAdd(q3, x1, a13);
-            }
-            if (T.Count > 2)
-            {
-                var x2 = Vector512.Load(x + 2L * stride + offset);
-                a20 = Avx512F.FusedMultiplyAdd(q0, x2, a20);
-                a21 = Avx512F.FusedMultiplyAdd(q1, x2, a21);
-                a22 = Avx512F.FusedMultiplyAdd(q2, x2, a22);
-                a23 = Avx512F.FusedMultiplyAdd(q3, x2, a23);
-            }
-            if (T.Count > 3)
-            {
-                var x3 = Vector512.Load(x + 3L * stride + offset);
-                a30 = Avx512F.FusedMultiplyAdd(q0, x3, a30);
-                a31 = Avx512F.FusedMultiplyAdd(q1, x3, a31);
-                a32 = Avx512F.FusedMultiplyAdd(q2, x3, a32);
-                a33 = Avx512F.FusedMultiplyAdd(q3, x3, a33);
-            }
-        }
-        (sums[0], sums[1], sums[2], sums[3]) = (Vector512.Sum(a00), Vector512.Sum(a01), Vector512.Sum(a02), Vector512.Sum(a03));
-        (sums[4], sums[5], sums[6], sums[7]) = (Vector512.Sum(a10), Vector512.Sum(a11), Vector512.Sum(a12), Vector512.Sum(a13));
-        (sums[8], sums[9], sums[10], sums[11]) = (Vector512.Sum(a20), Vector512.Sum(a21), Vector512.Sum(a22), Vector512.Sum(a23));
-        (sums[12], sums[13], sums[14], sums[15]) = (Vector512.Sum(a30), Vector512.Sum(a31), Vector512.Sum(a32), Vector512.Sum(a33));
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Avx2Tile<T>(float* x, int stride, uint* w0, uint* w1, uint* w2, uint* w3, int wordsPerRow, float* sums)
         where T : struct, ITileRows
     {
-        // As in the AVX-512 tile, with each word's 16 codes split over two 8-lane halves.
+        // Each word's 16 codes split over two 8-lane halves of the table {0, +1, -1, invalid as 0}; vpermilps ignores the index bits of the next codes.
         var table = Vector256.Create(0f, 1f, -1f, 0f, 0f, 1f, -1f, 0f);
         var low = Vector256.Create(0u, 2, 4, 6, 8, 10, 12, 14);
         var high = Vector256.Create(16u, 18, 20, 22, 24, 26, 28, 30);

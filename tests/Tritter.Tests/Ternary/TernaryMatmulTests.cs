@@ -86,6 +86,61 @@ public sealed class TernaryMatmulTests
         }
     }
 
+    // The AVX-512 float path sums by pair tables, the AVX2 path by FMA chains: they differ only in the order of the
+    // float32 sums. The deviation, in units of sum |q x| scale, is printed.
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(5)]
+    public void Float_lookup_kernel_agrees_with_the_avx2_tiles(int m)
+    {
+        RequirePath(nameof(TernaryKernelPath.Avx512));
+        RequirePath(nameof(TernaryKernelPath.Avx2));
+        var random = TestRandom.Create();
+        const int k = 4193, n = 603;
+        var weights = PackedTernaryMatrix.QuantizeReference(TestRandom.Floats(random, n * k), n, k, TestRandom.Floats(random, n, 2f));
+        var x = TestRandom.Floats(random, m * k, 3f);
+        var (tiles, lookup) = (new float[m * n], new float[m * n]);
+        TernaryMatmul.MultiplyFloat(x, m, weights, [], tiles, TernaryKernelPath.Avx2);
+        TernaryMatmul.MultiplyFloat(x, m, weights, [], lookup, TernaryKernelPath.Avx512);
+
+        var q = weights.Unpack();
+        var worst = 0.0;
+        for (var r = 0; r < m; r++)
+        {
+            for (var c = 0; c < n; c++)
+            {
+                var magnitude = 0.0;
+                for (var i = 0; i < k; i++)
+                    magnitude += Math.Abs(q[c * k + i] * (double)x[r * k + i]);
+                var bound = magnitude * Math.Abs(weights.Scales[c]);
+                worst = Math.Max(worst, Math.Abs(lookup[r * n + c] - tiles[r * n + c]) / bound);
+                Assert.That(lookup[r * n + c], Is.EqualTo(tiles[r * n + c]).Within(2e-6 * bound), $"y[{r}, {c}]");
+            }
+        }
+        TestContext.Out.WriteLine($"largest deviation from the AVX2 tiles: {worst:E2} of sum |q x| scale");
+    }
+
+    // Batched decoding must give each sequence what it gets alone: a row's bits may not depend on the batch size.
+    [TestCase(nameof(TernaryKernelPath.Vector128))]
+    [TestCase(nameof(TernaryKernelPath.Avx2))]
+    [TestCase(nameof(TernaryKernelPath.Avx512))]
+    public void Float_rows_give_the_same_bits_alone_and_batched(string pathName)
+    {
+        var path = RequirePath(pathName);
+        var random = TestRandom.Create();
+        const int m = 7, k = 2100, n = 83;
+        var weights = PackedTernaryMatrix.QuantizeReference(TestRandom.Floats(random, n * k), n, k, TestRandom.Floats(random, n, 2f));
+        var x = TestRandom.Floats(random, m * k, 3f);
+        var batched = new float[m * n];
+        TernaryMatmul.MultiplyFloat(x, m, weights, [], batched, path);
+        for (var r = 0; r < m; r++)
+        {
+            var alone = new float[n];
+            TernaryMatmul.MultiplyFloat(x.AsSpan(r * k, k), 1, weights, [], alone, path);
+            Assert.That(alone, Is.EqualTo(batched.AsSpan(r * n, n).ToArray()), $"row {r}");
+        }
+    }
+
     [TestCase(nameof(TernaryKernelPath.Vector128))]
     [TestCase(nameof(TernaryKernelPath.Avx2))]
     [TestCase(nameof(TernaryKernelPath.Avx512))]
