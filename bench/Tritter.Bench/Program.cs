@@ -4,6 +4,8 @@ using Tritter.Bench;
 using Tritter.Bench.Gpu;
 using Tritter.Cuda;
 
+if (args is ["profile-decode", .. var profileArgs])
+    return DecodeProfile.Run(profileArgs);
 var (config, remaining, resultsRoot) = BenchConfig.Create(args);
 var suites = typeof(BenchConfig).Assembly.GetTypes()
     .Where(t => t.IsPublic && !t.IsAbstract && t.GetMethods().Any(m => m.IsDefined(typeof(BenchmarkDotNet.Attributes.BenchmarkAttribute), false)))

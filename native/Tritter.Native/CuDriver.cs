@@ -42,6 +42,8 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Library)] internal static partial CuResult cuCtxSetCurrent(IntPtr context);
     [LibraryImport(Library)] internal static partial CuResult cuCtxGetCurrent(out IntPtr context);
     [LibraryImport(Library)] internal static partial CuResult cuCtxSynchronize();
+    [LibraryImport(Library)] internal static partial CuResult cuProfilerStart();
+    [LibraryImport(Library)] internal static partial CuResult cuProfilerStop();
 
     [LibraryImport(Library)] internal static partial CuResult cuModuleLoadDataEx(out IntPtr module, byte* image, uint optionCount, CuJitOption* options, void** optionValues);
     [LibraryImport(Library)] internal static partial CuResult cuModuleUnload(IntPtr module);
