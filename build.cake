@@ -3,14 +3,15 @@
 // Arguments:
 //   --configuration=Release|Debug   (default Release)
 //   --cuda-arch=compute_80          PTX target(s) for nvcc, comma-separated; compute_80 JIT-compiles on SM_80..SM_120
-//   --require-kernels               fail when nvcc is missing instead of building without GPU kernels
+//   --require-kernels               fail when nvcc is missing instead of building without GPU kernels (always on for Bundle,
+//                                   which exists to run on a GPU box)
 //   --test-filter=EXPR              passed to the test program's --filter
 //   --bench-args="..."              passed to the bench program (e.g. "--filter *SquaredRelu* --quick")
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
 var cudaArchs = Argument("cuda-arch", "compute_80").Split(',', StringSplitOptions.RemoveEmptyEntries);
-var requireKernels = HasArgument("require-kernels");
+var requireKernels = HasArgument("require-kernels") || target == "Bundle";
 var testFilter = Argument("test-filter", "");
 var benchArgs = Argument("bench-args", "");
 
