@@ -13,7 +13,8 @@
 //   decode_gated_sqrelu_f32: 12 bytes per output element (read gate and up, write), against 20 for squared ReLU then
 //     multiply; 16-byte accesses when I is a multiple of 4.
 //   decode_add_layernorm_f32: 12 bytes per element (read a and b, write), against 20 for add then LayerNorm; a warp
-//     per row, as layernorm_forward_f32 (the sum is written to the output and normalised there, passes 2-3 from L1).
+//     per row, as layernorm_forward_f32, or a block per wide row (decode_add_layernorm_rows_f32, as
+//     layernorm_forward_rows_f32); the sum is written to the output and normalised there, passes 2-3 from L1.
 #include "kv_int4.cuh"
 #include "layernorm.cuh"
 #include "rope.cuh"
@@ -115,4 +116,18 @@ TRITTER_KERNEL void decode_add_layernorm_f32(const float* a, const float* b, con
     for (int i = lane; i < width; i += 32) yr[i] = __fadd_rn(ar[i], br[i]);
     const RowMoments m = warp_row_moments(yr, width, epsilon);
     for (int i = lane; i < width; i += 32) yr[i] = layernorm_apply(yr[i], m, weight[i], bias[i]);
+}
+
+// decode_add_layernorm_f32 for rows of KernelLaunch.BlockNormMinWidth or more, a block per row, as
+// layernorm_forward_rows_f32. Each thread reads a and b at the elements it then writes, so y may alias either.
+TRITTER_KERNEL void decode_add_layernorm_rows_f32(const float* a, const float* b, const float* __restrict__ weight,
+    const float* __restrict__ bias, float* y, int width, float epsilon)
+{
+    __shared__ float shared32[32];
+    const int64_t offset = (int64_t)blockIdx.x * width;
+    const float* br = b + offset;
+    float* yr = y + offset;
+    for_block_row_quads(a + offset, width, [&](int i, float v) { yr[i] = __fadd_rn(v, br[i]); });
+    const RowMoments m = block_row_moments(yr, width, epsilon, shared32);
+    for_block_row_quads(yr, width, [&](int i, float v) { yr[i] = layernorm_apply(v, m, weight[i], bias[i]); });
 }

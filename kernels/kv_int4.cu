@@ -1,4 +1,5 @@
-// INT4 KV-cache: quantise-on-write and flash-decoding attention of one new token. CPU twin:
+// INT4 KV-cache: quantise-on-write and flash-decoding attention of one new token (or of a prefill chunk's tokens, one
+// grid layer each). CPU twin:
 // managed/Tritter.Cpu/Ops/KvInt4.cs; format: docs/formats/kv-cache-int4.md.
 //
 // Layout per layer (structure of arrays): data [kvHeads][capacity][D/2] bytes (element 2j in the low nibble of byte j,
@@ -460,13 +461,22 @@ TRITTER_KERNEL void kv_int4_write_d64(const float* keys, const float* values, in
 // With stepLength given (a decode step replayed from a graph), the length is read from it and the grid has as many
 // splits as any length may use; the split size is derived as the host derives it (KernelLaunch.KvDecode, in units of
 // kDecodeWarps * kStep = KvDecodeTile), and the splits past the length write empty partials, which the merge weighs by
-// exactly 0.
+// exactly 0. Prefill: grid z is the token, each attending causally over `length` + z positions with its own query and
+// output rows, partials and tickets (the host passes the first token's length and sizes the splits for the last's).
 #define KV_INT4_DECODE(D, G)                                                                                                  \
     extern "C" __global__ void __launch_bounds__(kDecodeWarps * 32, kMinBlocks) kv_int4_decode_d##D##_g##G(        \
         const float* query, const uint8_t* kData, const __half* kScales, const uint8_t* vData, const __half* vScales,         \
         int capacity, int length, int splitSize, float* partialAcc, float* partialMax, float* partialSum, unsigned* counters, \
         float* output, const int* stepLength)                                                                                 \
     {                                                                                                                         \
+        const int64_t token = blockIdx.z, rows = (int64_t)gridDim.x * G;                                                       \
+        query += token * rows * D;                                                                                            \
+        output += token * rows * D;                                                                                           \
+        partialAcc += token * rows * gridDim.y * D;                                                                           \
+        partialMax += token * rows * gridDim.y;                                                                               \
+        partialSum += token * rows * gridDim.y;                                                                               \
+        counters += token * gridDim.x;                                                                                        \
+        length += (int)token;                                                                                                 \
         if (stepLength != nullptr) {                                                                                          \
             constexpr int kUnit = kDecodeWarps * kStep;                                                                       \
             length = *stepLength;                                                                                             \

@@ -2,8 +2,8 @@
 // CPU twin: managed/Tritter.Cpu/Ops/LayerNorm.cs.
 //
 // Floor of layernorm_forward_f32: 8 bytes per element (read x, write y) plus 8 per row (mean, rstd) and ~7 flops per
-// element. One warp per row makes three passes over its row (sum, squared deviations, output); only the first comes
-// from DRAM, the other two hit L1/L2. Two passes for the variance, as the CPU, avoid E[x^2] - E[x]^2 cancellation.
+// element. One warp per row (a block per row from KernelLaunch.BlockNormMinWidth: layernorm_forward_rows_f32) makes
+// three passes over its row (sum, squared deviations, output); only the first comes from DRAM, the other two hit L1/L2. Two passes for the variance, as the CPU, avoid E[x^2] - E[x]^2 cancellation.
 //
 // Floor of the backward pass: 12 bytes per element (read dy and x, write dx) and ~10 flops. This implementation
 // reads dy and x twice (20 bytes per element): once per row for the input gradient, once per column chunk for the
@@ -29,6 +29,19 @@ TRITTER_KERNEL void layernorm_forward_f32(const float* __restrict__ x, const flo
     const RowMoments m = warp_row_moments(xr, width, epsilon);
     for (int i = lane; i < width; i += 32) yr[i] = layernorm_apply(xr[i], m, weight[i], bias[i]);
     if (lane == 0) { mean[row] = m.mean; reciprocal_std[row] = m.rstd; }
+}
+
+// layernorm_forward_f32 for rows of KernelLaunch.BlockNormMinWidth or more: a block per row.
+TRITTER_KERNEL void layernorm_forward_rows_f32(const float* __restrict__ x, const float* __restrict__ weight, const float* __restrict__ bias,
+    float* __restrict__ y, float* __restrict__ mean, float* __restrict__ reciprocal_std, int width, float epsilon)
+{
+    __shared__ float shared32[32];
+    const int row = blockIdx.x;
+    const float* xr = x + (int64_t)row * width;
+    float* yr = y + (int64_t)row * width;
+    const RowMoments m = block_row_moments(xr, width, epsilon, shared32);
+    for_block_row_quads(xr, width, [&](int i, float v) { yr[i] = layernorm_apply(v, m, weight[i], bias[i]); });
+    if (threadIdx.x == 0) { mean[row] = m.mean; reciprocal_std[row] = m.rstd; }
 }
 
 // dx = rstd (dy w - mean(dy w) - xhat mean(dy w xhat)) per row (overwrites dx), one warp per row.

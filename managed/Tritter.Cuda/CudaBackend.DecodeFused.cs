@@ -45,7 +45,11 @@ public sealed partial class CudaBackend : IDecodeFusedOps
         if (rows == 0)
             return;
         MakeCurrent();
-        Kernel("decode_fused", "decode_add_layernorm_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
-            x.Pointer, y.Pointer, w.Pointer, c.Pointer, z.Pointer, rows, width, epsilon);
+        if (width >= KernelLaunch.BlockNormMinWidth)
+            Kernel("decode_fused", "decode_add_layernorm_rows_f32").Launch(KernelLaunch.NormRowBlocks(rows, width), Stream,
+                x.Pointer, y.Pointer, w.Pointer, c.Pointer, z.Pointer, width, epsilon);
+        else
+            Kernel("decode_fused", "decode_add_layernorm_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
+                x.Pointer, y.Pointer, w.Pointer, c.Pointer, z.Pointer, rows, width, epsilon);
     }
 }

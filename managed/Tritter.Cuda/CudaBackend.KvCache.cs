@@ -27,7 +27,7 @@ public sealed partial class CudaBackend : IKvCacheOps
     {
         ArgumentNullException.ThrowIfNull(layer);
         var group = layer.CheckDecodeAttention(query, length, output);
-        Decode(Own(query).Pointer, layer, group, query.Shape[0], length, Own(output).Pointer, StepLength(length));
+        Decode(Own(query).Pointer, layer, group, query.Shape[0], length, 1, Own(output).Pointer, StepLength(length));
     }
 
     /// <inheritdoc />
@@ -39,21 +39,29 @@ public sealed partial class CudaBackend : IKvCacheOps
             throw new InvalidOperationException("a recorded decode step runs one token: prefill attention has no place in it");
         var numHeads = queries.Shape[1];
         var rowBytes = (long)numHeads * layer.HeadDim * sizeof(float);
-        // One split-K decode per token: each sees its own causal length, and the partials scratch is reused in stream order.
-        for (var t = 0; t < tokens; t++)
-            Decode(Own(queries).Pointer.Offset(t * rowBytes), layer, group, numHeads, firstLength + t + 1, Own(output).Pointer.Offset(t * rowBytes), default);
+        // The tokens of one launch each take a ticket per KV head from the fixed counter region.
+        var perLaunch = Math.Max(1, Math.Min(MaxPrefillTokensPerLaunch, MaxDecodeKvHeads / layer.KvHeads));
+        for (var t = 0; t < tokens; t += perLaunch)
+        {
+            var count = Math.Min(perLaunch, tokens - t);
+            Decode(Own(queries).Pointer.Offset(t * rowBytes), layer, group, numHeads, firstLength + t + 1, count,
+                Own(output).Pointer.Offset(t * rowBytes), default);
+        }
     }
 
-    // With stepLength (a recorded decode step) the kernel reads the length there and the grid has every split.
-    private void Decode(DevicePointer query, KvCacheInt4Layer layer, int group, int numHeads, int length, DevicePointer output, DevicePointer stepLength)
+    // With stepLength (a recorded decode step) the kernel reads the length there and the grid has every split. With
+    // several tokens (prefill), token i attends over length + i positions.
+    private void Decode(DevicePointer query, KvCacheInt4Layer layer, int group, int numHeads, int length, int tokens, DevicePointer output,
+        DevicePointer stepLength)
     {
         if (group is not (1 or 2 or 4 or 8))
             throw new ArgumentException($"{group} query heads per KV head: the CUDA kernels support 1, 2, 4 or 8", nameof(layer));
         if (layer.KvHeads > MaxDecodeKvHeads)
             throw new ArgumentException($"{layer.KvHeads} KV heads: the CUDA decode supports at most {MaxDecodeKvHeads}", nameof(layer));
         var headDim = SupportedHeadDim(layer);
-        var (geometry, splitSize, splits) = KernelLaunch.KvDecode(layer.KvHeads, length, Device, everySplit: stepLength.Address != 0);
-        var partials = (long)numHeads * splits;
+        var (geometry, splitSize, splits) = KernelLaunch.KvDecode(layer.KvHeads, length + tokens - 1, Device,
+            everySplit: stepLength.Address != 0, tokens);
+        var partials = (long)numHeads * splits * tokens;
         var scratch = AttentionScratch(CounterBytes + partials * (headDim + 2) * sizeof(float));
         var counters = scratch.Pointer;
         var acc = counters.Offset(CounterBytes);
@@ -69,9 +77,11 @@ public sealed partial class CudaBackend : IKvCacheOps
         ? layer.HeadDim
         : throw new ArgumentException($"head_dim {layer.HeadDim}: the CUDA kernels support 32, 64 and 128", nameof(layer));
 
-    // The decode kernel's per-KV-head tickets (the last block of a head merges the splits and resets its ticket to 0)
-    // live at the start of the scratch, a fixed region, so that a later call with other shapes finds them still zero.
+    // The decode kernel's tickets, one per (token, KV head) (the last block of a head merges the splits and resets its
+    // ticket to 0), live at the start of the scratch, a fixed region, so that a later call with other shapes finds them still zero.
     private const int MaxDecodeKvHeads = 1024;
+    // Prefill tokens per attention launch: 128 tokens of 8 KV heads are 1024 blocks, several waves on any GPU.
+    private const int MaxPrefillTokensPerLaunch = 128;
     private const long CounterBytes = MaxDecodeKvHeads * sizeof(uint);
 
     // Tickets and split partials live in one scratch allocation reused by every call; work on the one stream is

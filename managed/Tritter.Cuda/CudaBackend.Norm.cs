@@ -15,8 +15,12 @@ public sealed partial class CudaBackend : INormOps
         if (rows == 0)
             return;
         MakeCurrent();
-        Kernel("layernorm", "layernorm_forward_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
-            x.Pointer, w.Pointer, b.Pointer, y.Pointer, mu.Pointer, rstd.Pointer, rows, width, epsilon);
+        if (width >= KernelLaunch.BlockNormMinWidth)
+            Kernel("layernorm", "layernorm_forward_rows_f32").Launch(KernelLaunch.NormRowBlocks(rows, width), Stream,
+                x.Pointer, w.Pointer, b.Pointer, y.Pointer, mu.Pointer, rstd.Pointer, width, epsilon);
+        else
+            Kernel("layernorm", "layernorm_forward_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
+                x.Pointer, w.Pointer, b.Pointer, y.Pointer, mu.Pointer, rstd.Pointer, rows, width, epsilon);
     }
 
     /// <inheritdoc />

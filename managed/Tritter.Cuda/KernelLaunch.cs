@@ -145,6 +145,19 @@ public static class KernelLaunch
     /// <summary>One block of 256 threads per row, for row gathers and reductions over long rows (embedding, cross-entropy).</summary>
     public static LaunchGeometry BlockPerRow(int rows) => new(new Dim3((uint)rows), new Dim3(256));
 
+    /// <summary>
+    /// Rows this wide or wider are normalised by a block each (<see cref="NormRowBlocks"/>), narrower ones by a warp each
+    /// (<see cref="WarpPerRow"/>): chosen by width alone, so a row's bits do not depend on the rows beside it.
+    /// </summary>
+    public const int BlockNormMinWidth = 1024;
+
+    /// <summary>
+    /// A block per row for LayerNorm of rows of <see cref="BlockNormMinWidth"/> or more: a thread per four elements,
+    /// 1024 at most, so that one row (a decode step's) has all its loads in flight at once.
+    /// </summary>
+    public static LaunchGeometry NormRowBlocks(int rows, int width) =>
+        new(new Dim3((uint)rows), new Dim3((uint)Math.Min(1024, ((width + 3) / 4 + 31) / 32 * 32)));
+
     /// <summary>Rows per block of the warp-per-row kernels (LayerNorm, squared error).</summary>
     public const int WarpRowsPerBlock = 8;
 
@@ -219,17 +232,20 @@ public static class KernelLaunch
     /// sequence is cut into splits (multiples of the tile) so that the grid is one wave of three blocks per SM (the
     /// kernel's register cap, <c>kMinBlocks</c>), so no SM idles in a tail; a short sequence still gets one tile per split.
     /// <paramref name="everySplit"/> launches every split any length may use (a recorded decode step, whose kernel
-    /// derives the split size from the length it reads, as here); the splits past the length do no work.
+    /// derives the split size from the length it reads, as here); the splits past the length do no work. A prefill
+    /// launch has <paramref name="tokens"/> along z, the last attending over <paramref name="length"/> positions, and
+    /// fewer splits as the tokens fill the wave.
     /// </summary>
     public static (LaunchGeometry Geometry, int SplitSize, int Splits) KvDecode(int kvHeads, int length, CudaDeviceInfo device,
-        bool everySplit = false)
+        bool everySplit = false, int tokens = 1)
     {
         const int blocksPerSm = 3;
-        var wantedSplits = Math.Max(1, (device.MultiprocessorCount * blocksPerSm + kvHeads - 1) / kvHeads);
+        var lanes = kvHeads * tokens;
+        var wantedSplits = Math.Max(1, (device.MultiprocessorCount * blocksPerSm + lanes - 1) / lanes);
         var splitSize = (length + wantedSplits - 1) / wantedSplits;
         splitSize = (splitSize + KvDecodeTile - 1) / KvDecodeTile * KvDecodeTile;
         var splits = everySplit ? wantedSplits : (length + splitSize - 1) / splitSize;
-        return (new LaunchGeometry(new Dim3((uint)kvHeads, (uint)splits), new Dim3(128)), splitSize, splits);
+        return (new LaunchGeometry(new Dim3((uint)kvHeads, (uint)splits, (uint)tokens), new Dim3(128)), splitSize, splits);
     }
 
     /// <summary>Query and key rows per tile of the training attention kernels (<c>kTile</c> in <c>kernels/attention.cu</c>).</summary>

@@ -61,6 +61,8 @@ public sealed class DecodeFusedGpuTests : GpuFixture
     [TestCase(1, 128)]
     [TestCase(1, 4096)]
     [TestCase(5, 1000)]
+    [TestCase(3, 1030)]
+    [TestCase(2, 8192)]
     public void Add_layer_norm_matches_cpu_and_the_unfused_kernels(int rows, int width)
     {
         var random = TestRandom.Create();

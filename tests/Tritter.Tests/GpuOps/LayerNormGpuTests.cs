@@ -11,6 +11,7 @@ public sealed class LayerNormGpuTests : GpuFixture
     private static readonly object[] Shapes =
     [
         new object[] { 1, 7 }, new object[] { 3, 17 }, new object[] { 128, 768 }, new object[] { 1023, 64 },
+        new object[] { 1, 4096 }, new object[] { 3, 1030 }, new object[] { 2, 8192 },
     ];
 
     // Row and column sums run in a different order on each side (warp lanes and row chunks against the CPU's vector

@@ -86,6 +86,7 @@ public sealed class KvInt4GpuTests : GpuFixture
 
     [TestCase(0, 7, 4, 128)]
     [TestCase(1000, 5, 8, 64)]
+    [TestCase(40, 300, 2, 32)]
     public void Prefill_attention_matches_cpu(int firstLength, int tokens, int group, int headDim)
     {
         var random = TestRandom.Create();
