@@ -1,6 +1,7 @@
 // W1.58A8 GEMM for training: output[m, n] = (sum_k x[m, k] q[n, k]) * (scale(n) * row_scale[m]) + bias[n], x int8
-// [M, K] (per-token absmax activations), q ternary, either int8 (ITernaryOps.TernaryInt8Matmul) or the canonical 2-bit
-// codes of docs/formats/ternary-packing.md (IPackedTernaryTrainingOps.PackedTernaryInt8Matmul). CPU twin:
+// [M, K] (per-token absmax activations), q ternary, either int8 (ITernaryOps.TernaryInt8Matmul), the canonical 2-bit
+// codes of docs/formats/ternary-packing.md (IPackedTernaryTrainingOps.PackedTernaryInt8Matmul) or the GEMV layout of
+// generation's weights (int8 products of 32 rows or more: prefill chunks, CudaBackend.TernaryGemv). CPU twin:
 // Ternary.Int8Matmul (managed/Tritter.Cpu/Ops/Ternary.cs); the integer sums are exact, so the two agree bit for bit.
 //
 // Floor: 2 M N K integer operations on the int8 tensor cores through mma.sync m16n8k32 (Hopper's wgmma is not
@@ -265,6 +266,38 @@ TRITTER_KERNEL void ternary_gemm_layout_i8(const int8_t* __restrict__ q, int k, 
 #pragma unroll
             for (int g = 0; g < 4; g++) words[g * 2 + (c >> 2)] |= (u[g] & 0x03030303u) << (2 * (c & 3));
         }
+        uint4* out = reinterpret_cast<uint4*>(layout + index * 8);
+        out[0] = make_uint4(words[0], words[1], words[2], words[3]);
+        out[1] = make_uint4(words[4], words[5], words[6], words[7]);
+    }
+}
+
+// As ternary_gemm_layout, from the GEMV layout of kernels/ternary_gemv.cu (words_per_row words a row, word w holding
+// weight 16 w + 4 p + i in byte i, bit pair p, as c = q + 1): prefill chunks of generation run this GEMM on weights
+// arranged once for the GEMV. Layout word (t, slab), byte i, pair j is weight 64 slab + 16 j + 4 t + i: GEMV word
+// 4 slab + j of the tile, byte i, pair t; (c + 3) & 3 is the 2-bit two's complement of q. Words beyond the row are q = 0.
+TRITTER_KERNEL void ternary_gemm_layout_gemv(const uint32_t* __restrict__ gemv, int words_per_row, int outputs, int tiles,
+                                             uint32_t* __restrict__ layout)
+{
+    const int64_t count = (int64_t)outputs * tiles;
+    for (int64_t index = global_thread(); index < count; index += grid_threads()) {
+        const int n = (int)(index / tiles), tile = (int)(index - (int64_t)n * tiles);
+        const uint32_t* row = gemv + (int64_t)n * words_per_row + tile * 8;
+        uint32_t source[8];
+#pragma unroll
+        for (int w = 0; w < 8; w++) source[w] = tile * 8 + w < words_per_row ? row[w] : 0x55555555u;
+        uint32_t words[8];
+#pragma unroll
+        for (int t = 0; t < 4; t++)
+#pragma unroll
+            for (int slab = 0; slab < 2; slab++) {
+                uint32_t word = 0;
+#pragma unroll
+                for (int j = 0; j < 4; j++)
+#pragma unroll
+                    for (int i = 0; i < 4; i++) word |= (((source[4 * slab + j] >> (8 * i + 2 * t)) + 3u) & 3u) << (8 * i + 2 * j);
+                words[2 * t + slab] = word;
+            }
         uint4* out = reinterpret_cast<uint4*>(layout + index * 8);
         out[0] = make_uint4(words[0], words[1], words[2], words[3]);
         out[1] = make_uint4(words[4], words[5], words[6], words[7]);

@@ -60,7 +60,7 @@ public sealed partial class CudaBackend : IKvCacheOps
             throw new ArgumentException($"{layer.KvHeads} KV heads: the CUDA decode supports at most {MaxDecodeKvHeads}", nameof(layer));
         var headDim = SupportedHeadDim(layer);
         var (geometry, splitSize, splits) = KernelLaunch.KvDecode(layer.KvHeads, length + tokens - 1, Device,
-            everySplit: stepLength.Address != 0, tokens);
+            everySplitUpTo: stepLength.Address != 0 ? layer.Capacity : 0, tokens);
         var partials = (long)numHeads * splits * tokens;
         var scratch = AttentionScratch(CounterBytes + partials * (headDim + 2) * sizeof(float));
         var counters = scratch.Pointer;

@@ -48,6 +48,6 @@ public sealed partial class CudaBackend : IPackedTernaryTrainingOps
         var layout = Scratch("ternary_gemm_layout", DType.Int32, (long)outputs * tiles * 8);
         Kernel("ternary_gemm", "ternary_gemm_layout").Launch(KernelLaunch.Elementwise((long)outputs * tiles, Device), Stream,
             Own(packedWeight).Pointer, TernaryPacking.WordsPerRow(columns), outputs, tiles, layout.Pointer);
-        TernaryGemm(Own(quantizedInput), rs.Pointer, layout.Pointer, s.Pointer, scale.ElementCount == outputs, b, y.Pointer, rows, columns, outputs);
+        TernaryGemm(Own(quantizedInput).Pointer, rs.Pointer, layout.Pointer, s.Pointer, scale.ElementCount == outputs, b, y.Pointer, rows, columns, outputs);
     }
 }

@@ -72,6 +72,11 @@ public sealed partial class CudaBackend
         int rows, bool int8)
     {
         MakeCurrent();
+        if (int8 && rows >= KernelLaunch.TernaryGemmMinRows)
+        {
+            Int8Gemm(packed, outputs, inputs, scales, bias, x.Pointer, y.Pointer, rows);
+            return;
+        }
         for (var first = 0; first < rows;)
         {
             var xRows = x.Pointer.Offset((long)first * inputs * sizeof(float));
@@ -82,6 +87,27 @@ public sealed partial class CudaBackend
                 ? Int8BatchPass(packed, outputs, inputs, scales, bias, xRows, yRows, rows - first)
                 : Float32BatchPass(packed, outputs, inputs, scales, bias, xRows, yRows, rows - first);
         }
+    }
+
+    /// <summary>
+    /// Many rows with int8 activations (a prefill chunk): quantised as for the batch GEMV, then the int8 tensor-core GEMM
+    /// of training (<c>kernels/ternary_gemm.cu</c>) on the weights rewritten from the GEMV layout into its own, in a
+    /// scratch buffer. The integer sums are the GEMV's; only the rescale's order of float32 products differs (an ulp).
+    /// </summary>
+    private void Int8Gemm(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, DevicePointer x, DevicePointer y, int rows)
+    {
+        var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(inputs);
+        var paddedInputs = wordsPerRow * 16;
+        var xq = Scratch("gemm_xq", DType.Int8, (long)rows * paddedInputs);
+        var xScale = Scratch("gemm_xscale", DType.Float32, rows);
+        var rowSum = Scratch("gemm_rowsum_i32", DType.Int32, rows);
+        Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(KernelLaunch.RowReduction(rows), Stream,
+            x, inputs, paddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
+        var tiles = KernelLaunch.TernaryGemmTiles(paddedInputs);
+        var layout = Scratch("ternary_gemm_layout", DType.Int32, (long)outputs * tiles * 8);
+        Kernel("ternary_gemm", "ternary_gemm_layout_gemv").Launch(KernelLaunch.Elementwise((long)outputs * tiles, Device), Stream,
+            packed, wordsPerRow, outputs, tiles, layout.Pointer);
+        TernaryGemm(xq.Pointer, xScale.Pointer, layout.Pointer, scales, perRowScale: true, bias, y, rows, paddedInputs, outputs);
     }
 
     /// <summary>

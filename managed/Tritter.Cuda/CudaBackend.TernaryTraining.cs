@@ -72,17 +72,16 @@ public sealed partial class CudaBackend : ITernaryOps
         var layout = Scratch("ternary_gemm_layout", DType.Int32, (long)outFeatures * tiles * 8);
         Kernel("ternary_gemm", "ternary_gemm_layout_i8").Launch(KernelLaunch.Elementwise((long)outFeatures * tiles, Device), Stream,
             Own(quantizedWeight).Pointer, inFeatures, outFeatures, tiles, layout.Pointer);
-        TernaryGemm(Own(quantizedInput), s.Pointer, layout.Pointer, g.Pointer, perRowScale: false, b, y.Pointer, rows, inFeatures, outFeatures);
+        TernaryGemm(Own(quantizedInput).Pointer, s.Pointer, layout.Pointer, g.Pointer, perRowScale: false, b, y.Pointer, rows, inFeatures, outFeatures);
     }
 
     /// <summary>
     /// The W1.58A8 GEMM of <c>kernels/ternary_gemm.cu</c> on weights already in its layout. Activations whose rows are
     /// not whole 16-byte chunks are first copied, zero-padded, into a scratch buffer (the kernel streams 16-byte pieces).
     /// </summary>
-    private void TernaryGemm(CudaTensor input, DevicePointer rowScale, DevicePointer layout, DevicePointer scale, bool perRowScale, DevicePointer bias,
+    private void TernaryGemm(DevicePointer x, DevicePointer rowScale, DevicePointer layout, DevicePointer scale, bool perRowScale, DevicePointer bias,
         DevicePointer output, int rows, int columns, int outputs)
     {
-        var x = input.Pointer;
         var k = columns;
         if (columns % 16 != 0 || x.Address % 16 != 0)
         {

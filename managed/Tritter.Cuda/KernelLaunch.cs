@@ -129,6 +129,12 @@ public static class KernelLaunch
     public static LaunchGeometry PersistentGrid(LaunchGeometry provisional, int workBlocks, int residentPerSm, CudaDeviceInfo device) =>
         provisional with { Grid = new Dim3((uint)Math.Max(1, Math.Min(workBlocks, residentPerSm * device.MultiprocessorCount))) };
 
+    /// <summary>
+    /// Rows from which an int8 ternary product runs the tensor-core GEMM instead of 16-row GEMV passes: two passes
+    /// stream the weights twice at a fraction of the bandwidth, the GEMM once plus a rewrite of their layout.
+    /// </summary>
+    public const int TernaryGemmMinRows = 32;
+
     /// <summary>The instantiated row count (1, 2, 4, 8, 16) that holds <paramref name="rows"/> activation rows.</summary>
     public static int TernaryBatch(int rows) => rows switch
     {
@@ -230,23 +236,30 @@ public static class KernelLaunch
     /// <summary>
     /// Flash-decoding split of <c>kv_int4_decode_*</c>: grid (kvHeads, splits), 4 warps per block whatever the group. The
     /// sequence is cut into splits (multiples of the tile) so that the grid is one wave of three blocks per SM (the
-    /// kernel's register cap, <c>kMinBlocks</c>), so no SM idles in a tail; a short sequence still gets one tile per split.
-    /// <paramref name="everySplit"/> launches every split any length may use (a recorded decode step, whose kernel
-    /// derives the split size from the length it reads, as here); the splits past the length do no work. A prefill
-    /// launch has <paramref name="tokens"/> along z, the last attending over <paramref name="length"/> positions, and
-    /// fewer splits as the tokens fill the wave.
+    /// kernel's register cap, <c>kMinBlocks</c>), so no SM idles in a tail, but no split shorter than
+    /// <see cref="KvDecodeMinSplit"/>: at a 2K context 50 splits of one tile each spent more on their prologues and on
+    /// the serial merge of 50 partials than on reading the cache. <paramref name="everySplitUpTo"/> (a recorded decode
+    /// step: the cache's capacity) launches every split any length up to it may use, the kernel deriving the split size
+    /// from the length it reads, as here; the splits past the length do no work. A prefill launch has
+    /// <paramref name="tokens"/> along z, the last attending over <paramref name="length"/> positions, and fewer splits
+    /// as the tokens fill the wave.
     /// </summary>
     public static (LaunchGeometry Geometry, int SplitSize, int Splits) KvDecode(int kvHeads, int length, CudaDeviceInfo device,
-        bool everySplit = false, int tokens = 1)
+        int everySplitUpTo = 0, int tokens = 1)
     {
         const int blocksPerSm = 3;
         var lanes = kvHeads * tokens;
-        var wantedSplits = Math.Max(1, (device.MultiprocessorCount * blocksPerSm + lanes - 1) / lanes);
+        var span = Math.Max(length, everySplitUpTo);
+        var wantedSplits = Math.Max(1, Math.Min((device.MultiprocessorCount * blocksPerSm + lanes - 1) / lanes,
+            (span + KvDecodeMinSplit - 1) / KvDecodeMinSplit));
         var splitSize = (length + wantedSplits - 1) / wantedSplits;
         splitSize = (splitSize + KvDecodeTile - 1) / KvDecodeTile * KvDecodeTile;
-        var splits = everySplit ? wantedSplits : (length + splitSize - 1) / splitSize;
+        var splits = everySplitUpTo > 0 ? wantedSplits : (length + splitSize - 1) / splitSize;
         return (new LaunchGeometry(new Dim3((uint)kvHeads, (uint)splits, (uint)tokens), new Dim3(128)), splitSize, splits);
     }
+
+    /// <summary>Fewest positions a decode split is given (two tiles): shorter splits cost more than they share out.</summary>
+    public const int KvDecodeMinSplit = 2 * KvDecodeTile;
 
     /// <summary>Query and key rows per tile of the training attention kernels (<c>kTile</c> in <c>kernels/attention.cu</c>).</summary>
     public const int AttentionTile = 64;

@@ -13,7 +13,7 @@ public sealed class TernaryGemvGpuTests : GpuFixture
     // batch-1 row), one 7B-sized shape, and K so large that the float32 activations no longer fit shared memory and the
     // direct kernels run (beyond ~29K inputs on an H100). Batch 1 runs the row1 kernels: N off their 8- and 16-row
     // groups, N small and large enough for every team split, the output head, and K past their float32 shared memory
-    // (~37K inputs on an H100).
+    // (~37K inputs on an H100). From 32 rows, int8 products run the tensor-core GEMM on rewritten weights.
     private static readonly object[] Cases =
     [
         new object[] { 1, 1, 1 },
@@ -33,6 +33,9 @@ public sealed class TernaryGemvGpuTests : GpuFixture
         new object[] { 1, 4096, 11008 },
         new object[] { 17, 40, 30_001 },
         new object[] { 3, 8, 120_001 },
+        new object[] { 32, 200, 1000 },
+        new object[] { 100, 300, 4200 },
+        new object[] { 64, 4096, 4096 },
     ];
 
     [TestCaseSource(nameof(Cases))]
