@@ -21,7 +21,7 @@
 // Pipeline: block tile BM x BN x 128, warps of (16 MT) x (8 NT), a STAGES-deep cp.async ring of int8 activations
 // (rows of 128 bytes, 16-byte chunks XOR-swizzled by row so that ldmatrix.x4 is free of bank conflicts) and layout
 // words (rows of 32 bytes, read as one 8-byte load per lane and n tile, conflict-free as 32 lanes cover 256 bytes).
-#include "common.cuh"
+#include "reduce.cuh"
 
 namespace {
 constexpr int kTileK = 128;        // k per pipeline step: two 64-weight slabs of layout words
@@ -301,6 +301,52 @@ TRITTER_KERNEL void ternary_gemm_layout_gemv(const uint32_t* __restrict__ gemv, 
         uint4* out = reinterpret_cast<uint4*>(layout + index * 8);
         out[0] = make_uint4(words[0], words[1], words[2], words[3]);
         out[1] = make_uint4(words[4], words[5], words[6], words[7]);
+    }
+}
+
+// Float32 activations through the int8 GEMM (reference-scheme prefill): per row, v = x 127 / max|x| is written as three
+// int8 digits, v = d1 + d2 / 254 + d3 / 254^2 (each |d| <= 127: a remainder is at most 1/2, times 254), rows
+// [digit][m] of xq [3 M, k_padded] with row_scale[digit M + m] = max|x| / 127 / 254^digit. The weights are exact, the
+// integer sums exact, so the three products carry x to within 2^-24 of max|x| (float32's own rounding of x), and
+// ternary_gemm_sum_digits adds them. One block per row; an all-zero row gives zero digits and a zero scale.
+TRITTER_KERNEL void ternary_gemm_split_rows_i8(const float* __restrict__ x, int rows, int k, int k_padded, int8_t* __restrict__ xq,
+                                               float* __restrict__ row_scale)
+{
+    __shared__ float peaks[32];
+    const int m = blockIdx.x;
+    const float* row = x + (int64_t)m * k;
+    float peak = 0.0f;
+    for (int i = threadIdx.x; i < k; i += blockDim.x) peak = fmaxf(peak, fabsf(row[i]));
+    peak = block_max(peak, peaks);
+    const float inv = peak > 0.0f ? 127.0f / peak : 0.0f;
+    int8_t* d1 = xq + (int64_t)m * k_padded;
+    int8_t* d2 = d1 + (int64_t)rows * k_padded;
+    int8_t* d3 = d2 + (int64_t)rows * k_padded;
+    for (int i = threadIdx.x; i < k_padded; i += blockDim.x) {
+        const float v = i < k ? row[i] * inv : 0.0f;
+        const float a = fminf(fmaxf(rintf(v), -127.0f), 127.0f);
+        const float r = (v - a) * 254.0f;
+        const float b = fminf(fmaxf(rintf(r), -127.0f), 127.0f);
+        const float c = fminf(fmaxf(rintf((r - b) * 254.0f), -127.0f), 127.0f);
+        d1[i] = (int8_t)a;
+        d2[i] = (int8_t)b;
+        d3[i] = (int8_t)c;
+    }
+    if (threadIdx.x == 0) {
+        const float s = peak / 127.0f;
+        row_scale[m] = s;
+        row_scale[rows + m] = s / 254.0f;
+        row_scale[2 * rows + m] = s / (254.0f * 254.0f);
+    }
+}
+
+// y[i] = (d3 + d2) + d1 + bias over the three digit products [3, M, N] (smallest first), i over M N.
+TRITTER_KERNEL void ternary_gemm_sum_digits(const float* __restrict__ products, const float* __restrict__ bias, float* __restrict__ y,
+                                            int64_t count, int outputs)
+{
+    for (int64_t i = global_thread(); i < count; i += grid_threads()) {
+        const float v = __fadd_rn(__fadd_rn(products[2 * count + i], products[count + i]), products[i]);
+        y[i] = bias != nullptr ? __fadd_rn(v, bias[i % outputs]) : v;
     }
 }
 

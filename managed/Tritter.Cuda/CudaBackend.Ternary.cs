@@ -72,9 +72,12 @@ public sealed partial class CudaBackend
         int rows, bool int8)
     {
         MakeCurrent();
-        if (int8 && rows >= KernelLaunch.TernaryGemmMinRows)
+        if (rows >= KernelLaunch.TernaryGemmMinRows)
         {
-            Int8Gemm(packed, outputs, inputs, scales, bias, x.Pointer, y.Pointer, rows);
+            if (int8)
+                Int8Gemm(packed, outputs, inputs, scales, bias, x.Pointer, y.Pointer, rows);
+            else
+                Float32Gemm(packed, outputs, inputs, scales, bias, x.Pointer, y.Pointer, rows);
             return;
         }
         for (var first = 0; first < rows;)
@@ -91,23 +94,50 @@ public sealed partial class CudaBackend
 
     /// <summary>
     /// Many rows with int8 activations (a prefill chunk): quantised as for the batch GEMV, then the int8 tensor-core GEMM
-    /// of training (<c>kernels/ternary_gemm.cu</c>) on the weights rewritten from the GEMV layout into its own, in a
-    /// scratch buffer. The integer sums are the GEMV's; only the rescale's order of float32 products differs (an ulp).
+    /// of training (<c>kernels/ternary_gemm.cu</c>) on the weights rewritten into its layout (<see cref="GemmLayout"/>).
+    /// The integer sums are the GEMV's; only the rescale's order of float32 products differs (an ulp).
     /// </summary>
     private void Int8Gemm(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, DevicePointer x, DevicePointer y, int rows)
     {
-        var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(inputs);
-        var paddedInputs = wordsPerRow * 16;
+        var paddedInputs = CudaTernaryMatrix.GpuWordsPerRow(inputs) * 16;
         var xq = Scratch("gemm_xq", DType.Int8, (long)rows * paddedInputs);
         var xScale = Scratch("gemm_xscale", DType.Float32, rows);
         var rowSum = Scratch("gemm_rowsum_i32", DType.Int32, rows);
         Kernel("ternary_gemv", "ternary_quantize_rows_i8").Launch(KernelLaunch.RowReduction(rows), Stream,
             x, inputs, paddedInputs, xq.Pointer, xScale.Pointer, rowSum.Pointer);
-        var tiles = KernelLaunch.TernaryGemmTiles(paddedInputs);
+        TernaryGemm(xq.Pointer, xScale.Pointer, GemmLayout(packed, outputs, inputs), scales, perRowScale: true, bias, y, rows, paddedInputs, outputs);
+    }
+
+    /// <summary>
+    /// Many rows with float32 activations (a reference-scheme prefill chunk) on the same int8 GEMM: each row split into
+    /// three int8 digits (<c>ternary_gemm_split_rows_i8</c>), which carry it to float32's precision since the weights and
+    /// the integer sums are exact; the three products are then added with the bias.
+    /// </summary>
+    private void Float32Gemm(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, DevicePointer x, DevicePointer y, int rows)
+    {
+        const int digits = 3;
+        var paddedInputs = CudaTernaryMatrix.GpuWordsPerRow(inputs) * 16;
+        var xq = Scratch("gemm_xq", DType.Int8, digits * (long)rows * paddedInputs);
+        var xScale = Scratch("gemm_xscale", DType.Float32, digits * rows);
+        var products = Scratch("gemm_digit_products", DType.Float32, digits * (long)rows * outputs);
+        Kernel("ternary_gemm", "ternary_gemm_split_rows_i8").Launch(KernelLaunch.RowReduction(rows), Stream,
+            x, rows, inputs, paddedInputs, xq.Pointer, xScale.Pointer);
+        TernaryGemm(xq.Pointer, xScale.Pointer, GemmLayout(packed, outputs, inputs), scales, perRowScale: true, default, products.Pointer,
+            digits * rows, paddedInputs, outputs);
+        var count = (long)rows * outputs;
+        Kernel("ternary_gemm", "ternary_gemm_sum_digits").Launch(KernelLaunch.Elementwise(count, Device), Stream,
+            products.Pointer, bias, y, count, outputs);
+    }
+
+    /// <summary>The weights rewritten from the GEMV layout into the int8 GEMM's, in a scratch buffer.</summary>
+    private DevicePointer GemmLayout(DevicePointer packed, int outputs, int inputs)
+    {
+        var wordsPerRow = CudaTernaryMatrix.GpuWordsPerRow(inputs);
+        var tiles = KernelLaunch.TernaryGemmTiles(wordsPerRow * 16);
         var layout = Scratch("ternary_gemm_layout", DType.Int32, (long)outputs * tiles * 8);
         Kernel("ternary_gemm", "ternary_gemm_layout_gemv").Launch(KernelLaunch.Elementwise((long)outputs * tiles, Device), Stream,
             packed, wordsPerRow, outputs, tiles, layout.Pointer);
-        TernaryGemm(xq.Pointer, xScale.Pointer, layout.Pointer, scales, perRowScale: true, bias, y, rows, paddedInputs, outputs);
+        return layout.Pointer;
     }
 
     /// <summary>

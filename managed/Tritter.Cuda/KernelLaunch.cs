@@ -130,8 +130,9 @@ public static class KernelLaunch
         provisional with { Grid = new Dim3((uint)Math.Max(1, Math.Min(workBlocks, residentPerSm * device.MultiprocessorCount))) };
 
     /// <summary>
-    /// Rows from which an int8 ternary product runs the tensor-core GEMM instead of 16-row GEMV passes: two passes
-    /// stream the weights twice at a fraction of the bandwidth, the GEMM once plus a rewrite of their layout.
+    /// Rows from which a ternary product (int8 or float32 activations) runs the int8 tensor-core GEMM instead of GEMV
+    /// passes of up to 16 rows: the passes stream the weights again and again at a fraction of the bandwidth, the GEMM
+    /// once plus a rewrite of their layout.
     /// </summary>
     public const int TernaryGemmMinRows = 32;
 

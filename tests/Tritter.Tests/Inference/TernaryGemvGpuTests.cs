@@ -13,7 +13,8 @@ public sealed class TernaryGemvGpuTests : GpuFixture
     // batch-1 row), one 7B-sized shape, and K so large that the float32 activations no longer fit shared memory and the
     // direct kernels run (beyond ~29K inputs on an H100). Batch 1 runs the row1 kernels: N off their 8- and 16-row
     // groups, N small and large enough for every team split, the output head, and K past their float32 shared memory
-    // (~37K inputs on an H100). From 32 rows, int8 products run the tensor-core GEMM on rewritten weights.
+    // (~37K inputs on an H100). From 32 rows, both run the int8 tensor-core GEMM on rewritten
+    // weights (float32 activations as three int8 digits).
     private static readonly object[] Cases =
     [
         new object[] { 1, 1, 1 },
