@@ -14,7 +14,7 @@ namespace Tritter.Bench;
 internal static class DecodeProfile
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "Tritter.Bench profile-decode [--preset 7B] [--paper] [--context 2048] [--prefill 64]";
+    public const string Usage = "Tritter.Bench profile-decode [--preset 7B] [--paper] [--context 2048] [--prefill 256]";
 
     /// <summary>Runs the command on <paramref name="args"/> (after its name); returns the exit code.</summary>
     public static int Run(string[] args)
@@ -39,7 +39,7 @@ internal static class DecodeProfile
         if (args.Contains("--paper"))
             config = config with { QuantizationScheme = QuantizationScheme.Paper };
         var context = int.Parse(Option("--context", "2048"));
-        var prefill = int.Parse(Option("--prefill", "64"));
+        var prefill = int.Parse(Option("--prefill", DecodeSession.DefaultPrefillChunk.ToString()));
 
         using var gpu = CudaBackend.Open();
         using var model = DecodeModel.RandomTernary(gpu, config, seed: 1234);

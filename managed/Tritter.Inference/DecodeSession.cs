@@ -27,7 +27,7 @@ public sealed class DecodeSession : IDisposable
     /// <paramref name="replaySteps"/> records one-token steps and replays them where the backend can; off, every op is
     /// queued one by one (the same results: for comparing and measuring).
     /// </summary>
-    public DecodeSession(DecodeModel model, int capacity, int sinkTokens, int prefillChunk = 64, bool replaySteps = true)
+    public DecodeSession(DecodeModel model, int capacity, int sinkTokens, int prefillChunk = DefaultPrefillChunk, bool replaySteps = true)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(prefillChunk);
@@ -36,6 +36,12 @@ public sealed class DecodeSession : IDisposable
         _capture = replaySteps ? model.Backend as IDecodeStepCapture : null;
         Cache = model.CreateCache(capacity, sinkTokens);
     }
+
+    /// <summary>
+    /// Prompt tokens per prefill chunk unless told otherwise: on the GPU a chunk's products run the int8 GEMM, whose
+    /// weight stream and layout rewrite are paid per chunk and whose tiles (128 rows) a 64-token chunk left mostly idle.
+    /// </summary>
+    public const int DefaultPrefillChunk = 256;
 
     /// <summary>The sequence's KV-cache.</summary>
     public KvCacheInt4 Cache { get; }

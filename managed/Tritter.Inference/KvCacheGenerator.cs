@@ -23,7 +23,7 @@ public sealed class KvCacheGenerator
     /// Generates with <paramref name="model"/>, a cache of <paramref name="capacity"/> slots per sequence (rounded up to a
     /// multiple of 16) keeping <paramref name="sinkTokens"/> sinks, prompts prefilled <paramref name="prefillChunk"/> tokens at a time.
     /// </summary>
-    public KvCacheGenerator(DecodeModel model, int capacity, int sinkTokens = 4, int prefillChunk = 64)
+    public KvCacheGenerator(DecodeModel model, int capacity, int sinkTokens = 4, int prefillChunk = DecodeSession.DefaultPrefillChunk)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
