@@ -23,11 +23,28 @@ public sealed partial class CpuBackend : IPackedTernaryOps
             TernaryMatmul.MultiplyFloat(x, m, words, rows, columns, scales, biasValues, y);
     }
 
-    /// <summary>The CPU kernels read the canonical layout: nothing to rewrite.</summary>
-    public void ArrangePackedTernary(Span<uint> words, int rows, int columns) =>
+    /// <summary>
+    /// The int8 kernels read the canonical layout; the float32 lookup kernel (AVX-512) reads row groups interleaved
+    /// (<see cref="TernaryMatmul.ArrangeFloat"/>).
+    /// </summary>
+    public void ArrangePackedTernary(Span<uint> words, int rows, int columns, TernaryScheme scheme)
+    {
         Ops.SpanChecks.Length(checked(rows * TernaryPacking.WordsPerRow(columns)), words.Length, nameof(words));
+        if (scheme == TernaryScheme.Reference)
+            TernaryMatmul.ArrangeFloat(words, rows, columns);
+    }
 
     /// <inheritdoc />
-    public void ArrangedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output) =>
-        PackedTernaryMatmul(input, arrangedWeight, scale, bias, scheme, output);
+    public void ArrangedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output)
+    {
+        if (scheme == TernaryScheme.Paper)
+        {
+            PackedTernaryMatmul(input, arrangedWeight, scale, bias, scheme, output);
+            return;
+        }
+        var (m, columns, rows) = TernaryShapes.PackedTernaryMatmul(input, arrangedWeight, scale, bias, output);
+        var biasValues = bias is null ? [] : Float32(bias, nameof(bias)).Span<float>();
+        TernaryMatmul.MultiplyFloatArranged(Float32(input, nameof(input)).Span<float>(), m, MemoryMarshal.Cast<byte, uint>(Own(arrangedWeight).Span<byte>()), rows, columns,
+            Float32(scale, nameof(scale)).Span<float>(), biasValues, Float32(output, nameof(output)).Span<float>());
+    }
 }

@@ -30,9 +30,10 @@ public sealed partial class CudaBackend : IPackedTernaryOps
 
     /// <summary>
     /// The GEMV layout has as many words per row as the canonical one (both pad rows to 64 weights), so the words are
-    /// converted on the device by the same kernel <see cref="PackedTernaryMatmul"/> runs, once, and brought back.
+    /// converted on the device by the same kernel <see cref="PackedTernaryMatmul"/> runs, once, and brought back; both
+    /// schemes read that layout.
     /// </summary>
-    public void ArrangePackedTernary(Span<uint> words, int rows, int columns)
+    public void ArrangePackedTernary(Span<uint> words, int rows, int columns, TernaryScheme scheme)
     {
         var count = checked(rows * TernaryPacking.WordsPerRow(columns));
         if (words.Length != count || CudaTernaryMatrix.GpuWordsPerRow(columns) != TernaryPacking.WordsPerRow(columns))

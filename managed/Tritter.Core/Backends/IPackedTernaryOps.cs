@@ -17,11 +17,15 @@ public interface IPackedTernaryOps
 
     /// <summary>
     /// Rewrites packed weights in place (host words, <paramref name="rows"/> x <c>WordsPerRow(columns)</c>, canonical
-    /// layout) into the layout this backend's <see cref="ArrangedTernaryMatmul"/> reads, the same size: for weights that
-    /// stay fixed (generation), the conversion a backend would otherwise make on every product is made once.
+    /// layout) into the layout this backend's <see cref="ArrangedTernaryMatmul"/> reads for <paramref name="scheme"/>, the
+    /// same size: for weights that stay fixed (generation), the conversion a backend would otherwise make on every product
+    /// is made once.
     /// </summary>
-    void ArrangePackedTernary(Span<uint> words, int rows, int columns);
+    void ArrangePackedTernary(Span<uint> words, int rows, int columns, TernaryScheme scheme);
 
-    /// <summary><see cref="PackedTernaryMatmul"/> on weights rewritten by <see cref="ArrangePackedTernary"/>.</summary>
+    /// <summary>
+    /// <see cref="PackedTernaryMatmul"/> on weights rewritten by <see cref="ArrangePackedTernary"/> for the same
+    /// <paramref name="scheme"/>.
+    /// </summary>
     void ArrangedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output);
 }

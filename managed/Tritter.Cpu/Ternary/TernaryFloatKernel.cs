@@ -18,15 +18,19 @@ internal static unsafe class TernaryFloatKernel
     /// <summary>
     /// Computes rows [<paramref name="start"/>, <paramref name="end"/>) of the <c>[m, rows]</c> result
     /// <paramref name="dots"/>; <paramref name="x"/> is <c>[m, paddedColumns]</c> with zeros in the padding.
+    /// <paramref name="interleaved"/>: the words are in <see cref="TernaryFloatLutKernel.Interleave"/>'s layout, which
+    /// only the AVX-512 path reads (<see cref="Interleaves"/>).
     /// </summary>
-    public static void Rows(float* x, int m, int paddedColumns, uint* words, int rows, int start, int end, float* dots, TernaryKernelPath path)
+    public static void Rows(float* x, int m, int paddedColumns, uint* words, int rows, int start, int end, float* dots, TernaryKernelPath path, bool interleaved)
     {
         var wordsPerRow = paddedColumns / TernaryPacking.WeightsPerWord;
         if (path == TernaryKernelPath.Avx512)
         {
-            TernaryFloatLutKernel.Rows(x, m, paddedColumns, words, rows, start, end, dots);
+            TernaryFloatLutKernel.Rows(x, m, paddedColumns, words, rows, start, end, dots, interleaved);
             return;
         }
+        if (interleaved)
+            throw new ArgumentException($"the {path} path reads the canonical layout, not interleaved words", nameof(interleaved));
         var tileRows = TileShape.Rows(path);
         for (var r0 = 0; r0 < m; r0 += tileRows)
         {
@@ -39,6 +43,9 @@ internal static unsafe class TernaryFloatKernel
                 TileLoop.Run(Tile(path, count), count, xr, paddedColumns, words, wordsPerRow, wordsPerRow, rows, start, end, dr);
         }
     }
+
+    /// <summary>Whether <paramref name="path"/> reads fixed weights faster interleaved; its row ranges then start at multiples of 16.</summary>
+    public static bool Interleaves(TernaryKernelPath path) => path == TernaryKernelPath.Avx512;
 
     private static delegate*<float*, int, uint*, uint*, uint*, uint*, int, float*, void> Tile(TernaryKernelPath path, int count) => (path, count) switch
     {

@@ -11,12 +11,14 @@ namespace Tritter.Cpu.Ternary;
 /// lane. The lanes need the same word of 16 rows, so each group of 16 rows is transposed 16 words at a time. Per 32
 /// weights of 16 rows: a shift, a lookup and an add per activation row, against a shift, a lookup and an FMA per 16
 /// weights of one row in <see cref="TernaryFloatKernel"/>'s AVX2 tiles. The tables are built per block of
-/// <see cref="BlockWords"/> words along K so that they stay in L1 while every row group reads them.
+/// <see cref="BlockWords"/> words along K so that they stay in L1 while every row group reads them. Weights that stay
+/// fixed (generation) are interleaved once (<see cref="Interleave"/>): each full group of 16 rows is stored transposed,
+/// word by word, so the kernel reads its columns straight from memory, one contiguous stream per group.
 /// </summary>
 internal static unsafe class TernaryFloatLutKernel
 {
     /// <summary>Weight rows per group, one per lane; a short last group repeats its last row in the spare lanes.</summary>
-    private const int GroupRows = 16;
+    public const int GroupRows = 16;
 
     /// <summary>Activation rows per pass over the weights.</summary>
     private const int MaxRows = TileShape.MaxRows;
@@ -34,36 +36,74 @@ internal static unsafe class TernaryFloatLutKernel
     private const int BlockTableFloats = BlockWords * PairsPerWord * TableFloats;
 
     /// <summary>
+    /// Rewrites <paramref name="rows"/> canonical rows of <paramref name="wordsPerRow"/> words in place into the layout
+    /// <see cref="Rows"/> reads with <c>interleaved</c> set, in the order it reads them: the rows of the full groups of
+    /// <see cref="GroupRows"/> come block by block along K (<see cref="BlockWords"/> words), within a block group by group,
+    /// within a group word by word, and a word's 16 rows side by side (<see cref="InterleavedBlock"/>), so that a pass
+    /// over one block streams one contiguous stretch; the rows past the last full group stay as they are.
+    /// </summary>
+    public static void Interleave(Span<uint> words, int rows, int wordsPerRow)
+    {
+        var groups = rows / GroupRows;
+        var canonical = words[..(groups * GroupRows * wordsPerRow)].ToArray();
+        for (var j0 = 0; j0 < wordsPerRow; j0 += BlockWords)
+        {
+            var blockWords = Math.Min(BlockWords, wordsPerRow - j0);
+            for (var g = 0; g < groups; g++)
+            {
+                var block = words.Slice(InterleavedBlock(j0, g * GroupRows, rows, blockWords), GroupRows * blockWords);
+                for (var l = 0; l < GroupRows; l++)
+                {
+                    for (var w = 0; w < blockWords; w++)
+                        block[w * GroupRows + l] = canonical[(g * GroupRows + l) * wordsPerRow + j0 + w];
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Where, in the interleaved layout, the block of <paramref name="blockWords"/> words from word <paramref name="j0"/>
+    /// of the group at row <paramref name="n"/> starts: after every full group's earlier blocks (each
+    /// <see cref="BlockWords"/> wide) and this block of the groups before it.
+    /// </summary>
+    private static int InterleavedBlock(int j0, int n, int rows, int blockWords) =>
+        GroupRows * (j0 * (rows / GroupRows) + n / GroupRows * blockWords);
+
+    /// <summary>
     /// Computes rows [<paramref name="start"/>, <paramref name="end"/>) of the <c>[m, rows]</c> result
     /// <paramref name="dots"/> for the <paramref name="m"/> activation rows of <paramref name="x"/>, each
     /// <paramref name="paddedColumns"/> long, up to four per pass over the weights. Each activation row's sums are added in
-    /// one order whatever the batch, so a row gives the same bits alone or batched.
+    /// one order whatever the batch, so a row gives the same bits alone or batched, and the same from either layout.
+    /// <paramref name="interleaved"/> says the words were rewritten by <see cref="Interleave"/>; then
+    /// <paramref name="start"/> is a multiple of <see cref="GroupRows"/>.
     /// </summary>
-    public static void Rows(float* x, int m, int paddedColumns, uint* words, int rows, int start, int end, float* dots)
+    public static void Rows(float* x, int m, int paddedColumns, uint* words, int rows, int start, int end, float* dots, bool interleaved)
     {
+        if (interleaved && start % GroupRows != 0)
+            throw new ArgumentException($"interleaved rows start at a multiple of {GroupRows}, not {start}", nameof(start));
         for (var r0 = 0; r0 < m; r0 += MaxRows)
         {
             var xr = x + (long)r0 * paddedColumns;
             var dr = dots + (long)r0 * rows;
             switch (Math.Min(MaxRows, m - r0))
             {
-                case 1: Rows<OneRow>(xr, paddedColumns, words, rows, start, end, dr); break;
-                case 2: Rows<TwoRows>(xr, paddedColumns, words, rows, start, end, dr); break;
-                case 3: Rows<ThreeRows>(xr, paddedColumns, words, rows, start, end, dr); break;
-                default: Rows<FourRows>(xr, paddedColumns, words, rows, start, end, dr); break;
+                case 1: Rows<OneRow>(xr, paddedColumns, words, rows, start, end, dr, interleaved); break;
+                case 2: Rows<TwoRows>(xr, paddedColumns, words, rows, start, end, dr, interleaved); break;
+                case 3: Rows<ThreeRows>(xr, paddedColumns, words, rows, start, end, dr, interleaved); break;
+                default: Rows<FourRows>(xr, paddedColumns, words, rows, start, end, dr, interleaved); break;
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Rows<T>(float* x, int stride, uint* words, int rows, int start, int end, float* dots)
+    private static void Rows<T>(float* x, int stride, uint* words, int rows, int start, int end, float* dots, bool interleaved)
         where T : struct, ITileRows
     {
         var wordsPerRow = stride / TernaryPacking.WeightsPerWord;
         var rawTables = stackalloc float[T.Count * BlockTableFloats + TableFloats];
         var tables = (float*)(((nint)rawTables + 63) & ~(nint)63);
         var rawColumns = stackalloc Vector512<uint>[BlockWords + 1];
-        var columns = (Vector512<uint>*)(((nint)rawColumns + 63) & ~(nint)63);
+        var transposed = (Vector512<uint>*)(((nint)rawColumns + 63) & ~(nint)63);
         var partial = stackalloc uint[GroupRows * GroupRows];
         for (var j0 = 0; j0 < wordsPerRow; j0 += BlockWords)
         {
@@ -71,22 +111,33 @@ internal static unsafe class TernaryFloatLutKernel
             for (var r = 0; r < T.Count; r++)
                 BuildTables(x + (long)r * stride + (long)j0 * TernaryPacking.WeightsPerWord, blockWords, tables + r * BlockTableFloats);
             for (var n = start; n < end; n += GroupRows)
-                Group<T>(tables, words + (long)n * wordsPerRow + j0, wordsPerRow, blockWords, Math.Min(GroupRows, end - n), columns, partial, dots + n, rows, j0 == 0);
+            {
+                var valid = Math.Min(GroupRows, end - n);
+                var w = words + (long)n * wordsPerRow;
+                Vector512<uint>* columns;
+                if (interleaved && n + GroupRows <= rows)
+                {
+                    columns = (Vector512<uint>*)(words + InterleavedBlock(j0, n, rows, blockWords));
+                }
+                else
+                {
+                    for (var j = 0; j < blockWords; j += GroupRows)
+                        Transpose(w + j0 + j, wordsPerRow, Math.Min(GroupRows, blockWords - j), valid, transposed + j, partial);
+                    columns = transposed;
+                }
+                Group<T>(tables, columns, blockWords, valid, partial, dots + n, rows, j0 == 0);
+            }
         }
     }
 
     /// <summary>
-    /// Adds the block's products of the <paramref name="valid"/> rows at <paramref name="w"/> into
-    /// <paramref name="dots"/> (stores them on the first block); the whole block is transposed first, so that the
-    /// accumulators do not live across calls.
+    /// Adds the block's products of the <paramref name="valid"/> rows whose words, word by word across the 16 lanes, are
+    /// <paramref name="columns"/> into <paramref name="dots"/> (stores them on the first block).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Group<T>(float* tables, uint* w, int wordsPerRow, int blockWords, int valid, Vector512<uint>* columns, uint* partial, float* dots, int rows, bool first)
+    private static void Group<T>(float* tables, Vector512<uint>* columns, int blockWords, int valid, uint* partial, float* dots, int rows, bool first)
         where T : struct, ITileRows
     {
-        for (var j = 0; j < blockWords; j += GroupRows)
-            Transpose(w + j, wordsPerRow, Math.Min(GroupRows, blockWords - j), valid, columns + j, partial);
-
         // Four chains per activation row: the adds of one word's eight pairs would otherwise wait on each other.
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
@@ -94,7 +145,7 @@ internal static unsafe class TernaryFloatLutKernel
         Vector512<float> d0 = default, d1 = default, d2 = default, d3 = default;
         for (var word = 0; word < blockWords; word++)
         {
-            var codes = columns[word];
+            var codes = Vector512.Load((uint*)(columns + word));
             var t = tables + word * PairsPerWord * TableFloats;
             var i00 = codes.AsInt32();
             var i10 = (codes >> 4).AsInt32();

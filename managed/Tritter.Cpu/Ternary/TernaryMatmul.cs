@@ -47,13 +47,33 @@ public static class TernaryMatmul
     public static void MultiplyInt8(ReadOnlySpan<float> x, int m, ReadOnlySpan<uint> words, int rows, int columns, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y) =>
         MultiplyInt8(x, m, words, rows, columns, scales, bias, y, TernaryKernelPaths.Best);
 
+    /// <summary>
+    /// Rewrites packed words in place into the layout <see cref="MultiplyFloatArranged"/> reads on this machine, for
+    /// weights that stay fixed: interleaved row groups on AVX-512 (<see cref="TernaryFloatLutKernel.Interleave"/>), the
+    /// canonical layout elsewhere.
+    /// </summary>
+    public static void ArrangeFloat(Span<uint> words, int rows, int columns)
+    {
+        if (words.Length != (long)rows * TernaryPacking.WordsPerRow(columns))
+            throw new ArgumentException($"{rows} x {columns} packed weights need {(long)rows * TernaryPacking.WordsPerRow(columns)} words, got {words.Length}", nameof(words));
+        if (TernaryFloatKernel.Interleaves(TernaryKernelPaths.Best))
+            TernaryFloatLutKernel.Interleave(words, rows, TernaryPacking.WordsPerRow(columns));
+    }
+
+    /// <summary>Float activations on words rewritten by <see cref="ArrangeFloat"/>; arguments as for <see cref="MultiplyFloat(ReadOnlySpan{float}, int, ReadOnlySpan{uint}, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>.</summary>
+    public static void MultiplyFloatArranged(ReadOnlySpan<float> x, int m, ReadOnlySpan<uint> words, int rows, int columns, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y)
+    {
+        var path = TernaryKernelPaths.Best;
+        MultiplyFloat(x, m, words, rows, columns, scales, bias, y, path, TernaryFloatKernel.Interleaves(path));
+    }
+
     internal static void MultiplyFloat(ReadOnlySpan<float> x, int m, PackedTernaryMatrix weights, ReadOnlySpan<float> bias, Span<float> y, TernaryKernelPath path) =>
         MultiplyFloat(x, m, weights.Words, weights.Rows, weights.Columns, weights.Scales, bias, y, path);
 
     internal static void MultiplyInt8(ReadOnlySpan<float> x, int m, PackedTernaryMatrix weights, ReadOnlySpan<float> bias, Span<float> y, TernaryKernelPath path) =>
         MultiplyInt8(x, m, weights.Words, weights.Rows, weights.Columns, weights.Scales, bias, y, path);
 
-    internal static unsafe void MultiplyFloat(ReadOnlySpan<float> x, int m, ReadOnlySpan<uint> words, int n, int k, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y, TernaryKernelPath path)
+    internal static unsafe void MultiplyFloat(ReadOnlySpan<float> x, int m, ReadOnlySpan<uint> words, int n, int k, ReadOnlySpan<float> scales, ReadOnlySpan<float> bias, Span<float> y, TernaryKernelPath path, bool interleaved = false)
     {
         CheckShapes(x.Length, m, words.Length, n, k, scales.Length, bias.Length, y.Length);
         var kp = TernaryPacking.PaddedColumns(k);
@@ -66,7 +86,8 @@ public static class TernaryMatmul
         {
             var (xa, wa, ya) = ((nint)xp, (nint)wp, (nint)yp);
             RowBlocks.For(n, (long)m * kp, (start, end) =>
-                TernaryFloatKernel.Rows((float*)xa, m, kp, (uint*)wa, n, start, end, (float*)ya, path));
+                TernaryFloatKernel.Rows((float*)xa, m, kp, (uint*)wa, n, start, end, (float*)ya, path, interleaved),
+                interleaved ? TernaryFloatLutKernel.GroupRows : TileShape.WeightRows);
         }
         using var combined = MemoryOwner<float>.Allocate(scales.Length);
         for (var r = 0; r < m; r++)

@@ -55,7 +55,7 @@ internal sealed record LinearSlots(WeightSlot Weight, WeightSlot? Scale, WeightS
             return new(block.Add<float>(Concatenate(parts, p => p.Dense!), DType.Float32, [rows, first.InFeatures]), null, biasSlot, null);
         var words = Concatenate(parts, p => p.Packed!.Words);
         var scales = Concatenate(parts, p => Enumerable.Range(0, p.OutFeatures).Select(p.Packed!.ScaleOf).ToArray());
-        return new(block.AddPackedTernary(words, rows, first.InFeatures), block.Add<float>(scales, DType.Float32, [rows]), biasSlot, packed.Scheme);
+        return new(block.AddPackedTernary(words, rows, first.InFeatures, packed.Scheme), block.Add<float>(scales, DType.Float32, [rows]), biasSlot, packed.Scheme);
     }
 
     /// <summary>The projection over <paramref name="block"/>, the block's bytes on <paramref name="backend"/>.</summary>

@@ -15,7 +15,7 @@ internal sealed class WeightBlock
     /// <summary>Alignment of every tensor and of the block's length (the widest load a kernel makes, with room to spare).</summary>
     public const int Alignment = 256;
 
-    private readonly List<(WeightSlot Slot, int Rows, int Columns)> _packedTernary = [];
+    private readonly List<(WeightSlot Slot, int Rows, int Columns, TernaryScheme Scheme)> _packedTernary = [];
     private byte[] _bytes = new byte[Alignment];
     private int _length;
 
@@ -42,12 +42,13 @@ internal sealed class WeightBlock
 
     /// <summary>
     /// Appends packed ternary weights (canonical layout, <paramref name="rows"/> x <c>WordsPerRow(columns)</c> words) as
-    /// a UInt8 tensor <c>[rows, PaddedColumns(columns) / 4]</c>, to be rewritten by <see cref="Arrange"/>.
+    /// a UInt8 tensor <c>[rows, PaddedColumns(columns) / 4]</c>, to be rewritten by <see cref="Arrange"/> for the products
+    /// of <paramref name="scheme"/>.
     /// </summary>
-    public WeightSlot AddPackedTernary(ReadOnlySpan<uint> words, int rows, int columns)
+    public WeightSlot AddPackedTernary(ReadOnlySpan<uint> words, int rows, int columns, TernaryScheme scheme)
     {
         var slot = Add<uint>(words, DType.UInt8, [rows, TernaryPacking.PaddedColumns(columns) / 4]);
-        _packedTernary.Add((slot, rows, columns));
+        _packedTernary.Add((slot, rows, columns, scheme));
         return slot;
     }
 
@@ -58,8 +59,8 @@ internal sealed class WeightBlock
     /// </summary>
     public void Arrange(IPackedTernaryOps backend)
     {
-        foreach (var (slot, rows, columns) in _packedTernary)
-            backend.ArrangePackedTernary(MemoryMarshal.Cast<byte, uint>(_bytes.AsSpan((int)slot.ByteOffset, (int)slot.Shape.ElementCount)), rows, columns);
+        foreach (var (slot, rows, columns, scheme) in _packedTernary)
+            backend.ArrangePackedTernary(MemoryMarshal.Cast<byte, uint>(_bytes.AsSpan((int)slot.ByteOffset, (int)slot.Shape.ElementCount)), rows, columns, scheme);
         _packedTernary.Clear();
     }
 

@@ -369,7 +369,7 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         using var xt = HostTensors.Floats(backend, x, [rows, columns]);
         var layout = (uint[])words.Clone();
         if (arranged)
-            backend.ArrangePackedTernary(layout, outputs, columns);
+            backend.ArrangePackedTernary(layout, outputs, columns, scheme);
         using var packed = PackedTernaryRuns.Packed(backend, layout, outputs, columns);
         using var s = HostTensors.Floats(backend, scale, [scale.Length]);
         using var b = bias is null ? null : HostTensors.Floats(backend, bias, [outputs]);

@@ -40,13 +40,46 @@ public sealed class PackedTernaryBackendTests
         backend.Download<float>(output, y);
         Assert.That(y, Is.EqualTo(expected));
 
-        // The CPU reads the canonical layout, so arranging leaves the words as they are and the arranged op agrees.
-        var arranged = (uint[])matrix.Words.Clone();
-        backend.ArrangePackedTernary(arranged, n, k);
-        Assert.That(arranged, Is.EqualTo(matrix.Words));
-        backend.ArrangedTernaryMatmul(input, packed, scale, biasTensor, scheme, output);
-        backend.Download<float>(output, y);
-        Assert.That(y, Is.EqualTo(expected));
-        Assert.That(() => backend.ArrangePackedTernary(arranged.AsSpan(1), n, k), Throws.ArgumentException);
+        Assert.That(() => backend.ArrangePackedTernary(((uint[])matrix.Words.Clone()).AsSpan(1), n, k, scheme), Throws.ArgumentException);
+    }
+
+    // Generation arranges its fixed weights once: on AVX-512 the float32 lookup kernel reads row groups of 16
+    // interleaved, the other kernels the canonical words. Whatever the layout, the arranged product must give the bits
+    // of the canonical one: the same sums in the same order. The shapes take full groups and a short last group, one
+    // and two threads' worth of rows, and batches of one to six activation rows.
+    [TestCase(TernaryScheme.Reference, 1, 200, 37)]
+    [TestCase(TernaryScheme.Reference, 3, 200, 37)]
+    [TestCase(TernaryScheme.Reference, 6, 1000, 16)]
+    [TestCase(TernaryScheme.Reference, 1, 4100, 403)]
+    [TestCase(TernaryScheme.Reference, 5, 2048, 160)]
+    [TestCase(TernaryScheme.Paper, 2, 4100, 403)]
+    public void Arranged_op_gives_the_bits_of_the_canonical_op(TernaryScheme scheme, int m, int k, int n)
+    {
+        var random = TestRandom.Create();
+        var w = TestRandom.Floats(random, n * k);
+        var matrix = scheme == TernaryScheme.Reference
+            ? PackedTernaryMatrix.QuantizeReference(w, n, k, TestRandom.Floats(random, n))
+            : PackedTernaryMatrix.QuantizePaper(w, n, k);
+        var x = TestRandom.Floats(random, m * k);
+        var bias = TestRandom.Floats(random, n);
+
+        using var backend = new CpuBackend();
+        using var input = HostTensors.Floats(backend, x, [m, k]);
+        using var scale = HostTensors.Floats(backend, matrix.Scales, [matrix.Scales.Length]);
+        using var biasTensor = HostTensors.Floats(backend, bias, [n]);
+        using var output = backend.Allocate(DType.Float32, [m, n]);
+        using var canonical = backend.Allocate(DType.UInt8, [n, matrix.PaddedColumns / 4]);
+        backend.Upload<byte>(canonical, MemoryMarshal.AsBytes(matrix.Words.AsSpan()));
+        backend.PackedTernaryMatmul(input, canonical, scale, biasTensor, scheme, output);
+        var expected = HostTensors.Read(backend, output);
+
+        var words = (uint[])matrix.Words.Clone();
+        backend.ArrangePackedTernary(words, n, k, scheme);
+        var interleaves = scheme == TernaryScheme.Reference && TernaryKernelPaths.IsSupported(TernaryKernelPath.Avx512) && n >= 16;
+        Assert.That(words, interleaves ? Is.Not.EqualTo(matrix.Words) : Is.EqualTo(matrix.Words), "layout");
+        using var arranged = backend.Allocate(DType.UInt8, [n, matrix.PaddedColumns / 4]);
+        backend.Upload<byte>(arranged, MemoryMarshal.AsBytes(words.AsSpan()));
+        backend.ArrangedTernaryMatmul(input, arranged, scale, biasTensor, scheme, output);
+        Assert.That(HostTensors.Read(backend, output), Is.EqualTo(expected));
     }
 }
