@@ -12,7 +12,7 @@ namespace Tritter.Bench.Cpu;
 /// The bound on decode tokens/s is that bandwidth over the weight bytes per token: a step must read every weight once,
 /// and the weights (hundreds of MB) do not stay in any cache between steps. Two bounds: the copy's (bytes read plus
 /// written per second, the suites' usual roofline: 2 / copy time) and the read's (1 / read time), the one a step that
-/// only reads can reach (on the 2-core VM the two agree within a few percent). The cache holds exactly
+/// only reads can reach (on the shared 2-core VM they differ by 10-25% from run to run, either way round). The cache holds exactly
 /// <see cref="Context"/> slots and is full before the first step, so every step attends over the same number of
 /// positions (the oldest non-sink token is evicted) however many steps a run makes.
 /// </summary>

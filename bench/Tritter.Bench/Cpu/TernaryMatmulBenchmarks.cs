@@ -6,7 +6,8 @@ using Tritter.Cpu.Ternary;
 namespace Tritter.Bench.Cpu;
 
 /// <summary>
-/// Batch-1 packed ternary matmul (float and int8 activations) against a float32 matmul of the same shape written with
+/// Batch-1 packed ternary matmul (float and int8 activations; float also on weights arranged once for generation, as
+/// the decode engine holds them) against a float32 matmul of the same shape written with
 /// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> and split over the cores the same way, plus
 /// plain copies of the packed weights' size and of the float32 weights' size to state the memory bandwidth.
 /// Shapes are K x N: 4096 x 14336 (the 10B preset's MLP up/gate) and its transpose 14336 x 4096 (down).
@@ -16,6 +17,7 @@ public class TernaryMatmulBenchmarks
     private float[] _denseWeights = [];
     private PackedTernaryMatrix _reference = null!;
     private PackedTernaryMatrix _paper = null!;
+    private uint[] _arranged = [];
     private float[] _x = [];
     private float[] _y = [];
     private byte[] _packedSource = [];
@@ -41,6 +43,8 @@ public class TernaryMatmulBenchmarks
             _denseWeights[i] = (float)(random.NextDouble() * 2 - 1);
         _reference = PackedTernaryMatrix.QuantizeReference(_denseWeights, N, K, Enumerable.Repeat(0.01f, N).ToArray());
         _paper = PackedTernaryMatrix.QuantizePaper(_denseWeights, N, K);
+        _arranged = (uint[])_reference.Words.Clone();
+        TernaryMatmul.ArrangeFloat(_arranged, N, K);
         _x = new float[K];
         for (var i = 0; i < K; i++)
             _x[i] = (float)(random.NextDouble() * 2 - 1);
@@ -68,6 +72,10 @@ public class TernaryMatmulBenchmarks
     /// <summary>Reference scheme: packed ternary weights, float32 activations.</summary>
     [Benchmark]
     public void TernaryFloatActivations() => TernaryMatmul.MultiplyFloat(_x, 1, _reference, [], _y);
+
+    /// <summary>Reference scheme on weights rewritten once by <see cref="TernaryMatmul.ArrangeFloat"/> (generation's layout).</summary>
+    [Benchmark]
+    public void TernaryFloatArranged() => TernaryMatmul.MultiplyFloatArranged(_x, 1, _arranged, N, K, _reference.Scales, [], _y);
 
     /// <summary>Paper scheme: packed ternary weights, per-token int8 activations.</summary>
     [Benchmark]
