@@ -10,6 +10,6 @@ public sealed partial class CudaBackend
     {
         MakeCurrent();
         Stream.Synchronize();
-        scratch.Memory.CopyTo(destination);
+        scratch.Memory.CopyTo(destination, Stream);
     }
 }

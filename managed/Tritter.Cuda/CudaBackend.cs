@@ -98,7 +98,7 @@ public sealed partial class CudaBackend : IBackend
         MakeCurrent();
         Stream.Synchronize();
         RaiseIdErrors();
-        Own(destination).Pointer.CopyFrom(source);
+        Own(destination).Pointer.CopyFrom(source, Stream);
     }
 
     /// <inheritdoc />
@@ -108,7 +108,7 @@ public sealed partial class CudaBackend : IBackend
         MakeCurrent();
         Stream.Synchronize();
         RaiseIdErrors();
-        Own(source).Pointer.CopyTo(destination);
+        Own(source).Pointer.CopyTo(destination, Stream);
     }
 
     /// <inheritdoc />

@@ -60,12 +60,8 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Library)] internal static partial CuResult cuMemFree_v2(ulong pointer);
     [LibraryImport(Library)] internal static partial CuResult cuMemAllocHost_v2(out void* pointer, nuint bytes);
     [LibraryImport(Library)] internal static partial CuResult cuMemFreeHost(void* pointer);
-    [LibraryImport(Library)] internal static partial CuResult cuMemsetD8_v2(ulong pointer, byte value, nuint count);
     [LibraryImport(Library)] internal static partial CuResult cuMemsetD8Async(ulong pointer, byte value, nuint count, IntPtr stream);
     [LibraryImport(Library)] internal static partial CuResult cuMemsetD32Async(ulong pointer, uint value, nuint count, IntPtr stream);
-    [LibraryImport(Library)] internal static partial CuResult cuMemcpyHtoD_v2(ulong destination, void* source, nuint bytes);
-    [LibraryImport(Library)] internal static partial CuResult cuMemcpyDtoH_v2(void* destination, ulong source, nuint bytes);
-    [LibraryImport(Library)] internal static partial CuResult cuMemcpyDtoD_v2(ulong destination, ulong source, nuint bytes);
     [LibraryImport(Library)] internal static partial CuResult cuMemcpyHtoDAsync_v2(ulong destination, void* source, nuint bytes, IntPtr stream);
     [LibraryImport(Library)] internal static partial CuResult cuMemcpyDtoHAsync_v2(void* destination, ulong source, nuint bytes, IntPtr stream);
     [LibraryImport(Library)] internal static partial CuResult cuMemcpyDtoDAsync_v2(ulong destination, ulong source, nuint bytes, IntPtr stream);

@@ -25,18 +25,18 @@ public sealed unsafe class DeviceMemory : IDisposable
         return new DeviceMemory(new DevicePointer(address), bytes);
     }
 
-    /// <summary>Copies <paramref name="source"/> to the start of this allocation and waits.</summary>
-    public void CopyFrom<T>(ReadOnlySpan<T> source) where T : unmanaged
+    /// <summary>Copies <paramref name="source"/> to the start of this allocation, in order on <paramref name="stream"/>, and waits.</summary>
+    public void CopyFrom<T>(ReadOnlySpan<T> source, CudaStream stream) where T : unmanaged
     {
         CheckFits<T>(source.Length);
-        Pointer.CopyFrom(source);
+        Pointer.CopyFrom(source, stream);
     }
 
-    /// <summary>Copies the start of this allocation into <paramref name="destination"/> and waits.</summary>
-    public void CopyTo<T>(Span<T> destination) where T : unmanaged
+    /// <summary>Copies the start of this allocation into <paramref name="destination"/>, in order on <paramref name="stream"/>, and waits.</summary>
+    public void CopyTo<T>(Span<T> destination, CudaStream stream) where T : unmanaged
     {
         CheckFits<T>(destination.Length);
-        Pointer.CopyTo(destination);
+        Pointer.CopyTo(destination, stream);
     }
 
     /// <summary>Copies the start of this allocation into <paramref name="destination"/>, in order on <paramref name="stream"/>.</summary>

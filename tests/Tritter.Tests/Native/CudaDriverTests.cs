@@ -43,7 +43,7 @@ public sealed class CudaDriverTests : GpuFixture
         using var a = DeviceMemory.Allocate(data.Length * sizeof(float));
         using var b = DeviceMemory.Allocate(data.Length * sizeof(float));
         using var pinned = PinnedHostMemory.Allocate(data.Length * sizeof(float));
-        a.CopyFrom<float>(data);
+        a.CopyFrom<float>(data, stream);
         a.CopyToAsync(b, a.Bytes, stream);
         pinned.CopyFromAsync(b, b.Bytes, stream);
         stream.Synchronize();
