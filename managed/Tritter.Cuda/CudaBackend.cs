@@ -116,6 +116,7 @@ public sealed partial class CudaBackend : IBackend
     {
         MakeCurrent();
         Stream.Synchronize();
+        _prefetchStream?.Synchronize();
         RaiseIdErrors();
     }
 
@@ -123,6 +124,7 @@ public sealed partial class CudaBackend : IBackend
     public void Dispose()
     {
         MakeCurrent();
+        DisposePrefetches();
         Stream.Dispose();
         foreach (var scratch in _scratch.Values)
             scratch.Dispose();
