@@ -87,14 +87,7 @@ public sealed partial class CudaBackend : IDecodeStepCapture
                 _generation = backend._scratchGeneration;
                 // The recording must compute what the run just computed, not reuse it.
                 backend._ropeAngles = null;
-                // The prefetch stream joins the capture empty, and the capture joins it back at the end.
-                backend._prefetchStream?.Synchronize();
-                backend._prefetchUnjoined = false;
-                _graph = CudaGraph.Capture(backend.Stream, () =>
-                {
-                    step(inputs);
-                    backend.JoinPrefetches();
-                });
+                _graph = CudaGraph.Capture(backend.Stream, () => step(inputs));
                 if (_generation != backend._scratchGeneration)
                     throw new InvalidOperationException("a work buffer was reallocated while a decode step was captured");
             }

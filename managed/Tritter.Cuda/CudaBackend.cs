@@ -116,7 +116,6 @@ public sealed partial class CudaBackend : IBackend
     {
         MakeCurrent();
         Stream.Synchronize();
-        _prefetchStream?.Synchronize();
         RaiseIdErrors();
     }
 
@@ -124,7 +123,6 @@ public sealed partial class CudaBackend : IBackend
     public void Dispose()
     {
         MakeCurrent();
-        DisposePrefetches();
         Stream.Dispose();
         foreach (var scratch in _scratch.Values)
             scratch.Dispose();

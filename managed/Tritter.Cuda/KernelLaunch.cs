@@ -147,18 +147,6 @@ public static class KernelLaunch
         _ => 16,
     };
 
-    /// <summary>
-    /// <c>l2_prefetch</c> over <paramref name="bytes"/>: a 32-byte sector per thread and step, at most one block of 256
-    /// threads per SM (each thread then issues a few dozen prefetches for a projection of the 7B preset, and a block
-    /// fits beside a GEMV's).
-    /// </summary>
-    public static LaunchGeometry L2Prefetch(long bytes, CudaDeviceInfo device)
-    {
-        const int threads = 256;
-        var blocks = Math.Clamp((bytes + 32L * threads - 1) / (32L * threads), 1, device.MultiprocessorCount);
-        return new LaunchGeometry(new Dim3((uint)blocks), new Dim3(threads));
-    }
-
     /// <summary>One block of 256 threads per row for the per-row reductions (absmax, sums) over K.</summary>
     public static LaunchGeometry RowReduction(int rows) => new(new Dim3((uint)rows), new Dim3(256));
     /// <summary>One block of 256 threads per row, for row gathers and reductions over long rows (embedding, cross-entropy).</summary>

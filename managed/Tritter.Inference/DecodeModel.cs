@@ -142,7 +142,7 @@ public sealed class DecodeModel : IDisposable
     /// <summary>Queues the layers and the head for slots already reserved and inputs already embedded: what a recorded step replays.</summary>
     internal void Enqueue(DecodeScratch scratch, KvCacheInt4 cache, DecodeStepInputs step)
     {
-        _layers.Forward(scratch, cache, step.FirstPosition, step.FirstSlot, step.Length, scratch.Logits is null ? null : _head);
+        _layers.Forward(scratch, cache, step.FirstPosition, step.FirstSlot, step.Length);
         if (scratch.Logits is null)
             return;
         _finalNorm.Forward(scratch.Stream, scratch.Final!, scratch.RowStatistics);

@@ -12,8 +12,7 @@ namespace Tritter.Bench.Gpu;
 /// prefill. Floor of a decode step: its weight bytes plus the cache bytes it reads, over the copy bandwidth measured at
 /// start (issue 8's goal for the 7B preset: at least 60% of it, above 1,000 tokens/s on an H100). The step is replayed
 /// from its recorded CUDA graph, as <see cref="DecodeSession"/> runs it, and queued op by op for comparison: the
-/// difference is the launch overhead the graph removes. A third case replays a step recorded with the L2 prefetch of each
-/// projection's weights turned off (<see cref="Tritter.Cuda.CudaBackend.PrefetchEnabled"/>): what prefetching gains.
+/// difference is the launch overhead the graph removes.
 /// </summary>
 [Config(typeof(DecodeColumnsConfig))]
 public class DecodeGpuBenchmarks : GpuBenchmark
@@ -24,7 +23,6 @@ public class DecodeGpuBenchmarks : GpuBenchmark
     private DecodeModel _model = null!;
     private DecodeSession _session = null!;
     private DecodeSession _opByOp = null!;
-    private DecodeSession _withoutPrefetch = null!;
     private float[] _logits = [];
     private int[] _prompt = [];
     private long _cacheBytesPerStep;
@@ -45,10 +43,9 @@ public class DecodeGpuBenchmarks : GpuBenchmark
         // attends over the same 2K context.
         _session = new DecodeSession(_model, capacity: Context, sinkTokens: 4);
         _opByOp = new DecodeSession(_model, capacity: Context, sinkTokens: 4, replaySteps: false);
-        _withoutPrefetch = new DecodeSession(_model, capacity: Context, sinkTokens: 4);
         var random = new Random(1);
         _prompt = [.. Enumerable.Range(0, PrefillTokens).Select(_ => random.Next(1, config.VocabSize))];
-        foreach (var session in new[] { _session, _opByOp, _withoutPrefetch })
+        foreach (var session in new[] { _session, _opByOp })
         {
             while (session.Position < Context)
                 session.Append(_prompt);
@@ -64,7 +61,6 @@ public class DecodeGpuBenchmarks : GpuBenchmark
     {
         _session.Dispose();
         _opByOp.Dispose();
-        _withoutPrefetch.Dispose();
         _model.Dispose();
         CloseDevice();
     }
@@ -76,21 +72,6 @@ public class DecodeGpuBenchmarks : GpuBenchmark
     /// <summary>The same step queued op by op.</summary>
     [Benchmark]
     public void DecodeStepOpByOp() => Step(_opByOp);
-
-    /// <summary>The replayed step, recorded without prefetching the projections' weights into L2.</summary>
-    [Benchmark]
-    public void DecodeStepWithoutPrefetch()
-    {
-        Gpu.PrefetchEnabled = false;
-        try
-        {
-            Step(_withoutPrefetch);
-        }
-        finally
-        {
-            Gpu.PrefetchEnabled = true;
-        }
-    }
 
     private void Step(DecodeSession session, [CallerMemberName] string method = "") =>
         Timed(() => _tokens.Step(session, _logits), _model.WeightBytesPerToken + _cacheBytesPerStep, method: method);

@@ -5,4 +5,4 @@ namespace Tritter.Core.Backends;
 /// no loss, no optimiser, no quantiser of shadow weights. A backend that has these can generate before it can train.
 /// </summary>
 public interface IDecodeBackend : ITensorStore, IEmbeddingOps, INormOps, IRopeOps, IElementwiseOps, IActivationOps, IMatmulOps,
-    IPackedTernaryOps, IKvCacheOps, IDecodeFusedOps, IPrefetchOps;
+    IPackedTernaryOps, IKvCacheOps, IDecodeFusedOps;

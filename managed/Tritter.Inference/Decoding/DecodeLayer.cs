@@ -48,23 +48,15 @@ internal sealed class DecodeLayer
     /// <summary>Bytes of projection weights one step reads.</summary>
     public long WeightBytes => Projections.Sum(p => p.WeightBytes);
 
-    /// <summary>The block's first projection, which the block before it prefetches (<see cref="Forward"/>).</summary>
-    public DecodeLinear QueryKeyValue => _queryKeyValue;
-
     /// <summary>
     /// Runs the block on <c>s.Tokens</c> tokens at positions <paramref name="firstPosition"/> onwards, held in
     /// <paramref name="firstSlot"/> onwards of <paramref name="cache"/>, which then holds <paramref name="length"/>
-    /// slots; <c>s.Stream</c> is the input and becomes the output. Each projection's weights are prefetched while the
-    /// element-wise ops and attention before it run, when the memory would otherwise idle: the output and gate|up
-    /// projections' during attention, down's during the gated activation, and <paramref name="next"/> (the next block's
-    /// q|k|v projection, or the head) during the residual add and norm that end the block.
+    /// slots; <c>s.Stream</c> is the input and becomes the output.
     /// </summary>
-    public void Forward(DecodeScratch s, Core.Backends.KvCacheInt4Layer cache, long firstPosition, int firstSlot, int length, DecodeLinear? next)
+    public void Forward(DecodeScratch s, Core.Backends.KvCacheInt4Layer cache, long firstPosition, int firstSlot, int length)
     {
         var b = _backend;
         _normIn.Forward(s.Stream, s.Normed, s.RowStatistics);
-        _output.Prefetch();
-        _gateUp.Prefetch();
         _queryKeyValue.Forward(s.Normed, s.QueryKeyValue);
         b.AttentionInputs(s.QueryKeyValue, _queryNorm.Weight, _queryNorm.Bias, _keyNorm.Weight, _keyNorm.Bias, _queryNorm.Epsilon,
             _ropeTheta, firstPosition, cache, firstSlot, s.Query);
@@ -75,10 +67,8 @@ internal sealed class DecodeLayer
         _output.Forward(s.AttentionRows, s.Projected);
         b.Add(s.Stream, s.Projected, s.Hidden);
 
-        _down.Prefetch();
         _gateUp.Forward(s.Hidden, s.GateUp);
         b.GatedSquaredRelu(s.GateUp, s.Gated);
-        next?.Prefetch();
         _down.Forward(s.Gated, s.Down);
         _normPost.AddForward(s.Hidden, s.Down, s.Stream);
     }

@@ -70,16 +70,13 @@ internal sealed class DecodeLayerStore : IDisposable
     public long DeviceBytes => _resident.Sum(t => t.Bytes) + (_streamer?.DeviceBytes ?? 0);
 
     /// <summary>
-    /// Runs every block in order (see <see cref="DecodeLayer.Forward"/>), each prefetching the first projection of the
-    /// one after it, the last <paramref name="head"/>. With streaming, the first group's copy starts before the resident
-    /// blocks run, and each group's first block starts the next group's copy once its own is in.
+    /// Runs every block in order (see <see cref="DecodeLayer.Forward"/>). With streaming, the first group's copy starts
+    /// before the resident blocks run, and each group's first block starts the next group's copy once its own is in.
     /// </summary>
-    public void Forward(DecodeScratch scratch, KvCacheInt4 cache, long firstPosition, int firstSlot, int length, DecodeLinear? head)
+    public void Forward(DecodeScratch scratch, KvCacheInt4 cache, long firstPosition, int firstSlot, int length)
     {
         var groups = Residency.Groups;
         _streamer?.Prefetch(0);
-        if (_layers.Length > 0)
-            _layers[0].QueryKeyValue.Prefetch();
         for (var i = 0; i < _layers.Length; i++)
         {
             var block = Residency.StreamedIndex(i);
@@ -90,7 +87,7 @@ internal sealed class DecodeLayerStore : IDisposable
                 if (group + 1 < groups.Count)
                     _streamer.Prefetch(group + 1);
             }
-            _layers[i].Forward(scratch, cache.Layer(i), firstPosition, firstSlot, length, i + 1 < _layers.Length ? _layers[i + 1].QueryKeyValue : head);
+            _layers[i].Forward(scratch, cache.Layer(i), firstPosition, firstSlot, length);
             if (block >= 0 && groups.SlotOf(block) == groups.BlocksIn(group) - 1)
                 _streamer!.Release(group);
         }

@@ -14,9 +14,6 @@ internal sealed class DecodeLinear(IDecodeBackend backend, Tensor weight, Tensor
     /// <summary>Bytes of weights, scales and bias that one product reads, whatever the number of rows.</summary>
     public long WeightBytes => weight.Bytes + (scale?.Bytes ?? 0) + (bias?.Bytes ?? 0);
 
-    /// <summary>Hints that this projection runs soon (<see cref="IPrefetchOps.Prefetch"/>): its weights start loading into the GPU's L2.</summary>
-    public void Prefetch() => backend.Prefetch(weight);
-
     /// <summary><c>output[m, out] = input[m, in] W^T + bias</c>.</summary>
     public void Forward(Tensor input, Tensor output)
     {
