@@ -1,6 +1,7 @@
 """Does a weight prefetch into L2 speed up the batch-1 GEMV that follows it? (issue #8: a decode step that prefetched each
 projection's weights on a second stream while the ops before it ran, commit 921184e, measured no gain, 2,502 against
-2,517 us for the 7B step in one run, and was reverted; this probe asks why.)
+2,517 us for the 7B step in one run, and was reverted; this probe asks why. Its answer, in
+bench/results/nvidia-h100-80gb-hbm3/2026-12-06-session.md: the prefetches land, but warm L2 saves a GEMV 1.4-3.2 us.)
 
 Usage (on the device): python3 l2_prefetch_probe.py DIR, DIR holding ternary_gemv.ptx and hold.ptx (the engine's
 kernels/ptx) and l2_prefetch_probe.ptx (this folder's .cu for compute_80). Prints one line per case.
