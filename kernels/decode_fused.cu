@@ -67,8 +67,6 @@ __device__ __forceinline__ void attention_inputs(const float* __restrict__ qkv, 
     kv_int4_store_row<D>(out, (int64_t)head * capacity + first_slot + token, value ? value_data : key_data, value ? value_scales : key_scales);
 }
 
-__device__ __forceinline__ float gated(float gate, float up) { return __fmul_rn(sqrelu(gate), up); }
-
 } // namespace
 
 // With step_slot given (a decode step replayed from a graph), the first slot is read from it.
@@ -94,11 +92,11 @@ TRITTER_KERNEL void decode_gated_sqrelu_f32(const float* __restrict__ gate_up, f
     for_each_float4(tokens * inter, inter % 4 == 0 && aligned16(gate_up) && aligned16(out),
         [&](int64_t i) {
             const int64_t t = i / quads, c = i % quads;
-            out4[i] = map4(__ldcs(g4 + 2 * t * quads + c), __ldcs(g4 + (2 * t + 1) * quads + c), gated);
+            out4[i] = map4(__ldcs(g4 + 2 * t * quads + c), __ldcs(g4 + (2 * t + 1) * quads + c), sqrelu_gated);
         },
         [&](int64_t i) {
             const int64_t t = i / inter, c = i % inter;
-            out[i] = gated(gate_up[2 * t * inter + c], gate_up[(2 * t + 1) * inter + c]);
+            out[i] = sqrelu_gated(gate_up[2 * t * inter + c], gate_up[(2 * t + 1) * inter + c]);
         });
 }
 

@@ -21,7 +21,8 @@
 // launch of these sizes), and the same stream without the activation prologue (activations prepared beforehand)
 // 2.4 us + bytes / 1.8 TB/s. Preparing the activations in a separate kernel costs more (one more launch) than it saves.
 // Batch 16, int8: 32 / 66 / 72 us (2.2-3.1x faster than 16 batch-1 launches).
-#include "reduce.cuh"
+#include "layernorm.cuh"
+#include "sqrelu.cuh"
 
 // The absmax floor of the int8 activation quantiser, as on the CPU (Int8Activations.MinAbsMax): an all-zero row
 // quantises to zeros with a finite scale.
@@ -74,10 +75,58 @@ __device__ __forceinline__ float4 activation_unit(const float* __restrict__ row,
     return make_float4(i < k ? row[i] : 0.0f, i + 1 < k ? row[i + 1] : 0.0f, i + 2 < k ? row[i + 2] : 0.0f, i + 3 < k ? row[i + 3] : 0.0f);
 }
 
+// The activations a GEMV multiplies, as units of four (zero beyond k), each kind read from its source row:
+// - PlainRow: the row as given.
+// - NormedRow: LayerNorm of the row (the decode step's input norm fused into its q|k|v product): the moments over the
+//   block as layernorm_forward_rows_f32 (rows of KernelLaunch.BlockNormMinWidth or more) or over each warp as
+//   layernorm_forward_f32 computes them, then layernorm_apply per element; the same operations as the unfused norm,
+//   only the order of the moments' sums follows this block's size.
+// - GatedRow: sqrelu(gate) * up of a stacked gate|up row of 2k (the MLP's activation fused into its down product), the
+//   bits of decode_gated_sqrelu_f32.
+struct PlainRow {
+    const float* __restrict__ x;
+    int k;
+    __device__ __forceinline__ void prepare(float*) {}
+    __device__ __forceinline__ float4 unit(int u) const { return activation_unit(x, k, u); }
+};
+
+struct NormedRow {
+    const float* __restrict__ x;
+    int k;
+    const float* __restrict__ weight;
+    const float* __restrict__ bias;
+    float epsilon;
+    int block_moments;
+    RowMoments m;
+    // Every thread of the block calls it (a block barrier when block_moments).
+    __device__ __forceinline__ void prepare(float* shared32)
+    {
+        m = block_moments ? block_row_moments(x, k, epsilon, shared32) : warp_row_moments(x, k, epsilon);
+    }
+    __device__ __forceinline__ float apply(float v, float w, float b, int i) const { return i < k ? layernorm_apply(v, m, w, b) : 0.0f; }
+    __device__ __forceinline__ float4 unit(int u) const
+    {
+        const float4 v = activation_unit(x, k, u), w = activation_unit(weight, k, u), b = activation_unit(bias, k, u);
+        const int i = 4 * u;
+        return make_float4(apply(v.x, w.x, b.x, i), apply(v.y, w.y, b.y, i + 1), apply(v.z, w.z, b.z, i + 2), apply(v.w, w.w, b.w, i + 3));
+    }
+};
+
+struct GatedRow {
+    const float* __restrict__ gate_up;
+    int k;
+    __device__ __forceinline__ void prepare(float*) {}
+    __device__ __forceinline__ float4 unit(int u) const
+    {
+        const float4 g = activation_unit(gate_up, k, u), v = activation_unit(gate_up + k, k, u);
+        return make_float4(sqrelu_gated(g.x, v.x), sqrelu_gated(g.y, v.y), sqrelu_gated(g.z, v.z), sqrelu_gated(g.w, v.w));
+    }
+};
+
 // Visits this thread's units of a row, eight loads in flight at a time: a plain loop would wait for each load in turn,
 // and the staging prologue, not the weight stream, would set the kernel's time.
-template <typename Visit>
-__device__ __forceinline__ void for_each_unit(const float* __restrict__ row, int k, int units, Visit visit)
+template <typename Input, typename Visit>
+__device__ __forceinline__ void for_each_unit(const Input& in, int units, Visit visit)
 {
     const int step = blockDim.x;
     for (int base = threadIdx.x; base < units; base += step * 8) {
@@ -85,7 +134,7 @@ __device__ __forceinline__ void for_each_unit(const float* __restrict__ row, int
 #pragma unroll
         for (int i = 0; i < 8; i++) {
             int u = base + i * step;
-            v[i] = u < units ? activation_unit(row, k, u) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            v[i] = u < units ? in.unit(u) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
         }
 #pragma unroll
         for (int i = 0; i < 8; i++) {
@@ -148,12 +197,12 @@ TRITTER_KERNEL void ternary_quantize_rows_i8(const float* __restrict__ x, int k,
     const float* row = x + (int64_t)blockIdx.x * k;
     const int units = k_padded / 4;
     float peak = 0.0f;
-    for_each_unit(row, k, units, [&](int, float4 v) { peak = fmaxf(peak, abs_max4(v)); });
+    for_each_unit(PlainRow{row, k}, units, [&](int, float4 v) { peak = fmaxf(peak, abs_max4(v)); });
     peak = fmaxf(block_max(peak, peaks), TERNARY_MIN_ABSMAX);
     const float inv = 127.0f / peak;
     int* out = reinterpret_cast<int*>(xq + (int64_t)blockIdx.x * k_padded);
     int sum = 0;
-    for_each_unit(row, k, units, [&](int u, float4 v) { out[u] = quantize_unit(v, inv, sum); });
+    for_each_unit(PlainRow{row, k}, units, [&](int u, float4 v) { out[u] = quantize_unit(v, inv, sum); });
     sum = block_sum(sum, sums);
     if (threadIdx.x == 0) {
         row_sum[blockIdx.x] = sum;
@@ -170,7 +219,7 @@ TRITTER_KERNEL void ternary_pad_rows_f32(const float* __restrict__ x, int k, int
     const float* row = x + (int64_t)blockIdx.x * k;
     float4* out = reinterpret_cast<float4*>(xp + (int64_t)blockIdx.x * k_padded);
     float sum = 0.0f;
-    for_each_unit(row, k, k_padded / 4, [&](int u, float4 v) {
+    for_each_unit(PlainRow{row, k}, k_padded / 4, [&](int u, float4 v) {
         out[u] = v;
         sum += (v.x + v.y) + (v.z + v.w);
     });
@@ -288,7 +337,7 @@ __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ p
     for (int m = 0; m < rows && m < M; m++) {
         const float* row = x + (int64_t)m * k;
         float sum = 0.0f;
-        for_each_unit(row, k, units, [&](int u, float4 v) {
+        for_each_unit(PlainRow{row, k}, units, [&](int u, float4 v) {
             xs_f32[m * units + (u & 15) * chunks + (u >> 4)] = v;
             sum += (v.x + v.y) + (v.z + v.w);
         });
@@ -396,16 +445,20 @@ struct GemvTeams {
     }
 };
 
+// The product's feature scaled, plus its bias and, where given, the residual it is added to: the residual add after the
+// attention output's product fused in, as add_f32 computes it (residual + product, rounded once).
 __device__ __forceinline__ void write_output(float v, int feature, const float* __restrict__ scale, const float* __restrict__ bias,
-                                             float* __restrict__ y)
+                                             const float* __restrict__ residual, float* __restrict__ y)
 {
     v *= scale[feature];
-    y[feature] = bias ? v + bias[feature] : v;
+    if (bias) v = v + bias[feature];
+    y[feature] = residual ? __fadd_rn(residual[feature], v) : v;
 }
 
-TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)
-ternary_gemv_w2a8_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, const float* __restrict__ x, int k,
-                       int parts, const float* __restrict__ scale, const float* __restrict__ bias, float* __restrict__ y)
+template <typename Input>
+__device__ __forceinline__ void gemv_w2a8_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, Input in, int parts,
+                                               const float* __restrict__ scale, const float* __restrict__ bias,
+                                               const float* __restrict__ residual, float* __restrict__ y)
 {
     extern __shared__ int4 xs_row1_i8[];
     __shared__ float reduce[32];
@@ -420,15 +473,16 @@ ternary_gemv_w2a8_row1(const uint32_t* __restrict__ packed, int words_per_row, i
         load_steps(weight_row(packed, words_per_row, row), at.first_group < at.groups && row < n, chunks, at.part, parts, at.t, w);
     }
     wait_after_first_weights();
+    in.prepare(reduce);
     float peak = 0.0f;
-    for_each_unit(x, k, units, [&](int, float4 v) {
+    for_each_unit(in, units, [&](int, float4 v) {
         peak = fmaxf(peak, abs_max4(v));
     });
     peak = fmaxf(block_max(peak, reduce), TERNARY_MIN_ABSMAX);
     const float inv = 127.0f / peak, x_scale = peak / 127.0f;
     int* xs = reinterpret_cast<int*>(xs_row1_i8);
     int sum = 0;
-    for_each_unit(x, k, units, [&](int u, float4 v) { xs[u] = quantize_unit(v, inv, sum); });
+    for_each_unit(in, units, [&](int u, float4 v) { xs[u] = quantize_unit(v, inv, sum); });
     const int row_sum = block_sum(sum, int_reduce); // ends in a barrier after every thread's stores
 
     int group = at.first_group;
@@ -460,7 +514,7 @@ ternary_gemv_w2a8_row1(const uint32_t* __restrict__ packed, int words_per_row, i
         if (at.part == 0 && at.lane < 8 && group < at.groups && group * 8 + at.lane < n) {
             int total = 0;
             for (int p = 0; p < parts; p++) total += partial[it & 1][at.team * parts + p][at.lane];
-            write_output((float)(total - row_sum) * x_scale, group * 8 + at.lane, scale, bias, y);
+            write_output((float)(total - row_sum) * x_scale, group * 8 + at.lane, scale, bias, residual, y);
         }
     }
 }
@@ -531,9 +585,10 @@ __device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], 
 // The weights are the A operand, 16 rows: lane (g, t) streams rows g and g + 8 of a group of 16. The activations are
 // the B operand, columns 0..2 the three bfloat16 parts (lanes g < 3), the other five zero; D's columns 0..2 summed are
 // the row's dot product.
-TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)
-ternary_gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, const float* __restrict__ x, int k,
-                        int parts, const float* __restrict__ scale, const float* __restrict__ bias, float* __restrict__ y)
+template <typename Input>
+__device__ __forceinline__ void gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, Input in, int parts,
+                                                const float* __restrict__ scale, const float* __restrict__ bias,
+                                                const float* __restrict__ residual, float* __restrict__ y)
 {
     extern __shared__ uint2 xs_row1_bf16[];
     __shared__ float reduce[32];
@@ -549,9 +604,10 @@ ternary_gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, 
         load_steps(weight_row(packed, words_per_row, row + 8), live && row + 8 < n, chunks, at.part, parts, at.t, hi);
     }
     wait_after_first_weights();
+    in.prepare(reduce);
     // Every unit of every step, zeros included: a lane past the row's end multiplies its zero codes by these.
     float sum = 0.0f;
-    for_each_unit(x, k, units, [&](int u, float4 v) {
+    for_each_unit(in, units, [&](int u, float4 v) {
         uint32_t p0[3], p1[3], p2[3], p3[3];
         const float f = pair_factor(u);
         split_bf16(v.x * f, p0);
@@ -607,10 +663,32 @@ ternary_gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, 
         if (at.part == 0 && at.lane < 16 && group < at.groups && group * 16 + at.lane < n) {
             float total = 0.0f;
             for (int p = 0; p < parts; p++) total += partial[it & 1][at.team * parts + p][at.lane];
-            write_output(total - row_sum, group * 16 + at.lane, scale, bias, y);
+            write_output(total - row_sum, group * 16 + at.lane, scale, bias, residual, y);
         }
     }
 }
+
+// Batch-1 entries, one per input kind (PlainRow, NormedRow, GatedRow) and scheme, with one signature: x is the row (or
+// gate|up row) of k activations, norm_weight, norm_bias, epsilon and block_moments the input norm (NormedRow only),
+// residual null or the row the product is added to.
+#define TERNARY_GEMV_ROW1_ENTRY(SCHEME, SUFFIX, INPUT)                                                                       \
+    TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)                                                         \
+    ternary_gemv_##SCHEME##_row1##SUFFIX(const uint32_t* packed, int words_per_row, int n, const float* x, int k, int parts, \
+        const float* scale, const float* bias, const float* residual, float* y, const float* norm_weight,                  \
+        const float* norm_bias, float epsilon, int block_moments)                                                          \
+    {                                                                                                                      \
+        (void)norm_weight; (void)norm_bias; (void)epsilon; (void)block_moments;                                            \
+        gemv_##SCHEME##_row1(packed, words_per_row, n, INPUT, parts, scale, bias, residual, y);                            \
+    }
+#define TERNARY_PLAIN_ROW PlainRow{x, k}
+#define TERNARY_NORMED_ROW NormedRow{x, k, norm_weight, norm_bias, epsilon, block_moments, {}}
+#define TERNARY_GATED_ROW GatedRow{x, k}
+TERNARY_GEMV_ROW1_ENTRY(w2a8, , TERNARY_PLAIN_ROW)
+TERNARY_GEMV_ROW1_ENTRY(w2a8, _normed, TERNARY_NORMED_ROW)
+TERNARY_GEMV_ROW1_ENTRY(w2a8, _gated, TERNARY_GATED_ROW)
+TERNARY_GEMV_ROW1_ENTRY(w2f32, , TERNARY_PLAIN_ROW)
+TERNARY_GEMV_ROW1_ENTRY(w2f32, _normed, TERNARY_NORMED_ROW)
+TERNARY_GEMV_ROW1_ENTRY(w2f32, _gated, TERNARY_GATED_ROW)
 
 // Int8 batch kernels: 2..16 activation rows (prefill chunks, batched decode), and one row whose activations do not fit
 // the batch-1 kernel's shared memory. The lanes, teams and persistent blocks of the batch-1 kernels, every weight read
@@ -699,7 +777,7 @@ __device__ __forceinline__ void gemv_w2a8_rows(const uint32_t* __restrict__ pack
             }
         },
         [&](int m, int total, int feature) {
-            if (m < rows) write_output((float)(total - row_sum[m]) * x_scale[m], feature, scale, bias, y + (int64_t)m * n);
+            if (m < rows) write_output((float)(total - row_sum[m]) * x_scale[m], feature, scale, bias, nullptr, y + (int64_t)m * n);
         });
 }
 

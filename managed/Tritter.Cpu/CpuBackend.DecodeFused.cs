@@ -1,5 +1,6 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
+using Tritter.Core.Ternary;
 using Tritter.Cpu.Ops;
 
 namespace Tritter.Cpu;
@@ -55,5 +56,26 @@ public sealed partial class CpuBackend : IDecodeFusedOps
         CpuParallel.ForRows(rows, 12L * width, (start, count) =>
             DecodeFused.AddLayerNorm(x.Span<float>().Slice(start * width, count * width), y.Span<float>().Slice(start * width, count * width),
                 w.Span<float>(), c.Span<float>(), z.Span<float>().Slice(start * width, count * width), epsilon));
+    }
+
+    /// <summary>The sequence itself: the CPU reads the staged activations from cache, so fusing would save it little.</summary>
+    public void FusedTernaryMatmul(TernaryInput input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor? residual, Tensor output)
+    {
+        var (rows, columns, _) = DecodeFusedShapes.FusedTernaryMatmul(input, arrangedWeight, scale, bias, residual, output);
+        using var staged = input is TernaryInput.Rows ? null : Allocate(DType.Float32, [rows, columns]);
+        switch (input)
+        {
+            case TernaryInput.Normed n:
+                using (var mean = Allocate(DType.Float32, [rows]))
+                using (var reciprocalStd = Allocate(DType.Float32, [rows]))
+                    LayerNorm(n.Activations, n.Weight, n.Bias, staged!, mean, reciprocalStd, n.Epsilon);
+                break;
+            case TernaryInput.Gated g:
+                GatedSquaredRelu(g.GateUp, staged!);
+                break;
+        }
+        ArrangedTernaryMatmul(staged ?? input.Source, arrangedWeight, scale, bias, scheme, output);
+        if (residual is not null)
+            Add(residual, output, output);
     }
 }

@@ -67,15 +67,20 @@ public sealed partial class CudaBackend : IPackedTernaryOps
 
     private void Gemv(Tensor input, DevicePointer arranged, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output, int rows, int columns, int outputs)
     {
-        var (x, s, y) = (Float32(input, nameof(input)), Float32(scale, nameof(scale)), Float32(output, nameof(output)));
-        var b = bias is null ? default : Float32(bias, nameof(bias)).Pointer;
-        var scales = s.Pointer;
-        if (scale.ElementCount != outputs)
-        {
-            var perFeature = Scratch("packed_ternary_scales", DType.Float32, outputs);
-            Kernel("ternary_gemv", "ternary_broadcast_scale").Launch(KernelLaunch.Elementwise(outputs, Device), Stream, s.Pointer, perFeature.Pointer, outputs);
-            scales = perFeature.Pointer;
-        }
-        TernaryGemv(arranged, outputs, columns, scales, b, x, y, rows, scheme == TernaryScheme.Paper);
+        var (x, y) = (Float32(input, nameof(input)), Float32(output, nameof(output)));
+        TernaryGemv(arranged, outputs, columns, PerFeatureScales(scale, outputs), BiasPointer(bias), x.Pointer, y.Pointer, rows, scheme == TernaryScheme.Paper);
+    }
+
+    private static DevicePointer BiasPointer(Tensor? bias) => bias is null ? default : Float32(bias, nameof(bias)).Pointer;
+
+    /// <summary>The scales the GEMV kernels read, one per feature: <paramref name="scale"/>, or its one per-tensor scale spread out.</summary>
+    private DevicePointer PerFeatureScales(Tensor scale, int outputs)
+    {
+        var s = Float32(scale, nameof(scale));
+        if (scale.ElementCount == outputs)
+            return s.Pointer;
+        var perFeature = Scratch("packed_ternary_scales", DType.Float32, outputs);
+        Kernel("ternary_gemv", "ternary_broadcast_scale").Launch(KernelLaunch.Elementwise(outputs, Device), Stream, s.Pointer, perFeature.Pointer, outputs);
+        return perFeature.Pointer;
     }
 }

@@ -1,3 +1,4 @@
+using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
 using Tritter.Native.Cuda;
 
@@ -59,7 +60,7 @@ public sealed partial class CudaBackend
         if (output.Shape.Rank != 2 || output.Shape[0] != input.Shape[0] || output.Shape[1] != weights.Outputs)
             throw new ArgumentException($"output must be [{input.Shape[0]}, {weights.Outputs}], got {output}", nameof(output));
         var bias = weights.Bias is null ? default : Own(weights.Bias).Pointer;
-        TernaryGemv(Own(weights.Packed).Pointer, weights.Outputs, weights.Inputs, Own(weights.Scales).Pointer, bias, x, y, input.Shape[0],
+        TernaryGemv(Own(weights.Packed).Pointer, weights.Outputs, weights.Inputs, Own(weights.Scales).Pointer, bias, x.Pointer, y.Pointer, input.Shape[0],
             activations == TernaryActivations.Int8);
     }
 
@@ -68,23 +69,23 @@ public sealed partial class CudaBackend
     /// an optional bias): a single row through the batch-1 kernels where its activations fit their shared memory,
     /// otherwise passes of up to 16 rows (<see cref="Int8BatchPass"/>, <see cref="Float32BatchPass"/>); larger batches loop.
     /// </summary>
-    private void TernaryGemv(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, CudaTensor x, CudaTensor y,
+    private void TernaryGemv(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, DevicePointer x, DevicePointer y,
         int rows, bool int8)
     {
         MakeCurrent();
         if (rows >= KernelLaunch.TernaryGemmMinRows)
         {
             if (int8)
-                Int8Gemm(packed, outputs, inputs, scales, bias, x.Pointer, y.Pointer, rows);
+                Int8Gemm(packed, outputs, inputs, scales, bias, x, y, rows);
             else
-                Float32Gemm(packed, outputs, inputs, scales, bias, x.Pointer, y.Pointer, rows);
+                Float32Gemm(packed, outputs, inputs, scales, bias, x, y, rows);
             return;
         }
         for (var first = 0; first < rows;)
         {
-            var xRows = x.Pointer.Offset((long)first * inputs * sizeof(float));
-            var yRows = y.Pointer.Offset((long)first * outputs * sizeof(float));
-            if (rows - first == 1 && TryTernaryRow1(packed, outputs, inputs, scales, bias, xRows, yRows, int8))
+            var xRows = x.Offset((long)first * inputs * sizeof(float));
+            var yRows = y.Offset((long)first * outputs * sizeof(float));
+            if (rows - first == 1 && TryTernaryRow1(packed, outputs, inputs, scales, bias, xRows, yRows, int8, Row1Fusion.None))
                 return;
             first += int8
                 ? Int8BatchPass(packed, outputs, inputs, scales, bias, xRows, yRows, rows - first)
@@ -193,19 +194,30 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
+    /// What a batch-1 kernel computes its activations from (<see cref="TernaryInput"/>: its suffix, and the input norm's
+    /// weight, bias, epsilon and whether a block or each warp takes its moments) and the residual it adds to its output.
+    /// </summary>
+    private readonly record struct Row1Fusion(string Suffix, DevicePointer NormWeight, DevicePointer NormBias, float Epsilon, bool BlockMoments,
+        DevicePointer Residual)
+    {
+        public static Row1Fusion None => new("", default, default, 0, false, default);
+    }
+
+    /// <summary>
     /// One activation row through the batch-1 kernels, when its prepared activations fit in shared memory; false (and
     /// nothing launched) otherwise.
     /// </summary>
     private bool TryTernaryRow1(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, DevicePointer x,
-        DevicePointer y, bool int8)
+        DevicePointer y, bool int8, Row1Fusion fusion)
     {
         var sharedBytes = KernelLaunch.TernaryRow1SharedBytes(inputs, int8);
-        var gemv = TernaryKernel(int8 ? "w2a8_row1" : "w2f32_row1", (uint)Math.Min(sharedBytes, uint.MaxValue));
+        var gemv = TernaryKernel((int8 ? "w2a8_row1" : "w2f32_row1") + fusion.Suffix, (uint)Math.Min(sharedBytes, uint.MaxValue));
         if (sharedBytes > Device.MaxSharedMemoryPerBlockOptIn - gemv.StaticSharedBytes)
             return false;
         var block = new Native.Cuda.LaunchGeometry(new Native.Cuda.Dim3(1), new Native.Cuda.Dim3(KernelLaunch.TernaryRow1Warps * 32), (uint)sharedBytes);
         var (geometry, parts) = KernelLaunch.TernaryRow1(outputs, inputs, int8, ResidentBlocks(gemv, block), Device);
-        gemv.Launch(geometry, Stream, packed, CudaTernaryMatrix.GpuWordsPerRow(inputs), outputs, x, inputs, parts, scales, bias, y);
+        gemv.Launch(geometry, Stream, packed, CudaTernaryMatrix.GpuWordsPerRow(inputs), outputs, x, inputs, parts, scales, bias, fusion.Residual, y,
+            fusion.NormWeight, fusion.NormBias, fusion.Epsilon, fusion.BlockMoments ? 1 : 0);
         return true;
     }
 

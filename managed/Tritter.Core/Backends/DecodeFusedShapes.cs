@@ -1,4 +1,5 @@
 using Tritter.Core.Tensors;
+using Tritter.Core.Ternary;
 
 namespace Tritter.Core.Backends;
 
@@ -54,5 +55,35 @@ public static class DecodeFusedShapes
         TensorChecks.RequireSameCount(a, nameof(a), b, nameof(b));
         TensorChecks.RequireSameCount(a, nameof(a), output, nameof(output));
         return (rows, width);
+    }
+
+    /// <summary><see cref="IDecodeFusedOps.FusedTernaryMatmul"/>: returns (rows M, columns K, outputs N).</summary>
+    public static (int Rows, int Columns, int Outputs) FusedTernaryMatmul(TernaryInput input, Tensor arrangedWeight, Tensor scale, Tensor? bias,
+        Tensor? residual, Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var source = input.Source;
+        TensorChecks.RequireType(source, DType.Float32, nameof(input));
+        int rows;
+        switch (input)
+        {
+            case TernaryInput.Normed normed:
+                rows = TensorChecks.RequireRows(source, input.Columns, nameof(input));
+                TensorChecks.RequireCount(normed.Weight, input.Columns, "input.Weight");
+                TensorChecks.RequireCount(normed.Bias, input.Columns, "input.Bias");
+                break;
+            case TernaryInput.Gated:
+                if (source.Shape[-1] % 2 != 0)
+                    throw new ArgumentException($"gateUp {source} must be [tokens, 2 x inter]", nameof(input));
+                rows = TensorChecks.RequireRows(source, source.Shape[-1], nameof(input));
+                break;
+            default:
+                rows = TensorChecks.RequireRows(source, input.Columns, nameof(input));
+                break;
+        }
+        var (_, columns, outputs) = TernaryShapes.PackedTernaryProduct(rows, input.Columns, arrangedWeight, scale, bias, output);
+        if (residual is not null)
+            TensorChecks.RequireCount(residual, (long)rows * outputs, nameof(residual));
+        return (rows, columns, outputs);
     }
 }

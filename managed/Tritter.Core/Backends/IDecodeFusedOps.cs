@@ -1,4 +1,5 @@
 using Tritter.Core.Tensors;
+using Tritter.Core.Ternary;
 
 namespace Tritter.Core.Backends;
 
@@ -36,4 +37,14 @@ public interface IDecodeFusedOps
     /// only a backward pass reads). <paramref name="output"/> may be <paramref name="a"/> or <paramref name="b"/>.
     /// </summary>
     void AddLayerNorm(Tensor a, Tensor b, Tensor weight, Tensor bias, Tensor output, float epsilon);
+
+    /// <summary>
+    /// <c>output = residual + X (Q * scale)^T + bias</c> (without <paramref name="residual"/> where it is null), X the
+    /// activations of <paramref name="input"/> computed from its source: the input's op (LayerNorm, or
+    /// <see cref="GatedSquaredRelu"/>), <see cref="IPackedTernaryOps.ArrangedTernaryMatmul"/>, then
+    /// <see cref="IElementwiseOps.Add"/> of the residual, in one pass where the backend can (a decode step's one-row
+    /// products on the GPU), so a block's input norm, its MLP activation and its attention residual cost no launch of
+    /// their own. <paramref name="residual"/> is <c>[M, N]</c> like <paramref name="output"/>; neither may alias the input.
+    /// </summary>
+    void FusedTernaryMatmul(TernaryInput input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor? residual, Tensor output);
 }

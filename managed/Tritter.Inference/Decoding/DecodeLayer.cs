@@ -9,8 +9,9 @@ namespace Tritter.Inference.Decoding;
 /// <c>h = x + Attn(LN_in(x))</c>, <c>x' = LN_post(h + MLP(h))</c>, QK-Norm then RoPE, grouped-query heads, MLP
 /// <c>down(sqrelu(gate(h)) * up(h))</c>), with attention over the INT4 KV-cache: the new tokens' keys and values are
 /// quantised into the cache first, then their queries attend over it. The projections of one input are stacked (q|k|v,
-/// gate|up) and the element-wise work between products runs as fused ops (<see cref="IDecodeFusedOps"/>), each with the
-/// bits of the ops it replaces: ten ops per block for one token where there were nineteen. Its weights are views into one block
+/// gate|up) and the element-wise work between products runs as fused ops (<see cref="IDecodeFusedOps"/>): the input norm in the
+/// q|k|v product, the attention residual in the output product, the MLP activation in the down product (<see
+/// cref="IDecodeFusedOps.FusedTernaryMatmul"/>), seven ops per block for one token where there were nineteen. Its weights are views into one block
 /// (<see cref="DecodeLayerSlots"/>), resident or streamed in: the forward pass does not know which.
 /// </summary>
 internal sealed class DecodeLayer
@@ -56,20 +57,17 @@ internal sealed class DecodeLayer
     public void Forward(DecodeScratch s, Core.Backends.KvCacheInt4Layer cache, long firstPosition, int firstSlot, int length)
     {
         var b = _backend;
-        _normIn.Forward(s.Stream, s.Normed, s.RowStatistics);
-        _queryKeyValue.Forward(s.Normed, s.QueryKeyValue);
+        _queryKeyValue.Forward(_normIn.Of(s.Stream), null, s.QueryKeyValue, s.Normed, s.RowStatistics);
         b.AttentionInputs(s.QueryKeyValue, _queryNorm.Weight, _queryNorm.Bias, _keyNorm.Weight, _keyNorm.Bias, _queryNorm.Epsilon,
             _ropeTheta, firstPosition, cache, firstSlot, s.Query);
         if (s.Tokens == 1)
             b.DecodeAttention(s.Query, cache, length, s.AttentionOutput);
         else
             b.PrefillAttention(s.Query, cache, length - s.Tokens, s.AttentionOutput);
-        _output.Forward(s.AttentionRows, s.Projected);
-        b.Add(s.Stream, s.Projected, s.Hidden);
+        _output.Forward(new TernaryInput.Rows(s.AttentionRows), s.Stream, s.Hidden);
 
         _gateUp.Forward(s.Hidden, s.GateUp);
-        b.GatedSquaredRelu(s.GateUp, s.Gated);
-        _down.Forward(s.Gated, s.Down);
+        _down.Forward(new TernaryInput.Gated(s.GateUp), null, s.Down, s.Gated);
         _normPost.AddForward(s.Hidden, s.Down, s.Stream);
     }
 }

@@ -22,6 +22,36 @@ internal sealed class DecodeLinear(IDecodeBackend backend, Tensor weight, Tensor
         else
             backend.Matmul(input, weight, bias, output);
     }
+
+    /// <summary>
+    /// <c>output = residual + X W^T + bias</c> (no residual where it is null), X the activations of <paramref name="input"/>:
+    /// one fused op for ternary weights (<see cref="IDecodeFusedOps.FusedTernaryMatmul"/>); for float32 weights the input's
+    /// op writes X to <paramref name="staging"/> (<c>[m, in]</c>; a LayerNorm's statistics to <paramref name="statistics"/>),
+    /// which only a normed or gated input needs, and the product and the add follow.
+    /// </summary>
+    public void Forward(TernaryInput input, Tensor? residual, Tensor output, Tensor? staging = null, RowStatistics? statistics = null)
+    {
+        if (scheme is { } s)
+        {
+            backend.FusedTernaryMatmul(input, weight, scale!, bias, s, residual, output);
+            return;
+        }
+        switch (input)
+        {
+            case TernaryInput.Normed n:
+                ArgumentNullException.ThrowIfNull(staging);
+                ArgumentNullException.ThrowIfNull(statistics);
+                backend.LayerNorm(n.Activations, n.Weight, n.Bias, staging, statistics.Mean, statistics.ReciprocalStd, n.Epsilon);
+                break;
+            case TernaryInput.Gated g:
+                ArgumentNullException.ThrowIfNull(staging);
+                backend.GatedSquaredRelu(g.GateUp, staging);
+                break;
+        }
+        backend.Matmul(input is TernaryInput.Rows ? input.Source : staging!, weight, bias, output);
+        if (residual is not null)
+            backend.Add(residual, output, output);
+    }
 }
 
 /// <summary>

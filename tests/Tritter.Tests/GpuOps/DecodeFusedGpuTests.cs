@@ -1,3 +1,4 @@
+using Tritter.Core.Ternary;
 using Tritter.Cpu;
 using Tritter.Cpu.Ops;
 using Tritter.Tests.Ops;
@@ -8,7 +9,8 @@ namespace Tritter.Tests.GpuOps;
 
 /// <summary>
 /// The fused decode kernels (<c>kernels/decode_fused.cu</c>) against the CPU's fused ops, and against the unfused kernels
-/// on the GPU, whose float32 operations they share: bit-equal to the latter, so a decode step's results do not move.
+/// on the GPU, whose float32 operations they share: bit-equal to the latter, so a decode step's results do not move
+/// (the fused input norm of a batch-1 product excepted where its block's size differs: within float32 rounding).
 /// </summary>
 public sealed class DecodeFusedGpuTests : GpuFixture
 {
@@ -73,6 +75,90 @@ public sealed class DecodeFusedGpuTests : GpuFixture
         var actual = AddLayerNorm(Gpu, a, b, weight, bias, fused: true);
         GpuCompare.Close(expected, actual, Relative, GpuCompare.Rms(expected), "fused");
         GpuCompare.Ulps(AddLayerNorm(Gpu, a, b, weight, bias, fused: false), actual, 0, "against the unfused kernels");
+    }
+
+    // Batch 1 runs the fused batch-1 kernels: the 7B q|k|v shape (block moments), rows narrower than a block norm (warp
+    // moments) and exactly one block wide, the 7B output product with its residual, the 7B down product and an odd
+    // one (gated), a K past the float32 kernel's shared memory (the staged fallback); batches of 2-5 stage the input.
+    private static readonly object[] FusedTernaryCases =
+    [
+        new object[] { InputKind.Normed, 1, 6144, 4096, false },
+        new object[] { InputKind.Normed, 1, 100, 1000, false },
+        new object[] { InputKind.Normed, 1, 64, 1024, true },
+        new object[] { InputKind.Rows, 1, 4096, 4096, true },
+        new object[] { InputKind.Gated, 1, 4096, 11008, false },
+        new object[] { InputKind.Gated, 1, 33, 1027, true },
+        new object[] { InputKind.Gated, 1, 8, 40_000, true },
+        new object[] { InputKind.Normed, 3, 100, 4096, true },
+        new object[] { InputKind.Gated, 2, 50, 300, false },
+        new object[] { InputKind.Rows, 5, 64, 200, true },
+    ];
+
+    [TestCaseSource(nameof(FusedTernaryCases))]
+    public void Fused_ternary_matmul_matches_cpu_and_the_unfused_kernels(InputKind kind, int rows, int outputs, int columns, bool residual)
+    {
+        foreach (var scheme in new[] { TernaryScheme.Reference, TernaryScheme.Paper })
+        {
+            var c = TernaryCase.Random(TestRandom.Create(), kind, scheme, rows, outputs, columns, residual);
+            using var cpu = new CpuBackend();
+            var expected = FusedTernary(cpu, c, fused: true);
+            var unfused = FusedTernary(Gpu, c, fused: false);
+            var actual = FusedTernary(Gpu, c, fused: true);
+            var bound = Bounds(c);
+            // The fused norm takes its moments over its own block of 256 threads: the unfused block norm's bits only
+            // where that kernel runs 256 threads too (rows of 1024) or a warp per row (narrower), or for batches (unfused).
+            if (kind != InputKind.Normed || rows > 1 || columns <= 1024)
+                GpuCompare.Ulps(unfused, actual, 0, $"{scheme}: against the unfused kernels");
+            else
+                Within(unfused, actual, bound, $"{scheme}: against the unfused kernels");
+            Within(expected, actual, bound, $"{scheme}: against the CPU");
+        }
+    }
+
+    /// <summary>
+    /// Per output: float32 sums of K terms in another order (a few ulps of the sum of magnitudes, as the GEMV tests), and
+    /// with int8 activations two quantisation steps, since a norm a few ulps off may round an activation the other way.
+    /// </summary>
+    private static double[] Bounds(TernaryCase c)
+    {
+        var bounds = new double[c.Rows * c.Outputs];
+        for (var m = 0; m < c.Rows; m++)
+        {
+            var x = Activations(c, m);
+            var (magnitude, peak) = (x.Sum(Math.Abs), x.Max(Math.Abs));
+            for (var n = 0; n < c.Outputs; n++)
+            {
+                var s = Math.Abs(c.Scales[n]);
+                var residual = c.Residual is null ? 0 : Math.Abs(c.Residual[m * c.Outputs + n]);
+                bounds[m * c.Outputs + n] = 3e-6 * magnitude * s + 1e-6 * (residual + Math.Abs(c.Bias[n])) + 1e-6
+                    + (c.Scheme == TernaryScheme.Paper ? 2 * peak / 127 * s : 0);
+            }
+        }
+        return bounds;
+    }
+
+    /// <summary>Row <paramref name="m"/>'s activations in float64, for the bounds only.</summary>
+    private static double[] Activations(TernaryCase c, int m)
+    {
+        var k = c.Columns;
+        if (c.Kind == InputKind.Gated)
+            return Enumerable.Range(0, k).Select(i => Math.Pow(Math.Max(c.Source[m * 2 * k + i], 0), 2) * c.Source[m * 2 * k + k + i]).ToArray();
+        var row = c.Source.AsSpan(m * k, k).ToArray().Select(v => (double)v).ToArray();
+        if (c.Kind == InputKind.Rows)
+            return row;
+        var mean = row.Average();
+        var rstd = 1 / Math.Sqrt(row.Sum(v => (v - mean) * (v - mean)) / k + Epsilon);
+        return row.Select((v, i) => (v - mean) * rstd * c.NormWeight[i] + c.NormBias[i]).ToArray();
+    }
+
+    private static void Within(float[] expected, float[] actual, double[] bound, string what)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length), what);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            if (!(Math.Abs((double)actual[i] - expected[i]) <= bound[i]))
+                Assert.Fail($"{what}[{i}] of {expected.Length}: GPU {actual[i]:R}, expected {expected[i]:R} (bound {bound[i]:G3})");
+        }
     }
 
     private static float[] Dequantize(byte[] data, Half[] scales, int headDim)

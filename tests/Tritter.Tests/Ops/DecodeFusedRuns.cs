@@ -1,6 +1,8 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
+using Tritter.Core.Ternary;
 using Tritter.Tests.Support;
+using Tritter.Tests.Ternary;
 
 namespace Tritter.Tests.Ops;
 
@@ -119,6 +121,74 @@ public static class DecodeFusedRuns
             backend.Add(x, y, sum);
             backend.LayerNorm(sum, w, c, output, mean, rstd, Epsilon);
         }
+        return HostTensors.Read(backend, output);
+    }
+
+    /// <summary>What a fused ternary product computes its activations from.</summary>
+    public enum InputKind
+    {
+        Rows,
+        Normed,
+        Gated,
+    }
+
+    /// <summary>
+    /// One fused ternary product: its source rows (<c>[rows, columns]</c>, or <c>[rows, 2 columns]</c> gated), random
+    /// ternary codes with a scale per output and a bias, the input norm's weight and bias, and a residual or none.
+    /// </summary>
+    public sealed record TernaryCase(InputKind Kind, TernaryScheme Scheme, int Rows, int Outputs, int Columns, float[] Source, uint[] Words,
+        float[] Scales, float[] Bias, float[] NormWeight, float[] NormBias, float[]? Residual)
+    {
+        /// <summary>Random inputs for the shape; gated sources span negatives, so squared ReLU zeroes some.</summary>
+        public static TernaryCase Random(Random random, InputKind kind, TernaryScheme scheme, int rows, int outputs, int columns, bool residual)
+        {
+            var (_, words) = PackedTernaryRuns.RandomCodes(random, outputs, columns);
+            var sourceWidth = kind == InputKind.Gated ? 2 * columns : columns;
+            return new(kind, scheme, rows, outputs, columns, TestRandom.Floats(random, rows * sourceWidth, 2f), words, TestRandom.Floats(random, outputs, 0.5f),
+                TestRandom.Floats(random, outputs, 0.1f), TestRandom.Floats(random, columns), TestRandom.Floats(random, columns),
+                residual ? TestRandom.Floats(random, rows * outputs, 3f) : null);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="IDecodeFusedOps.FusedTernaryMatmul"/>, or (unfused) the input's op (LayerNorm, gated squared ReLU),
+    /// <see cref="IPackedTernaryOps.ArrangedTernaryMatmul"/> and the residual's <see cref="IElementwiseOps.Add"/>.
+    /// </summary>
+    public static float[] FusedTernary(IDecodeBackend backend, TernaryCase c, bool fused)
+    {
+        var layout = (uint[])c.Words.Clone();
+        backend.ArrangePackedTernary(layout, c.Outputs, c.Columns, c.Scheme);
+        using var packed = PackedTernaryRuns.Packed(backend, layout, c.Outputs, c.Columns);
+        using var scale = HostTensors.Floats(backend, c.Scales, [c.Outputs]);
+        using var bias = HostTensors.Floats(backend, c.Bias, [c.Outputs]);
+        using var source = HostTensors.Floats(backend, c.Source, [c.Rows, c.Source.Length / c.Rows]);
+        using var normWeight = HostTensors.Floats(backend, c.NormWeight, [c.Columns]);
+        using var normBias = HostTensors.Floats(backend, c.NormBias, [c.Columns]);
+        using var residual = c.Residual is null ? null : HostTensors.Floats(backend, c.Residual, [c.Rows, c.Outputs]);
+        using var output = backend.Allocate(DType.Float32, [c.Rows, c.Outputs]);
+        if (fused)
+        {
+            TernaryInput input = c.Kind switch
+            {
+                InputKind.Normed => new TernaryInput.Normed(source, normWeight, normBias, Epsilon),
+                InputKind.Gated => new TernaryInput.Gated(source),
+                _ => new TernaryInput.Rows(source),
+            };
+            backend.FusedTernaryMatmul(input, packed, scale, bias, c.Scheme, residual, output);
+            return HostTensors.Read(backend, output);
+        }
+        using var staged = backend.Allocate(DType.Float32, [c.Rows, c.Columns]);
+        using var mean = backend.Allocate(DType.Float32, [c.Rows]);
+        using var reciprocalStd = backend.Allocate(DType.Float32, [c.Rows]);
+        if (c.Kind == InputKind.Normed)
+            backend.LayerNorm(source, normWeight, normBias, staged, mean, reciprocalStd, Epsilon);
+        else if (c.Kind == InputKind.Gated)
+            backend.GatedSquaredRelu(source, staged);
+        using var product = backend.Allocate(DType.Float32, [c.Rows, c.Outputs]);
+        backend.ArrangedTernaryMatmul(c.Kind == InputKind.Rows ? source : staged, packed, scale, bias, c.Scheme, product);
+        if (residual is null)
+            return HostTensors.Read(backend, product);
+        backend.Add(residual, product, output);
         return HostTensors.Read(backend, output);
     }
 

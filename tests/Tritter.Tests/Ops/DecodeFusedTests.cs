@@ -1,5 +1,9 @@
 using Tritter.Cpu;
+using Tritter.Core.Backends;
+using Tritter.Core.Tensors;
+using Tritter.Core.Ternary;
 using Tritter.Tests.Support;
+using Tritter.Tests.Ternary;
 using static Tritter.Tests.Ops.DecodeFusedRuns;
 
 namespace Tritter.Tests.Ops;
@@ -54,6 +58,41 @@ public sealed class DecodeFusedTests
         var (weight, bias) = (TestRandom.Floats(random, width), TestRandom.Floats(random, width));
         using var cpu = new CpuBackend();
         Assert.That(AddLayerNorm(cpu, a, b, weight, bias, fused: true), Is.EqualTo(AddLayerNorm(cpu, a, b, weight, bias, fused: false)));
+    }
+
+    [TestCase(InputKind.Rows, TernaryScheme.Reference, 1, 37, 200, true)]
+    [TestCase(InputKind.Normed, TernaryScheme.Paper, 1, 40, 1100, false)]
+    [TestCase(InputKind.Normed, TernaryScheme.Reference, 3, 20, 300, true)]
+    [TestCase(InputKind.Gated, TernaryScheme.Paper, 2, 30, 257, true)]
+    [TestCase(InputKind.Gated, TernaryScheme.Reference, 1, 16, 64, false)]
+    public void Fused_ternary_matmul_gives_the_bits_of_its_sequence(InputKind kind, TernaryScheme scheme, int rows, int outputs, int columns, bool residual)
+    {
+        var c = TernaryCase.Random(TestRandom.Create(), kind, scheme, rows, outputs, columns, residual);
+        using var cpu = new CpuBackend();
+        Assert.That(FusedTernary(cpu, c, fused: true), Is.EqualTo(FusedTernary(cpu, c, fused: false)));
+    }
+
+    [Test]
+    public void Fused_ternary_shapes_that_do_not_fit_are_refused()
+    {
+        using var cpu = new CpuBackend();
+        var (_, words) = PackedTernaryRuns.RandomCodes(TestRandom.Create(), 4, 20);
+        using var packed = PackedTernaryRuns.Packed(cpu, words, 4, 20);
+        using var scale = HostTensors.Floats(cpu, [1f, 1f, 1f, 1f], [4]);
+        using var output = cpu.Allocate(DType.Float32, [1, 4]);
+        using var gateUp = HostTensors.Floats(cpu, new float[41], [1, 41]);
+        using var rows = HostTensors.Floats(cpu, new float[20], [1, 20]);
+        using var norm = HostTensors.Floats(cpu, new float[19], [19]);
+        using var residual = HostTensors.Floats(cpu, new float[3], [1, 3]);
+        Assert.Multiple(() =>
+        {
+            Assert.That(() => cpu.FusedTernaryMatmul(new TernaryInput.Gated(gateUp), packed, scale, null, TernaryScheme.Paper, null, output),
+                Throws.ArgumentException.With.Message.Contains("2 x inter"));
+            Assert.That(() => cpu.FusedTernaryMatmul(new TernaryInput.Normed(rows, norm, norm, Epsilon), packed, scale, null, TernaryScheme.Paper, null, output),
+                Throws.ArgumentException.With.Message.Contains("input.Weight"));
+            Assert.That(() => cpu.FusedTernaryMatmul(new TernaryInput.Rows(rows), packed, scale, null, TernaryScheme.Paper, residual, output),
+                Throws.ArgumentException.With.Message.Contains("residual"));
+        });
     }
 
     [Test]
