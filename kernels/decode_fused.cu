@@ -11,10 +11,13 @@
 //     more, in five launches. A warp per head row: QK-Norm's statistics over three passes of the row (the last two
 //     from L1), then each lane normalises and rotates its D/32 consecutive values from both halves of the row.
 //   decode_gated_sqrelu_f32: 12 bytes per output element (read gate and up, write), against 20 for squared ReLU then
-//     multiply; 16-byte accesses when I is a multiple of 4.
+//     multiply; 16-byte accesses when I is a multiple of 4. A decode step does not run it: its batch-1 gate|up GEMV
+//     writes the gated activation itself (ternary_gemv.cu); batches and float32 weights do.
 //   decode_add_layernorm_f32: 12 bytes per element (read a and b, write), against 20 for add then LayerNorm; a warp
 //     per row, as layernorm_forward_f32, or a block per wide row (decode_add_layernorm_rows_f32, as
-//     layernorm_forward_rows_f32); the sum is written to the output and normalised there, passes 2-3 from L1.
+//     layernorm_forward_rows_f32); the sum is written to the output and normalised there, passes 2-3 from L1. With a
+//     next norm (a block's post norm, then the next block's input norm: one launch where there were two), 4 bytes
+//     more per element, its passes from L1.
 #include "kv_int4.cuh"
 #include "layernorm.cuh"
 #include "rope.cuh"
@@ -83,27 +86,26 @@ DECODE_ATTENTION_INPUTS(32)
 DECODE_ATTENTION_INPUTS(64)
 DECODE_ATTENTION_INPUTS(128)
 
-// out[t, i] = sqrelu(gate_up[t, i]) * gate_up[t, inter + i], grid-stride over tokens * inter outputs.
-TRITTER_KERNEL void decode_gated_sqrelu_f32(const float* __restrict__ gate_up, float* __restrict__ out, int64_t tokens, int inter)
+// out[i] = sqrelu(pairs[2i]) * pairs[2i + 1] over tokens * inter outputs: the stacked gate|up product with its rows
+// interleaved (gate i, up i), as the batch-1 GEMV's gated epilogue computes it for one token.
+TRITTER_KERNEL void decode_gated_sqrelu_f32(const float* __restrict__ pairs, float* __restrict__ out, int64_t count)
 {
-    const float4* g4 = reinterpret_cast<const float4*>(gate_up);
+    const float4* p4 = reinterpret_cast<const float4*>(pairs);
     float4* out4 = reinterpret_cast<float4*>(out);
-    const int quads = inter / 4;
-    for_each_float4(tokens * inter, inter % 4 == 0 && aligned16(gate_up) && aligned16(out),
+    for_each_float4(count, aligned16(pairs) && aligned16(out),
         [&](int64_t i) {
-            const int64_t t = i / quads, c = i % quads;
-            out4[i] = map4(__ldcs(g4 + 2 * t * quads + c), __ldcs(g4 + (2 * t + 1) * quads + c), sqrelu_gated);
+            const float4 a = __ldcs(p4 + 2 * i), b = __ldcs(p4 + 2 * i + 1);
+            out4[i] = make_float4(sqrelu_gated(a.x, a.y), sqrelu_gated(a.z, a.w), sqrelu_gated(b.x, b.y), sqrelu_gated(b.z, b.w));
         },
-        [&](int64_t i) {
-            const int64_t t = i / inter, c = i % inter;
-            out[i] = sqrelu_gated(gate_up[2 * t * inter + c], gate_up[(2 * t + 1) * inter + c]);
-        });
+        [&](int64_t i) { out[i] = sqrelu_gated(pairs[2 * i], pairs[2 * i + 1]); });
 }
 
 // y = LayerNorm(a + b) per row of `width`, a warp per row; y may alias a or b (each lane reads its elements before it
-// writes them).
+// writes them). With next_weight given, also z = LayerNorm_next(y) (the next block's input norm, or the final norm), the
+// bits of layernorm_forward_f32 on y.
 TRITTER_KERNEL void decode_add_layernorm_f32(const float* a, const float* b, const float* __restrict__ weight, const float* __restrict__ bias,
-    float* y, int rows, int width, float epsilon)
+    float* y, int rows, int width, float epsilon, const float* __restrict__ next_weight, const float* __restrict__ next_bias,
+    float next_epsilon, float* __restrict__ z)
 {
     const int64_t row = global_thread() >> 5;
     const int lane = threadIdx.x & 31;
@@ -114,12 +116,18 @@ TRITTER_KERNEL void decode_add_layernorm_f32(const float* a, const float* b, con
     for (int i = lane; i < width; i += 32) yr[i] = __fadd_rn(ar[i], br[i]);
     const RowMoments m = warp_row_moments(yr, width, epsilon);
     for (int i = lane; i < width; i += 32) yr[i] = layernorm_apply(yr[i], m, weight[i], bias[i]);
+    if (next_weight == nullptr) return;
+    const RowMoments next = warp_row_moments(yr, width, next_epsilon);
+    float* zr = z + row * width;
+    for (int i = lane; i < width; i += 32) zr[i] = layernorm_apply(yr[i], next, next_weight[i], next_bias[i]);
 }
 
 // decode_add_layernorm_f32 for rows of KernelLaunch.BlockNormMinWidth or more, a block per row, as
-// layernorm_forward_rows_f32. Each thread reads a and b at the elements it then writes, so y may alias either.
+// layernorm_forward_rows_f32. Each thread reads a and b at the elements it then writes, so y may alias either; each
+// reads back only the elements it wrote, so the next norm needs no barrier of its own.
 TRITTER_KERNEL void decode_add_layernorm_rows_f32(const float* a, const float* b, const float* __restrict__ weight,
-    const float* __restrict__ bias, float* y, int width, float epsilon)
+    const float* __restrict__ bias, float* y, int width, float epsilon, const float* __restrict__ next_weight,
+    const float* __restrict__ next_bias, float next_epsilon, float* __restrict__ z)
 {
     __shared__ float shared32[32];
     const int64_t offset = (int64_t)blockIdx.x * width;
@@ -128,4 +136,8 @@ TRITTER_KERNEL void decode_add_layernorm_rows_f32(const float* a, const float* b
     for_block_row_quads(a + offset, width, [&](int i, float v) { yr[i] = __fadd_rn(v, br[i]); });
     const RowMoments m = block_row_moments(yr, width, epsilon, shared32);
     for_block_row_quads(yr, width, [&](int i, float v) { yr[i] = layernorm_apply(v, m, weight[i], bias[i]); });
+    if (next_weight == nullptr) return;
+    const RowMoments next = block_row_moments(yr, width, next_epsilon, shared32);
+    float* zr = z + offset;
+    for_block_row_quads(yr, width, [&](int i, float v) { zr[i] = layernorm_apply(v, next, next_weight[i], next_bias[i]); });
 }

@@ -21,12 +21,18 @@
 // launch of these sizes), and the same stream without the activation prologue (activations prepared beforehand)
 // 2.4 us + bytes / 1.8 TB/s. Preparing the activations in a separate kernel costs more (one more launch) than it saves.
 // Batch 16, int8: 32 / 66 / 72 us (2.2-3.1x faster than 16 batch-1 launches).
-#include "layernorm.cuh"
+#include "reduce.cuh"
 #include "sqrelu.cuh"
 
 // The absmax floor of the int8 activation quantiser, as on the CPU (Int8Activations.MinAbsMax): an all-zero row
 // quantises to zeros with a finite scale.
 #define TERNARY_MIN_ABSMAX 1e-5f
+
+// One output feature of the product from its sum: scaled, plus its bias.
+__device__ __forceinline__ float feature_value(float v, int feature, const float* __restrict__ scale, const float* __restrict__ bias)
+{
+    return bias ? fmaf(v, scale[feature], bias[feature]) : v * scale[feature];
+}
 
 __device__ __forceinline__ uint32_t canonical_code(const uint32_t* row, int k)
 {
@@ -75,58 +81,10 @@ __device__ __forceinline__ float4 activation_unit(const float* __restrict__ row,
     return make_float4(i < k ? row[i] : 0.0f, i + 1 < k ? row[i + 1] : 0.0f, i + 2 < k ? row[i + 2] : 0.0f, i + 3 < k ? row[i + 3] : 0.0f);
 }
 
-// The activations a GEMV multiplies, as units of four (zero beyond k), each kind read from its source row:
-// - PlainRow: the row as given.
-// - NormedRow: LayerNorm of the row (the decode step's input norm fused into its q|k|v product): the moments over the
-//   block as layernorm_forward_rows_f32 (rows of KernelLaunch.BlockNormMinWidth or more) or over each warp as
-//   layernorm_forward_f32 computes them, then layernorm_apply per element; the same operations as the unfused norm,
-//   only the order of the moments' sums follows this block's size.
-// - GatedRow: sqrelu(gate) * up of a stacked gate|up row of 2k (the MLP's activation fused into its down product), the
-//   bits of decode_gated_sqrelu_f32.
-struct PlainRow {
-    const float* __restrict__ x;
-    int k;
-    __device__ __forceinline__ void prepare(float*) {}
-    __device__ __forceinline__ float4 unit(int u) const { return activation_unit(x, k, u); }
-};
-
-struct NormedRow {
-    const float* __restrict__ x;
-    int k;
-    const float* __restrict__ weight;
-    const float* __restrict__ bias;
-    float epsilon;
-    int block_moments;
-    RowMoments m;
-    // Every thread of the block calls it (a block barrier when block_moments).
-    __device__ __forceinline__ void prepare(float* shared32)
-    {
-        m = block_moments ? block_row_moments(x, k, epsilon, shared32) : warp_row_moments(x, k, epsilon);
-    }
-    __device__ __forceinline__ float apply(float v, float w, float b, int i) const { return i < k ? layernorm_apply(v, m, w, b) : 0.0f; }
-    __device__ __forceinline__ float4 unit(int u) const
-    {
-        const float4 v = activation_unit(x, k, u), w = activation_unit(weight, k, u), b = activation_unit(bias, k, u);
-        const int i = 4 * u;
-        return make_float4(apply(v.x, w.x, b.x, i), apply(v.y, w.y, b.y, i + 1), apply(v.z, w.z, b.z, i + 2), apply(v.w, w.w, b.w, i + 3));
-    }
-};
-
-struct GatedRow {
-    const float* __restrict__ gate_up;
-    int k;
-    __device__ __forceinline__ void prepare(float*) {}
-    __device__ __forceinline__ float4 unit(int u) const
-    {
-        const float4 g = activation_unit(gate_up, k, u), v = activation_unit(gate_up + k, k, u);
-        return make_float4(sqrelu_gated(g.x, v.x), sqrelu_gated(g.y, v.y), sqrelu_gated(g.z, v.z), sqrelu_gated(g.w, v.w));
-    }
-};
-
 // Visits this thread's units of a row, eight loads in flight at a time: a plain loop would wait for each load in turn,
 // and the staging prologue, not the weight stream, would set the kernel's time.
-template <typename Input, typename Visit>
-__device__ __forceinline__ void for_each_unit(const Input& in, int units, Visit visit)
+template <typename Visit>
+__device__ __forceinline__ void for_each_unit(const float* __restrict__ row, int k, int units, Visit visit)
 {
     const int step = blockDim.x;
     for (int base = threadIdx.x; base < units; base += step * 8) {
@@ -134,7 +92,7 @@ __device__ __forceinline__ void for_each_unit(const Input& in, int units, Visit 
 #pragma unroll
         for (int i = 0; i < 8; i++) {
             int u = base + i * step;
-            v[i] = u < units ? in.unit(u) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            v[i] = u < units ? activation_unit(row, k, u) : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
         }
 #pragma unroll
         for (int i = 0; i < 8; i++) {
@@ -197,12 +155,12 @@ TRITTER_KERNEL void ternary_quantize_rows_i8(const float* __restrict__ x, int k,
     const float* row = x + (int64_t)blockIdx.x * k;
     const int units = k_padded / 4;
     float peak = 0.0f;
-    for_each_unit(PlainRow{row, k}, units, [&](int, float4 v) { peak = fmaxf(peak, abs_max4(v)); });
+    for_each_unit(row, k, units, [&](int, float4 v) { peak = fmaxf(peak, abs_max4(v)); });
     peak = fmaxf(block_max(peak, peaks), TERNARY_MIN_ABSMAX);
     const float inv = 127.0f / peak;
     int* out = reinterpret_cast<int*>(xq + (int64_t)blockIdx.x * k_padded);
     int sum = 0;
-    for_each_unit(PlainRow{row, k}, units, [&](int u, float4 v) { out[u] = quantize_unit(v, inv, sum); });
+    for_each_unit(row, k, units, [&](int u, float4 v) { out[u] = quantize_unit(v, inv, sum); });
     sum = block_sum(sum, sums);
     if (threadIdx.x == 0) {
         row_sum[blockIdx.x] = sum;
@@ -219,7 +177,7 @@ TRITTER_KERNEL void ternary_pad_rows_f32(const float* __restrict__ x, int k, int
     const float* row = x + (int64_t)blockIdx.x * k;
     float4* out = reinterpret_cast<float4*>(xp + (int64_t)blockIdx.x * k_padded);
     float sum = 0.0f;
-    for_each_unit(PlainRow{row, k}, k_padded / 4, [&](int u, float4 v) {
+    for_each_unit(row, k, k_padded / 4, [&](int u, float4 v) {
         out[u] = v;
         sum += (v.x + v.y) + (v.z + v.w);
     });
@@ -308,10 +266,7 @@ __device__ __forceinline__ void gemv_w2f32(const uint32_t* __restrict__ packed, 
 #pragma unroll
             for (int m = 0; m < M; m++) acc[m] = dot_codes(codes, __ldg(x + (int64_t)m * chunks * 16 + c * 16 + t), acc[m]);
         },
-        [&](int m, float total) {
-            float v = (total - row_sum[m]) * scale[feature];
-            y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
-        });
+        [&](int m, float total) { y[(int64_t)m * n + feature] = feature_value(total - row_sum[m], feature, scale, bias); });
 }
 
 // Staged variant, used whenever the activations fit in shared memory. The direct kernel above reads each lane's
@@ -337,7 +292,7 @@ __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ p
     for (int m = 0; m < rows && m < M; m++) {
         const float* row = x + (int64_t)m * k;
         float sum = 0.0f;
-        for_each_unit(PlainRow{row, k}, units, [&](int u, float4 v) {
+        for_each_unit(row, k, units, [&](int u, float4 v) {
             xs_f32[m * units + (u & 15) * chunks + (u >> 4)] = v;
             sum += (v.x + v.y) + (v.z + v.w);
         });
@@ -353,10 +308,7 @@ __device__ __forceinline__ void gemv_w2f32_staged(const uint32_t* __restrict__ p
 #pragma unroll
                 for (int m = 0; m < M; m++) acc[m] = dot_codes(codes, xs_f32[m * units + t * chunks + c], acc[m]);
             },
-            [&](int m, float total) {
-                float v = (total - row_sum[m]) * scale[feature];
-                y[(int64_t)m * n + feature] = bias ? v + bias[feature] : v;
-            });
+            [&](int m, float total) { y[(int64_t)m * n + feature] = feature_value(total - row_sum[m], feature, scale, bias); });
     }
 }
 
@@ -445,20 +397,29 @@ struct GemvTeams {
     }
 };
 
-// The product's feature scaled, plus its bias and, where given, the residual it is added to: the residual add after the
-// attention output's product fused in, as add_f32 computes it (residual + product, rounded once).
-__device__ __forceinline__ void write_output(float v, int feature, const float* __restrict__ scale, const float* __restrict__ bias,
-                                             const float* __restrict__ residual, float* __restrict__ y)
+// The outputs of one group of `rows` features from base on, lane l < rows holding total(l) of feature base + l. Plain:
+// y[f], plus residual[f] where given (the residual add after the attention output's product, rounded once as add_f32).
+// Gated pairs (the MLP's gate|up product, its rows interleaved: feature 2i gate i, 2i + 1 up i): lane l < rows / 2
+// writes y[i] = sqrelu(gate i) * up i, the bits of decode_gated_sqrelu_f32 on the plain product, which is never written.
+template <typename Total>
+__device__ __forceinline__ void write_group(int lane, int base, int rows, int n, Total total, const float* __restrict__ scale,
+                                            const float* __restrict__ bias, const float* __restrict__ residual, int gated_pairs,
+                                            float* __restrict__ y)
 {
-    v *= scale[feature];
-    if (bias) v = v + bias[feature];
-    y[feature] = residual ? __fadd_rn(residual[feature], v) : v;
+    if (gated_pairs) {
+        const int f = base + 2 * lane;
+        if (lane < rows / 2 && f + 1 < n)
+            y[f / 2] = sqrelu_gated(feature_value(total(2 * lane), f, scale, bias), feature_value(total(2 * lane + 1), f + 1, scale, bias));
+    } else if (lane < rows && base + lane < n) {
+        const float v = feature_value(total(lane), base + lane, scale, bias);
+        y[base + lane] = residual ? __fadd_rn(residual[base + lane], v) : v;
+    }
 }
 
-template <typename Input>
-__device__ __forceinline__ void gemv_w2a8_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, Input in, int parts,
-                                               const float* __restrict__ scale, const float* __restrict__ bias,
-                                               const float* __restrict__ residual, float* __restrict__ y)
+TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)
+ternary_gemv_w2a8_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, const float* __restrict__ x, int k,
+                       int parts, const float* __restrict__ scale, const float* __restrict__ bias, const float* __restrict__ residual,
+                       int gated_pairs, float* __restrict__ y)
 {
     extern __shared__ int4 xs_row1_i8[];
     __shared__ float reduce[32];
@@ -473,16 +434,15 @@ __device__ __forceinline__ void gemv_w2a8_row1(const uint32_t* __restrict__ pack
         load_steps(weight_row(packed, words_per_row, row), at.first_group < at.groups && row < n, chunks, at.part, parts, at.t, w);
     }
     wait_after_first_weights();
-    in.prepare(reduce);
     float peak = 0.0f;
-    for_each_unit(in, units, [&](int, float4 v) {
+    for_each_unit(x, k, units, [&](int, float4 v) {
         peak = fmaxf(peak, abs_max4(v));
     });
     peak = fmaxf(block_max(peak, reduce), TERNARY_MIN_ABSMAX);
     const float inv = 127.0f / peak, x_scale = peak / 127.0f;
     int* xs = reinterpret_cast<int*>(xs_row1_i8);
     int sum = 0;
-    for_each_unit(in, units, [&](int u, float4 v) { xs[u] = quantize_unit(v, inv, sum); });
+    for_each_unit(x, k, units, [&](int u, float4 v) { xs[u] = quantize_unit(v, inv, sum); });
     const int row_sum = block_sum(sum, int_reduce); // ends in a barrier after every thread's stores
 
     int group = at.first_group;
@@ -511,11 +471,12 @@ __device__ __forceinline__ void gemv_w2a8_row1(const uint32_t* __restrict__ pack
         acc += __shfl_xor_sync(0xffffffffu, acc, 2);
         if (at.t == 0) partial[it & 1][at.warp][at.g] = acc;
         __syncthreads();
-        if (at.part == 0 && at.lane < 8 && group < at.groups && group * 8 + at.lane < n) {
-            int total = 0;
-            for (int p = 0; p < parts; p++) total += partial[it & 1][at.team * parts + p][at.lane];
-            write_output((float)(total - row_sum) * x_scale, group * 8 + at.lane, scale, bias, residual, y);
-        }
+        if (at.part == 0 && group < at.groups)
+            write_group(at.lane, group * 8, 8, n, [&](int l) {
+                int total = 0;
+                for (int p = 0; p < parts; p++) total += partial[it & 1][at.team * parts + p][l];
+                return (float)(total - row_sum) * x_scale;
+            }, scale, bias, residual, gated_pairs, y);
     }
 }
 
@@ -585,10 +546,10 @@ __device__ __forceinline__ void mma_bf16(float (&d)[4], const uint32_t (&a)[4], 
 // The weights are the A operand, 16 rows: lane (g, t) streams rows g and g + 8 of a group of 16. The activations are
 // the B operand, columns 0..2 the three bfloat16 parts (lanes g < 3), the other five zero; D's columns 0..2 summed are
 // the row's dot product.
-template <typename Input>
-__device__ __forceinline__ void gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, Input in, int parts,
-                                                const float* __restrict__ scale, const float* __restrict__ bias,
-                                                const float* __restrict__ residual, float* __restrict__ y)
+TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)
+ternary_gemv_w2f32_row1(const uint32_t* __restrict__ packed, int words_per_row, int n, const float* __restrict__ x, int k,
+                        int parts, const float* __restrict__ scale, const float* __restrict__ bias, const float* __restrict__ residual,
+                        int gated_pairs, float* __restrict__ y)
 {
     extern __shared__ uint2 xs_row1_bf16[];
     __shared__ float reduce[32];
@@ -604,10 +565,9 @@ __device__ __forceinline__ void gemv_w2f32_row1(const uint32_t* __restrict__ pac
         load_steps(weight_row(packed, words_per_row, row + 8), live && row + 8 < n, chunks, at.part, parts, at.t, hi);
     }
     wait_after_first_weights();
-    in.prepare(reduce);
     // Every unit of every step, zeros included: a lane past the row's end multiplies its zero codes by these.
     float sum = 0.0f;
-    for_each_unit(in, units, [&](int u, float4 v) {
+    for_each_unit(x, k, units, [&](int u, float4 v) {
         uint32_t p0[3], p1[3], p2[3], p3[3];
         const float f = pair_factor(u);
         split_bf16(v.x * f, p0);
@@ -660,35 +620,14 @@ __device__ __forceinline__ void gemv_w2f32_row1(const uint32_t* __restrict__ pac
             partial[it & 1][at.warp][at.g + 8] = acc_hi;
         }
         __syncthreads();
-        if (at.part == 0 && at.lane < 16 && group < at.groups && group * 16 + at.lane < n) {
-            float total = 0.0f;
-            for (int p = 0; p < parts; p++) total += partial[it & 1][at.team * parts + p][at.lane];
-            write_output(total - row_sum, group * 16 + at.lane, scale, bias, residual, y);
-        }
+        if (at.part == 0 && group < at.groups)
+            write_group(at.lane, group * 16, 16, n, [&](int l) {
+                float total = 0.0f;
+                for (int p = 0; p < parts; p++) total += partial[it & 1][at.team * parts + p][l];
+                return total - row_sum;
+            }, scale, bias, residual, gated_pairs, y);
     }
 }
-
-// Batch-1 entries, one per input kind (PlainRow, NormedRow, GatedRow) and scheme, with one signature: x is the row (or
-// gate|up row) of k activations, norm_weight, norm_bias, epsilon and block_moments the input norm (NormedRow only),
-// residual null or the row the product is added to.
-#define TERNARY_GEMV_ROW1_ENTRY(SCHEME, SUFFIX, INPUT)                                                                       \
-    TRITTER_KERNEL void __launch_bounds__(TERNARY_ROW1_WARPS * 32)                                                         \
-    ternary_gemv_##SCHEME##_row1##SUFFIX(const uint32_t* packed, int words_per_row, int n, const float* x, int k, int parts, \
-        const float* scale, const float* bias, const float* residual, float* y, const float* norm_weight,                  \
-        const float* norm_bias, float epsilon, int block_moments)                                                          \
-    {                                                                                                                      \
-        (void)norm_weight; (void)norm_bias; (void)epsilon; (void)block_moments;                                            \
-        gemv_##SCHEME##_row1(packed, words_per_row, n, INPUT, parts, scale, bias, residual, y);                            \
-    }
-#define TERNARY_PLAIN_ROW PlainRow{x, k}
-#define TERNARY_NORMED_ROW NormedRow{x, k, norm_weight, norm_bias, epsilon, block_moments, {}}
-#define TERNARY_GATED_ROW GatedRow{x, k}
-TERNARY_GEMV_ROW1_ENTRY(w2a8, , TERNARY_PLAIN_ROW)
-TERNARY_GEMV_ROW1_ENTRY(w2a8, _normed, TERNARY_NORMED_ROW)
-TERNARY_GEMV_ROW1_ENTRY(w2a8, _gated, TERNARY_GATED_ROW)
-TERNARY_GEMV_ROW1_ENTRY(w2f32, , TERNARY_PLAIN_ROW)
-TERNARY_GEMV_ROW1_ENTRY(w2f32, _normed, TERNARY_NORMED_ROW)
-TERNARY_GEMV_ROW1_ENTRY(w2f32, _gated, TERNARY_GATED_ROW)
 
 // Int8 batch kernels: 2..16 activation rows (prefill chunks, batched decode), and one row whose activations do not fit
 // the batch-1 kernel's shared memory. The lanes, teams and persistent blocks of the batch-1 kernels, every weight read
@@ -777,7 +716,7 @@ __device__ __forceinline__ void gemv_w2a8_rows(const uint32_t* __restrict__ pack
             }
         },
         [&](int m, int total, int feature) {
-            if (m < rows) write_output((float)(total - row_sum[m]) * x_scale[m], feature, scale, bias, nullptr, y + (int64_t)m * n);
+            if (m < rows) y[(int64_t)m * n + feature] = feature_value((float)(total - row_sum[m]) * x_scale[m], feature, scale, bias);
         });
 }
 

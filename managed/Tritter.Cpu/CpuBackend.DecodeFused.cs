@@ -45,7 +45,7 @@ public sealed partial class CpuBackend : IDecodeFusedOps
         var (tokens, inter) = DecodeFusedShapes.GatedSquaredRelu(gateUp, output);
         var (x, y) = (Float32(gateUp, nameof(gateUp)), Float32(output, nameof(output)));
         CpuParallel.ForRows(tokens, 12L * inter, (start, count) =>
-            DecodeFused.GatedSquaredRelu(x.Span<float>().Slice(2 * start * inter, 2 * count * inter), y.Span<float>().Slice(start * inter, count * inter), inter));
+            DecodeFused.GatedSquaredRelu(x.Span<float>().Slice(2 * start * inter, 2 * count * inter), y.Span<float>().Slice(start * inter, count * inter)));
     }
 
     /// <inheritdoc />
@@ -58,24 +58,33 @@ public sealed partial class CpuBackend : IDecodeFusedOps
                 w.Span<float>(), c.Span<float>(), z.Span<float>().Slice(start * width, count * width), epsilon));
     }
 
-    /// <summary>The sequence itself: the CPU reads the staged activations from cache, so fusing would save it little.</summary>
-    public void FusedTernaryMatmul(TernaryInput input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor? residual, Tensor output)
+    /// <inheritdoc />
+    public void AddLayerNormThenNorm(Tensor a, Tensor b, Tensor weight, Tensor bias, Tensor output, float epsilon,
+        Tensor nextWeight, Tensor nextBias, float nextEpsilon, Tensor nextOutput)
     {
-        var (rows, columns, _) = DecodeFusedShapes.FusedTernaryMatmul(input, arrangedWeight, scale, bias, residual, output);
-        using var staged = input is TernaryInput.Rows ? null : Allocate(DType.Float32, [rows, columns]);
-        switch (input)
-        {
-            case TernaryInput.Normed n:
-                using (var mean = Allocate(DType.Float32, [rows]))
-                using (var reciprocalStd = Allocate(DType.Float32, [rows]))
-                    LayerNorm(n.Activations, n.Weight, n.Bias, staged!, mean, reciprocalStd, n.Epsilon);
-                break;
-            case TernaryInput.Gated g:
-                GatedSquaredRelu(g.GateUp, staged!);
-                break;
-        }
-        ArrangedTernaryMatmul(staged ?? input.Source, arrangedWeight, scale, bias, scheme, output);
-        if (residual is not null)
-            Add(residual, output, output);
+        var (rows, width) = DecodeFusedShapes.AddLayerNormThenNorm(a, b, weight, bias, output, nextWeight, nextBias, nextOutput);
+        var (x, y, w, c, z) = (Float32(a, nameof(a)), Float32(b, nameof(b)), Float32(weight, nameof(weight)), Float32(bias, nameof(bias)), Float32(output, nameof(output)));
+        var (nw, nb, nz) = (Float32(nextWeight, nameof(nextWeight)), Float32(nextBias, nameof(nextBias)), Float32(nextOutput, nameof(nextOutput)));
+        CpuParallel.ForRows(rows, 16L * width, (start, count) =>
+            DecodeFused.AddLayerNormThenNorm(x.Span<float>().Slice(start * width, count * width), y.Span<float>().Slice(start * width, count * width),
+                w.Span<float>(), c.Span<float>(), z.Span<float>().Slice(start * width, count * width), epsilon,
+                nw.Span<float>(), nb.Span<float>(), nextEpsilon, nz.Span<float>().Slice(start * width, count * width)));
+    }
+
+    /// <summary>The product, then the add: the CPU reads the product back from cache, so fusing would save it little.</summary>
+    public void TernaryMatmulAdd(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor residual, Tensor output)
+    {
+        DecodeFusedShapes.TernaryMatmulAdd(input, arrangedWeight, scale, bias, residual, output);
+        ArrangedTernaryMatmul(input, arrangedWeight, scale, bias, scheme, output);
+        Add(residual, output, output);
+    }
+
+    /// <summary>The product into a temporary, then the gated activation.</summary>
+    public void GatedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output)
+    {
+        var (rows, _, outputs) = DecodeFusedShapes.GatedTernaryMatmul(input, arrangedWeight, scale, bias, output);
+        using var product = Allocate(DType.Float32, [rows, outputs]);
+        ArrangedTernaryMatmul(input, arrangedWeight, scale, bias, scheme, product);
+        GatedSquaredRelu(product, output);
     }
 }

@@ -35,12 +35,11 @@ public sealed partial class CudaBackend : IDecodeFusedOps
         if (output.ElementCount == 0)
             return;
         MakeCurrent();
-        GatedRows(x.Pointer, y.Pointer, tokens, inter);
+        GatedRows(x.Pointer, y.Pointer, (long)tokens * inter);
     }
 
-    private void GatedRows(DevicePointer gateUp, DevicePointer output, int tokens, int inter) =>
-        Kernel("decode_fused", "decode_gated_sqrelu_f32").Launch(KernelLaunch.Elementwise((long)tokens * inter, Device), Stream,
-            gateUp, output, (long)tokens, inter);
+    private void GatedRows(DevicePointer pairs, DevicePointer output, long count) =>
+        Kernel("decode_fused", "decode_gated_sqrelu_f32").Launch(KernelLaunch.Elementwise(count, Device), Stream, pairs, output, count);
 
     /// <inheritdoc />
     public void AddLayerNorm(Tensor a, Tensor b, Tensor weight, Tensor bias, Tensor output, float epsilon)
@@ -50,55 +49,65 @@ public sealed partial class CudaBackend : IDecodeFusedOps
         if (rows == 0)
             return;
         MakeCurrent();
-        if (width >= KernelLaunch.BlockNormMinWidth)
-            Kernel("decode_fused", "decode_add_layernorm_rows_f32").Launch(KernelLaunch.NormRowBlocks(rows, width), Stream,
-                x.Pointer, y.Pointer, w.Pointer, c.Pointer, z.Pointer, width, epsilon);
-        else
-            Kernel("decode_fused", "decode_add_layernorm_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
-                x.Pointer, y.Pointer, w.Pointer, c.Pointer, z.Pointer, rows, width, epsilon);
+        AddLayerNormRows(x.Pointer, y.Pointer, w.Pointer, c.Pointer, z.Pointer, rows, width, epsilon, default);
     }
 
-    /// <summary>
-    /// One row (a decode step) runs as one batch-1 GEMV whose prologue computes the input and whose epilogue adds the
-    /// residual (<c>ternary_gemv_*_row1_normed</c> / <c>_gated</c>, <c>kernels/ternary_gemv.cu</c>); other batches, and rows
-    /// too wide for its shared memory, run the unfused kernels on a staged input.
-    /// </summary>
-    public void FusedTernaryMatmul(TernaryInput input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor? residual, Tensor output)
+    /// <inheritdoc />
+    public void AddLayerNormThenNorm(Tensor a, Tensor b, Tensor weight, Tensor bias, Tensor output, float epsilon,
+        Tensor nextWeight, Tensor nextBias, float nextEpsilon, Tensor nextOutput)
     {
-        var (rows, columns, outputs) = DecodeFusedShapes.FusedTernaryMatmul(input, arrangedWeight, scale, bias, residual, output);
-        var (x, y, packed) = (Float32(input.Source, nameof(input)).Pointer, Float32(output, nameof(output)).Pointer, Own(arrangedWeight).Pointer);
-        var r = residual is null ? default : Float32(residual, nameof(residual)).Pointer;
+        var (rows, width) = DecodeFusedShapes.AddLayerNormThenNorm(a, b, weight, bias, output, nextWeight, nextBias, nextOutput);
+        var (x, y, w, c, z) = (Float32(a, nameof(a)), Float32(b, nameof(b)), Float32(weight, nameof(weight)), Float32(bias, nameof(bias)), Float32(output, nameof(output)));
+        var next = (Float32(nextWeight, nameof(nextWeight)).Pointer, Float32(nextBias, nameof(nextBias)).Pointer, nextEpsilon,
+            Float32(nextOutput, nameof(nextOutput)).Pointer);
+        if (rows == 0)
+            return;
+        MakeCurrent();
+        AddLayerNormRows(x.Pointer, y.Pointer, w.Pointer, c.Pointer, z.Pointer, rows, width, epsilon, next);
+    }
+
+    private void AddLayerNormRows(DevicePointer a, DevicePointer b, DevicePointer weight, DevicePointer bias, DevicePointer output, int rows, int width,
+        float epsilon, (DevicePointer Weight, DevicePointer Bias, float Epsilon, DevicePointer Output) next)
+    {
+        if (width >= KernelLaunch.BlockNormMinWidth)
+            Kernel("decode_fused", "decode_add_layernorm_rows_f32").Launch(KernelLaunch.NormRowBlocks(rows, width), Stream,
+                a, b, weight, bias, output, width, epsilon, next.Weight, next.Bias, next.Epsilon, next.Output);
+        else
+            Kernel("decode_fused", "decode_add_layernorm_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
+                a, b, weight, bias, output, rows, width, epsilon, next.Weight, next.Bias, next.Epsilon, next.Output);
+    }
+
+    /// <summary>One row (a decode step) adds the residual in the batch-1 GEMV's epilogue; other batches add it after the product.</summary>
+    public void TernaryMatmulAdd(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor residual, Tensor output)
+    {
+        var (rows, columns, outputs) = DecodeFusedShapes.TernaryMatmulAdd(input, arrangedWeight, scale, bias, residual, output);
+        var (x, r, y) = (Float32(input, nameof(input)).Pointer, Float32(residual, nameof(residual)).Pointer, Float32(output, nameof(output)).Pointer);
         if (rows == 0 || outputs == 0)
             return;
         MakeCurrent();
-        var (scales, b, int8) = (PerFeatureScales(scale, outputs), BiasPointer(bias), scheme == TernaryScheme.Paper);
-        var fusion = input switch
-        {
-            TernaryInput.Normed n => new Row1Fusion("_normed", Float32(n.Weight, "input.Weight").Pointer, Float32(n.Bias, "input.Bias").Pointer,
-                n.Epsilon, columns >= KernelLaunch.BlockNormMinWidth, r),
-            TernaryInput.Gated => Row1Fusion.None with { Suffix = "_gated", Residual = r },
-            _ => Row1Fusion.None with { Residual = r },
-        };
-        if (rows == 1 && TryTernaryRow1(packed, outputs, columns, scales, b, x, y, int8, fusion))
+        var (packed, scales, b, int8) = (Own(arrangedWeight).Pointer, PerFeatureScales(scale, outputs), BiasPointer(bias), scheme == TernaryScheme.Paper);
+        if (rows == 1 && TryTernaryRow1(packed, outputs, columns, scales, b, x, y, int8, new Row1Epilogue(r, false)))
             return;
-        TernaryGemv(packed, outputs, columns, scales, b, Staged(input, x, rows, columns, fusion), y, rows, int8);
-        if (residual is not null)
-            Kernel("elementwise", "add_f32").Launch(KernelLaunch.Elementwise((long)rows * outputs, Device), Stream, r, y, y, (long)rows * outputs);
+        TernaryGemv(packed, outputs, columns, scales, b, x, y, rows, int8);
+        Kernel("elementwise", "add_f32").Launch(KernelLaunch.Elementwise((long)rows * outputs, Device), Stream, r, y, y, (long)rows * outputs);
     }
 
-    /// <summary>The activations of <paramref name="input"/> computed by its unfused kernel into scratch, or its rows as given.</summary>
-    private DevicePointer Staged(TernaryInput input, DevicePointer source, int rows, int columns, Row1Fusion fusion)
+    /// <summary>
+    /// One row (a decode step) writes the gated activation from the batch-1 GEMV's epilogue, the product never stored;
+    /// other batches write the product to scratch and run <c>decode_gated_sqrelu_f32</c> on it.
+    /// </summary>
+    public void GatedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output)
     {
-        if (input is TernaryInput.Rows)
-            return source;
-        var staged = Scratch("fused_ternary_input", DType.Float32, (long)rows * columns).Pointer;
-        if (input is TernaryInput.Gated)
-        {
-            GatedRows(source, staged, rows, columns);
-            return staged;
-        }
-        var (mean, reciprocalStd) = (Scratch("fused_ternary_mean", DType.Float32, rows), Scratch("fused_ternary_rstd", DType.Float32, rows));
-        LayerNormRows(source, fusion.NormWeight, fusion.NormBias, staged, mean.Pointer, reciprocalStd.Pointer, rows, columns, fusion.Epsilon);
-        return staged;
+        var (rows, columns, outputs) = DecodeFusedShapes.GatedTernaryMatmul(input, arrangedWeight, scale, bias, output);
+        var (x, y) = (Float32(input, nameof(input)).Pointer, Float32(output, nameof(output)).Pointer);
+        if (rows == 0 || outputs == 0)
+            return;
+        MakeCurrent();
+        var (packed, scales, b, int8) = (Own(arrangedWeight).Pointer, PerFeatureScales(scale, outputs), BiasPointer(bias), scheme == TernaryScheme.Paper);
+        if (rows == 1 && TryTernaryRow1(packed, outputs, columns, scales, b, x, y, int8, new Row1Epilogue(default, true)))
+            return;
+        var product = Scratch("gated_ternary_product", DType.Float32, (long)rows * outputs).Pointer;
+        TernaryGemv(packed, outputs, columns, scales, b, x, product, rows, int8);
+        GatedRows(product, y, (long)rows * outputs / 2);
     }
 }

@@ -1,6 +1,5 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
-using Tritter.Native.Cuda;
 
 namespace Tritter.Cuda;
 
@@ -16,18 +15,12 @@ public sealed partial class CudaBackend : INormOps
         if (rows == 0)
             return;
         MakeCurrent();
-        LayerNormRows(x.Pointer, w.Pointer, b.Pointer, y.Pointer, mu.Pointer, rstd.Pointer, rows, width, epsilon);
-    }
-
-    private void LayerNormRows(DevicePointer x, DevicePointer w, DevicePointer b, DevicePointer y, DevicePointer mean, DevicePointer reciprocalStd,
-        int rows, int width, float epsilon)
-    {
         if (width >= KernelLaunch.BlockNormMinWidth)
             Kernel("layernorm", "layernorm_forward_rows_f32").Launch(KernelLaunch.NormRowBlocks(rows, width), Stream,
-                x, w, b, y, mean, reciprocalStd, width, epsilon);
+                x.Pointer, w.Pointer, b.Pointer, y.Pointer, mu.Pointer, rstd.Pointer, width, epsilon);
         else
             Kernel("layernorm", "layernorm_forward_f32").Launch(KernelLaunch.WarpPerRow(rows), Stream,
-                x, w, b, y, mean, reciprocalStd, rows, width, epsilon);
+                x.Pointer, w.Pointer, b.Pointer, y.Pointer, mu.Pointer, rstd.Pointer, rows, width, epsilon);
     }
 
     /// <inheritdoc />

@@ -1,4 +1,3 @@
-using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
 using Tritter.Native.Cuda;
 
@@ -85,7 +84,7 @@ public sealed partial class CudaBackend
         {
             var xRows = x.Offset((long)first * inputs * sizeof(float));
             var yRows = y.Offset((long)first * outputs * sizeof(float));
-            if (rows - first == 1 && TryTernaryRow1(packed, outputs, inputs, scales, bias, xRows, yRows, int8, Row1Fusion.None))
+            if (rows - first == 1 && TryTernaryRow1(packed, outputs, inputs, scales, bias, xRows, yRows, int8, Row1Epilogue.Plain))
                 return;
             first += int8
                 ? Int8BatchPass(packed, outputs, inputs, scales, bias, xRows, yRows, rows - first)
@@ -194,13 +193,13 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>
-    /// What a batch-1 kernel computes its activations from (<see cref="TernaryInput"/>: its suffix, and the input norm's
-    /// weight, bias, epsilon and whether a block or each warp takes its moments) and the residual it adds to its output.
+    /// What a batch-1 kernel does with its product besides writing it: add a residual row to it, or (gated pairs, the
+    /// weights' rows interleaved gate|up) write <c>sqrelu(gate) * up</c> per pair instead (<c>write_group</c> in
+    /// <c>kernels/ternary_gemv.cu</c>).
     /// </summary>
-    private readonly record struct Row1Fusion(string Suffix, DevicePointer NormWeight, DevicePointer NormBias, float Epsilon, bool BlockMoments,
-        DevicePointer Residual)
+    private readonly record struct Row1Epilogue(DevicePointer Residual, bool GatedPairs)
     {
-        public static Row1Fusion None => new("", default, default, 0, false, default);
+        public static Row1Epilogue Plain => default;
     }
 
     /// <summary>
@@ -208,16 +207,16 @@ public sealed partial class CudaBackend
     /// nothing launched) otherwise.
     /// </summary>
     private bool TryTernaryRow1(DevicePointer packed, int outputs, int inputs, DevicePointer scales, DevicePointer bias, DevicePointer x,
-        DevicePointer y, bool int8, Row1Fusion fusion)
+        DevicePointer y, bool int8, Row1Epilogue epilogue)
     {
         var sharedBytes = KernelLaunch.TernaryRow1SharedBytes(inputs, int8);
-        var gemv = TernaryKernel((int8 ? "w2a8_row1" : "w2f32_row1") + fusion.Suffix, (uint)Math.Min(sharedBytes, uint.MaxValue));
+        var gemv = TernaryKernel(int8 ? "w2a8_row1" : "w2f32_row1", (uint)Math.Min(sharedBytes, uint.MaxValue));
         if (sharedBytes > Device.MaxSharedMemoryPerBlockOptIn - gemv.StaticSharedBytes)
             return false;
         var block = new Native.Cuda.LaunchGeometry(new Native.Cuda.Dim3(1), new Native.Cuda.Dim3(KernelLaunch.TernaryRow1Warps * 32), (uint)sharedBytes);
         var (geometry, parts) = KernelLaunch.TernaryRow1(outputs, inputs, int8, ResidentBlocks(gemv, block), Device);
-        gemv.Launch(geometry, Stream, packed, CudaTernaryMatrix.GpuWordsPerRow(inputs), outputs, x, inputs, parts, scales, bias, fusion.Residual, y,
-            fusion.NormWeight, fusion.NormBias, fusion.Epsilon, fusion.BlockMoments ? 1 : 0);
+        gemv.Launch(geometry, Stream, packed, CudaTernaryMatrix.GpuWordsPerRow(inputs), outputs, x, inputs, parts, scales, bias, epilogue.Residual,
+            epilogue.GatedPairs ? 1 : 0, y);
         return true;
     }
 

@@ -20,7 +20,6 @@ public sealed class DecodeModel : IDisposable
     private readonly DecodeEmbedding _embedding;
     private readonly DecodeLayerStore _layers;
     private readonly Tensor _outputBlock;
-    private readonly DecodeNorm _finalNorm;
     private readonly DecodeLinear _head;
 
     private DecodeModel(IDecodeBackend backend, TritterConfig config, IDecodeWeights weights, LayerResidency? residency)
@@ -40,11 +39,9 @@ public sealed class DecodeModel : IDisposable
             built.Add(_embedding = new DecodeEmbedding(backend, weights.Embedding(), config.VocabSize, config.HiddenSize, residency.EmbeddingOnHost));
             built.Add(_layers = new DecodeLayerStore(backend, config, weights, residency));
             var output = new WeightBlock();
-            var finalNorm = weights.Norm(output, "norm", config.HiddenSize);
             var head = LinearSlots.Add(output, weights.Linear("lm_head", config.HiddenSize, config.VocabSize, hasBias: false));
             output.Arrange(backend);
             built.Add(_outputBlock = output.Upload(backend));
-            _finalNorm = finalNorm.Bind(backend, _outputBlock);
             _head = head.Bind(backend, _outputBlock);
         }
         catch
@@ -69,7 +66,7 @@ public sealed class DecodeModel : IDisposable
     /// <summary>Which layers are resident, which are streamed in, and where the embedding table is.</summary>
     public LayerResidency Residency => _layers.Residency;
 
-    /// <summary>Device memory the weights take: resident layers, streaming buffers, head, final norm and embedding table.</summary>
+    /// <summary>Device memory the weights take: resident layers (each with the norm after it), streaming buffers, head and embedding table.</summary>
     public long WeightDeviceBytes => _layers.DeviceBytes + _outputBlock.Bytes + _embedding.DeviceBytes;
 
     /// <summary>
@@ -139,13 +136,15 @@ public sealed class DecodeModel : IDisposable
             _embedding.Lookup(tokens, scratch.TokenIds, scratch.Stream);
     }
 
-    /// <summary>Queues the layers and the head for slots already reserved and inputs already embedded: what a recorded step replays.</summary>
+    /// <summary>
+    /// Queues the layers and the head for slots already reserved and inputs already embedded: what a recorded step
+    /// replays. The last layer writes the final norm of its output (<c>scratch.Final</c>), which the head reads.
+    /// </summary>
     internal void Enqueue(DecodeScratch scratch, KvCacheInt4 cache, DecodeStepInputs step)
     {
         _layers.Forward(scratch, cache, step.FirstPosition, step.FirstSlot, step.Length);
         if (scratch.Logits is null)
             return;
-        _finalNorm.Forward(scratch.Stream, scratch.Final!, scratch.RowStatistics);
         _head.Forward(scratch.Final!, scratch.Logits);
     }
 

@@ -1,5 +1,4 @@
 using Tritter.Core.Tensors;
-using Tritter.Core.Ternary;
 
 namespace Tritter.Core.Backends;
 
@@ -57,33 +56,34 @@ public static class DecodeFusedShapes
         return (rows, width);
     }
 
-    /// <summary><see cref="IDecodeFusedOps.FusedTernaryMatmul"/>: returns (rows M, columns K, outputs N).</summary>
-    public static (int Rows, int Columns, int Outputs) FusedTernaryMatmul(TernaryInput input, Tensor arrangedWeight, Tensor scale, Tensor? bias,
-        Tensor? residual, Tensor output)
+    /// <summary><see cref="IDecodeFusedOps.AddLayerNormThenNorm"/>: returns (rows, width).</summary>
+    public static (int Rows, int Width) AddLayerNormThenNorm(Tensor a, Tensor b, Tensor weight, Tensor bias, Tensor output, Tensor nextWeight,
+        Tensor nextBias, Tensor nextOutput)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        var source = input.Source;
-        TensorChecks.RequireType(source, DType.Float32, nameof(input));
-        int rows;
-        switch (input)
-        {
-            case TernaryInput.Normed normed:
-                rows = TensorChecks.RequireRows(source, input.Columns, nameof(input));
-                TensorChecks.RequireCount(normed.Weight, input.Columns, "input.Weight");
-                TensorChecks.RequireCount(normed.Bias, input.Columns, "input.Bias");
-                break;
-            case TernaryInput.Gated:
-                if (source.Shape[-1] % 2 != 0)
-                    throw new ArgumentException($"gateUp {source} must be [tokens, 2 x inter]", nameof(input));
-                rows = TensorChecks.RequireRows(source, source.Shape[-1], nameof(input));
-                break;
-            default:
-                rows = TensorChecks.RequireRows(source, input.Columns, nameof(input));
-                break;
-        }
-        var (_, columns, outputs) = TernaryShapes.PackedTernaryProduct(rows, input.Columns, arrangedWeight, scale, bias, output);
-        if (residual is not null)
-            TensorChecks.RequireCount(residual, (long)rows * outputs, nameof(residual));
+        var (rows, width) = AddLayerNorm(a, b, weight, bias, output);
+        TensorChecks.RequireCount(nextWeight, width, nameof(nextWeight));
+        TensorChecks.RequireCount(nextBias, width, nameof(nextBias));
+        TensorChecks.RequireSameCount(a, nameof(a), nextOutput, nameof(nextOutput));
+        return (rows, width);
+    }
+
+    /// <summary><see cref="IDecodeFusedOps.TernaryMatmulAdd"/>: returns (rows M, columns K, outputs N).</summary>
+    public static (int Rows, int Columns, int Outputs) TernaryMatmulAdd(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, Tensor residual,
+        Tensor output)
+    {
+        ArgumentNullException.ThrowIfNull(residual);
+        var shape = TernaryShapes.PackedTernaryMatmul(input, arrangedWeight, scale, bias, output);
+        TensorChecks.RequireSameCount(output, nameof(output), residual, nameof(residual));
+        return shape;
+    }
+
+    /// <summary><see cref="IDecodeFusedOps.GatedTernaryMatmul"/>: returns (rows M, columns K, outputs N = 2 inter).</summary>
+    public static (int Rows, int Columns, int Outputs) GatedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, Tensor output)
+    {
+        var (rows, columns, outputs) = TernaryShapes.PackedTernaryOperands(input, arrangedWeight, scale, bias);
+        if (outputs % 2 != 0)
+            throw new ArgumentException($"arrangedWeight {arrangedWeight} must hold gate|up pairs: an even number of rows", nameof(arrangedWeight));
+        TensorChecks.RequireShape(output, [rows, outputs / 2], nameof(output));
         return (rows, columns, outputs);
     }
 }

@@ -25,9 +25,10 @@ public interface IDecodeFusedOps
 
     /// <summary>
     /// The gated MLP activation from the stacked gate|up projection <paramref name="gateUp"/> (float32
-    /// <c>[tokens, 2 inter]</c>): <c>output[t, i] = sqrelu(gateUp[t, i]) * gateUp[t, inter + i]</c> into
-    /// <paramref name="output"/> (<c>[tokens, inter]</c>). As <see cref="IActivationOps.SquaredRelu"/> then
-    /// <see cref="IElementwiseOps.Multiply"/>.
+    /// <c>[tokens, 2 inter]</c>, its features interleaved: gate i at 2i, up i at 2i + 1):
+    /// <c>output[t, i] = sqrelu(gateUp[t, 2i]) * gateUp[t, 2i + 1]</c> into <paramref name="output"/>
+    /// (<c>[tokens, inter]</c>). As <see cref="IActivationOps.SquaredRelu"/> of the gates then
+    /// <see cref="IElementwiseOps.Multiply"/> by the ups.
     /// </summary>
     void GatedSquaredRelu(Tensor gateUp, Tensor output);
 
@@ -39,12 +40,25 @@ public interface IDecodeFusedOps
     void AddLayerNorm(Tensor a, Tensor b, Tensor weight, Tensor bias, Tensor output, float epsilon);
 
     /// <summary>
-    /// <c>output = residual + X (Q * scale)^T + bias</c> (without <paramref name="residual"/> where it is null), X the
-    /// activations of <paramref name="input"/> computed from its source: the input's op (LayerNorm, or
-    /// <see cref="GatedSquaredRelu"/>), <see cref="IPackedTernaryOps.ArrangedTernaryMatmul"/>, then
-    /// <see cref="IElementwiseOps.Add"/> of the residual, in one pass where the backend can (a decode step's one-row
-    /// products on the GPU), so a block's input norm, its MLP activation and its attention residual cost no launch of
-    /// their own. <paramref name="residual"/> is <c>[M, N]</c> like <paramref name="output"/>; neither may alias the input.
+    /// <see cref="AddLayerNorm"/>, then <c>nextOutput = LayerNorm(output)</c> with <paramref name="nextWeight"/>,
+    /// <paramref name="nextBias"/> and <paramref name="nextEpsilon"/>: a block's post norm and the next block's input
+    /// norm (or the final norm) in one pass, as two <see cref="INormOps.LayerNorm"/> after the add.
     /// </summary>
-    void FusedTernaryMatmul(TernaryInput input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor? residual, Tensor output);
+    void AddLayerNormThenNorm(Tensor a, Tensor b, Tensor weight, Tensor bias, Tensor output, float epsilon,
+        Tensor nextWeight, Tensor nextBias, float nextEpsilon, Tensor nextOutput);
+
+    /// <summary>
+    /// <c>output = residual + input (Q * scale)^T + bias</c>: <see cref="IPackedTernaryOps.ArrangedTernaryMatmul"/> then
+    /// <see cref="IElementwiseOps.Add"/> of <paramref name="residual"/> (<c>[M, N]</c>, as <paramref name="output"/>),
+    /// the attention output's product and the residual add after it.
+    /// </summary>
+    void TernaryMatmulAdd(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor residual, Tensor output);
+
+    /// <summary>
+    /// <see cref="IPackedTernaryOps.ArrangedTernaryMatmul"/> of weights whose rows are interleaved gate|up pairs
+    /// (<c>N = 2 inter</c>), then <see cref="GatedSquaredRelu"/> of the product into <paramref name="output"/>
+    /// (<c>[M, inter]</c>), the product itself never written where the backend fuses the two (a decode step's one row
+    /// on the GPU).
+    /// </summary>
+    void GatedTernaryMatmul(Tensor input, Tensor arrangedWeight, Tensor scale, Tensor? bias, TernaryScheme scheme, Tensor output);
 }

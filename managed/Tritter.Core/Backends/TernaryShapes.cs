@@ -70,24 +70,29 @@ public static class TernaryShapes
     /// <see cref="IPackedTernaryOps.PackedTernaryMatmul"/>: returns (rows M, columns K, outputs N) for UInt8
     /// <c>[N, PaddedColumns(K) / 4]</c> packed weights, a scale of N elements or 1, a bias of N and an output of M x N.
     /// </summary>
-    public static (int Rows, int Columns, int Outputs) PackedTernaryMatmul(Tensor input, Tensor packedWeight, Tensor scale, Tensor? bias, Tensor output) =>
-        PackedTernaryProduct(TensorChecks.RequireRows(input, input.Shape[-1], nameof(input)), input.Shape[-1], packedWeight, scale, bias, output);
+    public static (int Rows, int Columns, int Outputs) PackedTernaryMatmul(Tensor input, Tensor packedWeight, Tensor scale, Tensor? bias, Tensor output)
+    {
+        var (rows, columns, outputs) = PackedTernaryOperands(input, packedWeight, scale, bias);
+        TensorChecks.RequireCount(output, (long)rows * outputs, nameof(output));
+        return (rows, columns, outputs);
+    }
 
     /// <summary>
-    /// The weights, scale, bias and output of a packed ternary product of <paramref name="rows"/> x
-    /// <paramref name="columns"/> activations, checked as <see cref="PackedTernaryMatmul"/> checks them.
+    /// The input, weights, scale and bias of a packed ternary product, checked as <see cref="PackedTernaryMatmul"/>
+    /// checks them, for ops whose output is not the plain product: returns (rows M, columns K, outputs N).
     /// </summary>
-    public static (int Rows, int Columns, int Outputs) PackedTernaryProduct(int rows, int columns, Tensor packedWeight, Tensor scale, Tensor? bias, Tensor output)
+    public static (int Rows, int Columns, int Outputs) PackedTernaryOperands(Tensor input, Tensor packedWeight, Tensor scale, Tensor? bias)
     {
         TensorChecks.RequireType(packedWeight, DType.UInt8, nameof(packedWeight));
+        var columns = input.Shape[-1];
         var outputs = packedWeight.Shape[0];
         if (packedWeight.Shape.Rank != 2 || packedWeight.Shape[1] != TernaryPacking.PaddedColumns(columns) / 4)
             throw new ArgumentException($"packedWeight {packedWeight} does not hold [N, {TernaryPacking.PaddedColumns(columns) / 4}] bytes for K = {columns}", nameof(packedWeight));
+        var rows = TensorChecks.RequireRows(input, columns, nameof(input));
         if (scale.ElementCount != outputs && scale.ElementCount != 1)
             throw new ArgumentException($"scale {scale} must hold {outputs} elements (per row) or 1 (per tensor)", nameof(scale));
         if (bias is not null)
             TensorChecks.RequireCount(bias, outputs, nameof(bias));
-        TensorChecks.RequireCount(output, (long)rows * outputs, nameof(output));
         return (rows, columns, outputs);
     }
 

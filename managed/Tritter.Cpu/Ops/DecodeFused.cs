@@ -22,16 +22,17 @@ public static class DecodeFused
         Rope.Rotate(output, output, cosines, sines, 1, rows, headDim, 0, inverse: false);
     }
 
-    /// <summary><c>output[t, i] = sqrelu(gateUp[t, i]) * gateUp[t, inter + i]</c>, <paramref name="gateUp"/> rows of <c>2 inter</c>.</summary>
-    public static void GatedSquaredRelu(ReadOnlySpan<float> gateUp, Span<float> output, int inter)
+    /// <summary>
+    /// <c>output[i] = sqrelu(gateUp[2i]) * gateUp[2i + 1]</c>: the gate|up product with its features interleaved (gate i,
+    /// up i), the float32 operations of <see cref="SquaredRelu.Forward"/> then <see cref="Elementwise.Multiply"/>.
+    /// </summary>
+    public static void GatedSquaredRelu(ReadOnlySpan<float> gateUp, Span<float> output)
     {
-        var tokens = SpanChecks.Rows(output.Length, inter, nameof(output));
         SpanChecks.Length(2 * output.Length, gateUp.Length, nameof(gateUp));
-        for (var t = 0; t < tokens; t++)
+        for (var i = 0; i < output.Length; i++)
         {
-            var row = output.Slice(t * inter, inter);
-            SquaredRelu.Forward(gateUp.Slice(2 * t * inter, inter), row);
-            Elementwise.Multiply(row, gateUp.Slice((2 * t + 1) * inter, inter), row);
+            var r = MathF.Max(gateUp[2 * i], 0f);
+            output[i] = r * r * gateUp[2 * i + 1];
         }
     }
 
@@ -43,5 +44,15 @@ public static class DecodeFused
         var statistics = new float[2 * rows];
         Elementwise.Add(a, b, output);
         LayerNorm.Forward(output, weight, bias, output, statistics.AsSpan(0, rows), statistics.AsSpan(rows), epsilon);
+    }
+
+    /// <summary><see cref="AddLayerNorm"/>, then <c>nextOutput = LayerNorm(output)</c> with the next norm's weight and bias.</summary>
+    public static void AddLayerNormThenNorm(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> output, float epsilon, ReadOnlySpan<float> nextWeight, ReadOnlySpan<float> nextBias, float nextEpsilon, Span<float> nextOutput)
+    {
+        AddLayerNorm(a, b, weight, bias, output, epsilon);
+        var rows = SpanChecks.Rows(a.Length, weight.Length, nameof(a));
+        var statistics = new float[2 * rows];
+        LayerNorm.Forward(output, nextWeight, nextBias, nextOutput, statistics.AsSpan(0, rows), statistics.AsSpan(rows), nextEpsilon);
     }
 }

@@ -9,9 +9,9 @@ namespace Tritter.Inference.Decoding;
 /// <c>h = x + Attn(LN_in(x))</c>, <c>x' = LN_post(h + MLP(h))</c>, QK-Norm then RoPE, grouped-query heads, MLP
 /// <c>down(sqrelu(gate(h)) * up(h))</c>), with attention over the INT4 KV-cache: the new tokens' keys and values are
 /// quantised into the cache first, then their queries attend over it. The projections of one input are stacked (q|k|v,
-/// gate|up) and the element-wise work between products runs as fused ops (<see cref="IDecodeFusedOps"/>): the input norm in the
-/// q|k|v product, the attention residual in the output product, the MLP activation in the down product (<see
-/// cref="IDecodeFusedOps.FusedTernaryMatmul"/>), seven ops per block for one token where there were nineteen. Its weights are views into one block
+/// gate|up, interleaved) and the element-wise work between products runs as fused ops (<see cref="IDecodeFusedOps"/>), each
+/// with the bits of the ops it replaces: the residual add in the output product, the MLP activation in the gate|up
+/// product, the next block's input norm after the post norm; seven ops per block for one token where there were nineteen. Its weights are views into one block
 /// (<see cref="DecodeLayerSlots"/>), resident or streamed in: the forward pass does not know which.
 /// </summary>
 internal sealed class DecodeLayer
@@ -26,6 +26,7 @@ internal sealed class DecodeLayer
     private readonly DecodeLinear _gateUp;
     private readonly DecodeLinear _down;
     private readonly DecodeNorm _normPost;
+    private readonly DecodeNorm _nextNorm;
 
     /// <summary>The block whose weights lie at <paramref name="slots"/> in <paramref name="block"/>, the block's bytes on <paramref name="backend"/>.</summary>
     public DecodeLayer(IDecodeBackend backend, TritterConfig config, DecodeLayerSlots slots, Tensor block)
@@ -40,6 +41,7 @@ internal sealed class DecodeLayer
         _gateUp = slots.GateUp.Bind(backend, block);
         _down = slots.Down.Bind(backend, block);
         _normPost = slots.NormPost.Bind(backend, block);
+        _nextNorm = slots.NextNorm.Bind(backend, block);
         if (_queryNorm.Epsilon != _keyNorm.Epsilon)
             throw new ArgumentException($"QK-Norm of queries and keys with epsilons {_queryNorm.Epsilon} and {_keyNorm.Epsilon}: the fused op takes one", nameof(slots));
     }
@@ -52,33 +54,42 @@ internal sealed class DecodeLayer
     /// <summary>
     /// Runs the block on <c>s.Tokens</c> tokens at positions <paramref name="firstPosition"/> onwards, held in
     /// <paramref name="firstSlot"/> onwards of <paramref name="cache"/>, which then holds <paramref name="length"/>
-    /// slots; <c>s.Stream</c> is the input and becomes the output.
+    /// slots; <c>s.Stream</c> is the input and becomes the output. The first block normalises its input into
+    /// <c>s.Normed</c> itself (<paramref name="first"/>); each block's last op writes the next one's normalised input there,
+    /// or into <paramref name="nextOutput"/> when given (the last block: the final norm into <c>s.Final</c>), or no
+    /// next norm at all when both are absent (the last block without a head).
     /// </summary>
-    public void Forward(DecodeScratch s, Core.Backends.KvCacheInt4Layer cache, long firstPosition, int firstSlot, int length)
+    public void Forward(DecodeScratch s, Core.Backends.KvCacheInt4Layer cache, long firstPosition, int firstSlot, int length, bool first, Tensor? nextOutput)
     {
         var b = _backend;
-        _queryKeyValue.Forward(_normIn.Of(s.Stream), null, s.QueryKeyValue, s.Normed, s.RowStatistics);
+        if (first)
+            _normIn.Forward(s.Stream, s.Normed, s.RowStatistics);
+        _queryKeyValue.Forward(s.Normed, s.QueryKeyValue);
         b.AttentionInputs(s.QueryKeyValue, _queryNorm.Weight, _queryNorm.Bias, _keyNorm.Weight, _keyNorm.Bias, _queryNorm.Epsilon,
             _ropeTheta, firstPosition, cache, firstSlot, s.Query);
         if (s.Tokens == 1)
             b.DecodeAttention(s.Query, cache, length, s.AttentionOutput);
         else
             b.PrefillAttention(s.Query, cache, length - s.Tokens, s.AttentionOutput);
-        _output.Forward(new TernaryInput.Rows(s.AttentionRows), s.Stream, s.Hidden);
+        _output.ForwardAdd(s.AttentionRows, s.Stream, s.Hidden);
 
-        _gateUp.Forward(s.Hidden, s.GateUp);
-        _down.Forward(new TernaryInput.Gated(s.GateUp), null, s.Down, s.Gated);
-        _normPost.AddForward(s.Hidden, s.Down, s.Stream);
+        _gateUp.ForwardGated(s.Hidden, s.Gated, s.GateUp);
+        _down.Forward(s.Gated, s.Down);
+        if (nextOutput is null)
+            _normPost.AddForward(s.Hidden, s.Down, s.Stream);
+        else
+            _normPost.AddForward(s.Hidden, s.Down, s.Stream, _nextNorm, nextOutput);
     }
 }
 
 /// <summary>Where one decoder block's weights lie in its <see cref="WeightBlock"/>.</summary>
 internal sealed record DecodeLayerSlots(NormSlots NormIn, LinearSlots QueryKeyValue, LinearSlots Output, NormSlots QueryNorm, NormSlots KeyNorm,
-    LinearSlots GateUp, LinearSlots Down, NormSlots NormPost)
+    LinearSlots GateUp, LinearSlots Down, NormSlots NormPost, NormSlots NextNorm)
 {
     /// <summary>
     /// Appends block <paramref name="index"/>'s weights from <paramref name="weights"/> to <paramref name="block"/>, the
-    /// q, k and v projections stacked into one, and gate and up.
+    /// q, k and v projections stacked into one, gate and up interleaved, and a copy of the norm that follows the block
+    /// (the next block's input norm, or the final norm after the last), so that a block streamed in alone has it.
     /// </summary>
     public static DecodeLayerSlots Add(IDecodeWeights weights, WeightBlock block, TritterConfig config, int index)
     {
@@ -91,8 +102,9 @@ internal sealed record DecodeLayerSlots(NormSlots NormIn, LinearSlots QueryKeyVa
             LinearSlots.Add(block, Linear("attention.o_proj", d, d)),
             weights.Norm(block, $"{prefix}.attention.q_norm", config.HeadDim),
             weights.Norm(block, $"{prefix}.attention.k_norm", config.HeadDim),
-            LinearSlots.Add(block, Linear("mlp.gate_proj", d, inter), Linear("mlp.up_proj", d, inter)),
+            LinearSlots.Interleave(block, Linear("mlp.gate_proj", d, inter), Linear("mlp.up_proj", d, inter)),
             LinearSlots.Add(block, Linear("mlp.down_proj", inter, d)),
-            weights.Norm(block, $"{prefix}.post_mlp_layernorm", d));
+            weights.Norm(block, $"{prefix}.post_mlp_layernorm", d),
+            weights.Norm(block, index + 1 < config.NumLayers ? $"layers.{index + 1}.input_layernorm" : "norm", d));
     }
 }

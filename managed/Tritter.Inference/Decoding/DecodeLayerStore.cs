@@ -70,7 +70,8 @@ internal sealed class DecodeLayerStore : IDisposable
     public long DeviceBytes => _resident.Sum(t => t.Bytes) + (_streamer?.DeviceBytes ?? 0);
 
     /// <summary>
-    /// Runs every block in order (see <see cref="DecodeLayer.Forward"/>). With streaming, the first group's copy starts
+    /// Runs every block in order (see <see cref="DecodeLayer.Forward"/>), the last one writing the final norm of its
+    /// output to <c>scratch.Final</c> where the scratch has a head. With streaming, the first group's copy starts
     /// before the resident blocks run, and each group's first block starts the next group's copy once its own is in.
     /// </summary>
     public void Forward(DecodeScratch scratch, KvCacheInt4 cache, long firstPosition, int firstSlot, int length)
@@ -87,7 +88,8 @@ internal sealed class DecodeLayerStore : IDisposable
                 if (group + 1 < groups.Count)
                     _streamer.Prefetch(group + 1);
             }
-            _layers[i].Forward(scratch, cache.Layer(i), firstPosition, firstSlot, length);
+            _layers[i].Forward(scratch, cache.Layer(i), firstPosition, firstSlot, length, first: i == 0,
+                i + 1 < _layers.Length ? scratch.Normed : scratch.Final);
             if (block >= 0 && groups.SlotOf(block) == groups.BlocksIn(group) - 1)
                 _streamer!.Release(group);
         }

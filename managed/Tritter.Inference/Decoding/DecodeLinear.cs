@@ -23,34 +23,32 @@ internal sealed class DecodeLinear(IDecodeBackend backend, Tensor weight, Tensor
             backend.Matmul(input, weight, bias, output);
     }
 
-    /// <summary>
-    /// <c>output = residual + X W^T + bias</c> (no residual where it is null), X the activations of <paramref name="input"/>:
-    /// one fused op for ternary weights (<see cref="IDecodeFusedOps.FusedTernaryMatmul"/>); for float32 weights the input's
-    /// op writes X to <paramref name="staging"/> (<c>[m, in]</c>; a LayerNorm's statistics to <paramref name="statistics"/>),
-    /// which only a normed or gated input needs, and the product and the add follow.
-    /// </summary>
-    public void Forward(TernaryInput input, Tensor? residual, Tensor output, Tensor? staging = null, RowStatistics? statistics = null)
+    /// <summary><c>output = residual + input W^T + bias</c>: one fused op for ternary weights (<see cref="IDecodeFusedOps.TernaryMatmulAdd"/>).</summary>
+    public void ForwardAdd(Tensor input, Tensor residual, Tensor output)
     {
         if (scheme is { } s)
         {
-            backend.FusedTernaryMatmul(input, weight, scale!, bias, s, residual, output);
+            backend.TernaryMatmulAdd(input, weight, scale!, bias, s, residual, output);
             return;
         }
-        switch (input)
+        backend.Matmul(input, weight, bias, output);
+        backend.Add(residual, output, output);
+    }
+
+    /// <summary>
+    /// The gated MLP activation of this gate|up projection (its rows interleaved, <see cref="LinearSlots.Interleave"/>):
+    /// one fused op for ternary weights (<see cref="IDecodeFusedOps.GatedTernaryMatmul"/>); float32 weights write the
+    /// product to <paramref name="product"/> (<c>[m, 2 inter]</c>) first.
+    /// </summary>
+    public void ForwardGated(Tensor input, Tensor output, Tensor product)
+    {
+        if (scheme is { } s)
         {
-            case TernaryInput.Normed n:
-                ArgumentNullException.ThrowIfNull(staging);
-                ArgumentNullException.ThrowIfNull(statistics);
-                backend.LayerNorm(n.Activations, n.Weight, n.Bias, staging, statistics.Mean, statistics.ReciprocalStd, n.Epsilon);
-                break;
-            case TernaryInput.Gated g:
-                ArgumentNullException.ThrowIfNull(staging);
-                backend.GatedSquaredRelu(g.GateUp, staging);
-                break;
+            backend.GatedTernaryMatmul(input, weight, scale!, bias, s, output);
+            return;
         }
-        backend.Matmul(input is TernaryInput.Rows ? input.Source : staging!, weight, bias, output);
-        if (residual is not null)
-            backend.Add(residual, output, output);
+        backend.Matmul(input, weight, bias, product);
+        backend.GatedSquaredRelu(product, output);
     }
 }
 
@@ -62,43 +60,65 @@ internal sealed record LinearSlots(WeightSlot Weight, WeightSlot? Scale, WeightS
 {
     /// <summary>
     /// Appends <paramref name="parts"/>, projections of one input, to <paramref name="block"/> as one projection whose
-    /// output rows are theirs in order (q|k|v, gate|up): one product then reads the input once and, in the paper scheme,
+    /// output rows are theirs in order (q|k|v): one product then reads the input once and, in the paper scheme,
     /// quantises it once. Ternary scales are stored per row, a per-tensor scale repeated over its part's rows; the
     /// backends multiply a row's scale exactly as a per-tensor one, so every output equals the separate product's (on
     /// the CPU with float32 weights, where each part's rows are a multiple of four: its matmul's tile of features).
     /// </summary>
     public static LinearSlots Add(WeightBlock block, params ReadOnlySpan<LinearWeights> parts)
     {
-        if (parts.IsEmpty)
+        var all = parts.ToArray();
+        return Build(block, all, all.SelectMany(p => Enumerable.Range(0, p.OutFeatures).Select(r => (p, r))));
+    }
+
+    /// <summary>
+    /// Appends the gate and up projections as one whose rows alternate, gate i then up i (the layout of
+    /// <see cref="IDecodeFusedOps.GatedTernaryMatmul"/>), stacked otherwise as <see cref="Add"/> stacks: the same outputs,
+    /// in pairs (on the CPU with float32 weights, where the projections have an even number of rows).
+    /// </summary>
+    public static LinearSlots Interleave(WeightBlock block, LinearWeights gate, LinearWeights up)
+    {
+        if (gate.OutFeatures != up.OutFeatures)
+            throw new ArgumentException($"projections of {gate.OutFeatures} and {up.OutFeatures} outputs cannot be interleaved", nameof(up));
+        return Build(block, [gate, up], Enumerable.Range(0, gate.OutFeatures).SelectMany(r => new[] { (gate, r), (up, r) }));
+    }
+
+    private static LinearSlots Build(WeightBlock block, LinearWeights[] parts, IEnumerable<(LinearWeights Part, int Row)> order)
+    {
+        if (parts.Length == 0)
             throw new ArgumentException("a projection needs at least one part", nameof(parts));
         var first = parts[0];
-        var rows = 0;
         foreach (var part in parts)
         {
             if (part.InFeatures != first.InFeatures || part.Packed?.Scheme != first.Packed?.Scheme || (part.Bias.Length == 0) != (first.Bias.Length == 0))
                 throw new ArgumentException($"projections of {first.InFeatures} and {part.InFeatures} inputs, {first.Packed?.Scheme} and {part.Packed?.Scheme} weights, with and without bias cannot be stacked", nameof(parts));
-            rows = checked(rows + part.OutFeatures);
         }
-        var bias = Concatenate(parts, p => p.Bias);
+        var rows = order.ToArray();
+        var bias = Gather<float>(rows, (p, r) => p.Bias.Length == 0 ? [] : p.Bias.AsSpan(r, 1));
         var biasSlot = bias.Length == 0 ? (WeightSlot?)null : block.Add<float>(bias, DType.Float32, [bias.Length]);
+        var inFeatures = first.InFeatures;
         if (first.Packed is not { } packed)
-            return new(block.Add<float>(Concatenate(parts, p => p.Dense!), DType.Float32, [rows, first.InFeatures]), null, biasSlot, null);
-        var words = Concatenate(parts, p => p.Packed!.Words);
-        var scales = Concatenate(parts, p => Enumerable.Range(0, p.OutFeatures).Select(p.Packed!.ScaleOf).ToArray());
-        return new(block.AddPackedTernary(words, rows, first.InFeatures, packed.Scheme), block.Add<float>(scales, DType.Float32, [rows]), biasSlot, packed.Scheme);
+            return new(block.Add<float>(Gather<float>(rows, (p, r) => p.Dense.AsSpan(r * inFeatures, inFeatures)), DType.Float32, [rows.Length, inFeatures]),
+                null, biasSlot, null);
+        var wordsPerRow = TernaryPacking.WordsPerRow(inFeatures);
+        var words = Gather<uint>(rows, (p, r) => p.Packed!.Words.AsSpan(r * wordsPerRow, wordsPerRow));
+        var scales = rows.Select(x => x.Part.Packed!.ScaleOf(x.Row)).ToArray();
+        return new(block.AddPackedTernary(words, rows.Length, inFeatures, packed.Scheme), block.Add<float>(scales, DType.Float32, [rows.Length]), biasSlot, packed.Scheme);
     }
+
+    private static T[] Gather<T>((LinearWeights Part, int Row)[] rows, RowSlice<T> slice)
+    {
+        var all = new List<T>();
+        foreach (var (part, row) in rows)
+            all.AddRange(slice(part, row));
+        return [.. all];
+    }
+
+    private delegate ReadOnlySpan<T> RowSlice<T>(LinearWeights part, int row);
 
     /// <summary>The projection over <paramref name="block"/>, the block's bytes on <paramref name="backend"/>.</summary>
     public DecodeLinear Bind(IDecodeBackend backend, Tensor block) =>
         new(backend, Weight.Bind(backend, block), Scale?.Bind(backend, block), Bias?.Bind(backend, block), Scheme);
-
-    private static T[] Concatenate<T>(ReadOnlySpan<LinearWeights> parts, Func<LinearWeights, T[]> select)
-    {
-        var all = new List<T>();
-        foreach (var part in parts)
-            all.AddRange(select(part));
-        return [.. all];
-    }
 }
 
 /// <summary>

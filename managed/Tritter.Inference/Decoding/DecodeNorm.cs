@@ -16,11 +16,15 @@ internal sealed class DecodeNorm(IDecodeBackend backend, Tensor weight, Tensor b
     public void Forward(Tensor input, Tensor output, RowStatistics statistics) =>
         backend.LayerNorm(input, weight, bias, output, statistics.Mean, statistics.ReciprocalStd, epsilon);
 
-    /// <summary>This norm of <paramref name="input"/>'s rows as the input of the product that reads them (<see cref="DecodeLinear.Forward(TernaryInput, Tensor?, Tensor, Tensor?, RowStatistics?)"/>).</summary>
-    public TernaryInput Of(Tensor input) => new TernaryInput.Normed(input, weight, bias, epsilon);
-
     /// <summary>Normalises each row of <c>a + b</c>, the residual add before it fused in (<see cref="IDecodeFusedOps.AddLayerNorm"/>).</summary>
     public void AddForward(Tensor a, Tensor b, Tensor output) => backend.AddLayerNorm(a, b, weight, bias, output, epsilon);
+
+    /// <summary>
+    /// <see cref="AddForward"/>, then <paramref name="next"/> of the result into <paramref name="nextOutput"/> in the same
+    /// op (<see cref="IDecodeFusedOps.AddLayerNormThenNorm"/>): a block's post norm and the next block's input norm.
+    /// </summary>
+    public void AddForward(Tensor a, Tensor b, Tensor output, DecodeNorm next, Tensor nextOutput) =>
+        backend.AddLayerNormThenNorm(a, b, weight, bias, output, epsilon, next.Weight, next.Bias, next.Epsilon, nextOutput);
 }
 
 /// <summary>Where a LayerNorm's weight and bias lie in a <see cref="WeightBlock"/>.</summary>

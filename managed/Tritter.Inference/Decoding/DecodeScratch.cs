@@ -29,6 +29,7 @@ internal sealed class DecodeScratch : IDisposable
             Query = tokens == 1 ? F(heads, dim) : F(tokens, heads, dim);
             AttentionOutput = tokens == 1 ? F(heads, dim) : F(tokens, heads, dim);
             AttentionRows = Own(backend.View(AttentionOutput, 0, [tokens, d]));
+            Projected = F(tokens, d);
             Hidden = F(tokens, d);
             GateUp = F(tokens, 2 * inter);
             Gated = F(tokens, inter);
@@ -54,7 +55,6 @@ internal sealed class DecodeScratch : IDisposable
     /// <summary>The residual stream: each layer's input and, after it, its output.</summary>
     public Tensor Stream { get; }
 
-    /// <summary>The input norm's output, where the q|k|v product does not fuse it (float32 weights).</summary>
     public Tensor Normed { get; }
 
     /// <summary>The stacked q|k|v projection, <c>[tokens, (heads + 2 kvHeads) headDim]</c>.</summary>
@@ -68,12 +68,13 @@ internal sealed class DecodeScratch : IDisposable
     /// <summary><see cref="AttentionOutput"/> as rows of hidden features, the output projection's input.</summary>
     public Tensor AttentionRows { get; }
 
+    public Tensor Projected { get; }
+
     public Tensor Hidden { get; }
 
     /// <summary>The stacked gate|up projection, <c>[tokens, 2 inter]</c>.</summary>
     public Tensor GateUp { get; }
 
-    /// <summary>The MLP activation, where the down product does not fuse it (float32 weights).</summary>
     public Tensor Gated { get; }
 
     public Tensor Down { get; }

@@ -79,7 +79,7 @@ public static class DecodeFusedRuns
             Read<byte>(backend, cache.ValueData), Read<Half>(backend, cache.ValueScales));
     }
 
-    /// <summary><see cref="IDecodeFusedOps.GatedSquaredRelu"/>, or squared ReLU of the gate then times up.</summary>
+    /// <summary><see cref="IDecodeFusedOps.GatedSquaredRelu"/> of interleaved pairs, or squared ReLU of the gates then times the ups.</summary>
     public static float[] GatedSquaredRelu(IDecodeBackend backend, float[] gateUp, int tokens, int inter, bool fused)
     {
         using var output = backend.Allocate(DType.Float32, [tokens, inter]);
@@ -90,7 +90,7 @@ public static class DecodeFusedRuns
         }
         else
         {
-            var (gate, up, _) = Split(gateUp, tokens, [inter, inter]);
+            var (gate, up) = Deinterleave(gateUp);
             using var g = HostTensors.Floats(backend, gate, [tokens, inter]);
             using var u = HostTensors.Floats(backend, up, [tokens, inter]);
             backend.SquaredRelu(g, output);
@@ -124,72 +124,96 @@ public static class DecodeFusedRuns
         return HostTensors.Read(backend, output);
     }
 
-    /// <summary>What a fused ternary product computes its activations from.</summary>
-    public enum InputKind
+    /// <summary>What a fused ternary product does after the product: add a residual, or gate its interleaved gate|up pairs.</summary>
+    public enum Epilogue
     {
-        Rows,
-        Normed,
+        Residual,
         Gated,
     }
 
-    /// <summary>
-    /// One fused ternary product: its source rows (<c>[rows, columns]</c>, or <c>[rows, 2 columns]</c> gated), random
-    /// ternary codes with a scale per output and a bias, the input norm's weight and bias, and a residual or none.
-    /// </summary>
-    public sealed record TernaryCase(InputKind Kind, TernaryScheme Scheme, int Rows, int Outputs, int Columns, float[] Source, uint[] Words,
-        float[] Scales, float[] Bias, float[] NormWeight, float[] NormBias, float[]? Residual)
+    /// <summary>One fused ternary product: input rows, random ternary codes with a scale per output and a bias, and a residual.</summary>
+    public sealed record TernaryCase(Epilogue Kind, TernaryScheme Scheme, int Rows, int Outputs, int Columns, float[] Input, uint[] Words,
+        float[] Scales, float[] Bias, float[] Residual)
     {
-        /// <summary>Random inputs for the shape; gated sources span negatives, so squared ReLU zeroes some.</summary>
-        public static TernaryCase Random(Random random, InputKind kind, TernaryScheme scheme, int rows, int outputs, int columns, bool residual)
+        public static TernaryCase Random(Random random, Epilogue kind, TernaryScheme scheme, int rows, int outputs, int columns)
         {
             var (_, words) = PackedTernaryRuns.RandomCodes(random, outputs, columns);
-            var sourceWidth = kind == InputKind.Gated ? 2 * columns : columns;
-            return new(kind, scheme, rows, outputs, columns, TestRandom.Floats(random, rows * sourceWidth, 2f), words, TestRandom.Floats(random, outputs, 0.5f),
-                TestRandom.Floats(random, outputs, 0.1f), TestRandom.Floats(random, columns), TestRandom.Floats(random, columns),
-                residual ? TestRandom.Floats(random, rows * outputs, 3f) : null);
+            return new(kind, scheme, rows, outputs, columns, TestRandom.Floats(random, rows * columns, 2f), words, TestRandom.Floats(random, outputs, 0.5f),
+                TestRandom.Floats(random, outputs, 0.1f), TestRandom.Floats(random, rows * outputs, 3f));
         }
     }
 
     /// <summary>
-    /// <see cref="IDecodeFusedOps.FusedTernaryMatmul"/>, or (unfused) the input's op (LayerNorm, gated squared ReLU),
-    /// <see cref="IPackedTernaryOps.ArrangedTernaryMatmul"/> and the residual's <see cref="IElementwiseOps.Add"/>.
+    /// <see cref="IDecodeFusedOps.TernaryMatmulAdd"/> or <see cref="IDecodeFusedOps.GatedTernaryMatmul"/>, or (unfused)
+    /// <see cref="IPackedTernaryOps.ArrangedTernaryMatmul"/> then <see cref="IElementwiseOps.Add"/> or
+    /// <see cref="IDecodeFusedOps.GatedSquaredRelu"/>; with <paramref name="productOnly"/>, the plain product.
     /// </summary>
-    public static float[] FusedTernary(IDecodeBackend backend, TernaryCase c, bool fused)
+    public static float[] FusedTernary(IDecodeBackend backend, TernaryCase c, bool fused, bool productOnly = false)
     {
         var layout = (uint[])c.Words.Clone();
         backend.ArrangePackedTernary(layout, c.Outputs, c.Columns, c.Scheme);
         using var packed = PackedTernaryRuns.Packed(backend, layout, c.Outputs, c.Columns);
         using var scale = HostTensors.Floats(backend, c.Scales, [c.Outputs]);
         using var bias = HostTensors.Floats(backend, c.Bias, [c.Outputs]);
-        using var source = HostTensors.Floats(backend, c.Source, [c.Rows, c.Source.Length / c.Rows]);
-        using var normWeight = HostTensors.Floats(backend, c.NormWeight, [c.Columns]);
-        using var normBias = HostTensors.Floats(backend, c.NormBias, [c.Columns]);
-        using var residual = c.Residual is null ? null : HostTensors.Floats(backend, c.Residual, [c.Rows, c.Outputs]);
-        using var output = backend.Allocate(DType.Float32, [c.Rows, c.Outputs]);
-        if (fused)
+        using var input = HostTensors.Floats(backend, c.Input, [c.Rows, c.Columns]);
+        using var residual = HostTensors.Floats(backend, c.Residual, [c.Rows, c.Outputs]);
+        using var output = backend.Allocate(DType.Float32, c.Kind == Epilogue.Gated && !productOnly ? [c.Rows, c.Outputs / 2] : [c.Rows, c.Outputs]);
+        if (fused && !productOnly)
         {
-            TernaryInput input = c.Kind switch
-            {
-                InputKind.Normed => new TernaryInput.Normed(source, normWeight, normBias, Epsilon),
-                InputKind.Gated => new TernaryInput.Gated(source),
-                _ => new TernaryInput.Rows(source),
-            };
-            backend.FusedTernaryMatmul(input, packed, scale, bias, c.Scheme, residual, output);
+            if (c.Kind == Epilogue.Gated)
+                backend.GatedTernaryMatmul(input, packed, scale, bias, c.Scheme, output);
+            else
+                backend.TernaryMatmulAdd(input, packed, scale, bias, c.Scheme, residual, output);
             return HostTensors.Read(backend, output);
         }
-        using var staged = backend.Allocate(DType.Float32, [c.Rows, c.Columns]);
-        using var mean = backend.Allocate(DType.Float32, [c.Rows]);
-        using var reciprocalStd = backend.Allocate(DType.Float32, [c.Rows]);
-        if (c.Kind == InputKind.Normed)
-            backend.LayerNorm(source, normWeight, normBias, staged, mean, reciprocalStd, Epsilon);
-        else if (c.Kind == InputKind.Gated)
-            backend.GatedSquaredRelu(source, staged);
         using var product = backend.Allocate(DType.Float32, [c.Rows, c.Outputs]);
-        backend.ArrangedTernaryMatmul(c.Kind == InputKind.Rows ? source : staged, packed, scale, bias, c.Scheme, product);
-        if (residual is null)
+        backend.ArrangedTernaryMatmul(input, packed, scale, bias, c.Scheme, product);
+        if (productOnly)
             return HostTensors.Read(backend, product);
-        backend.Add(residual, product, output);
+        if (c.Kind == Epilogue.Gated)
+            backend.GatedSquaredRelu(product, output);
+        else
+            backend.Add(residual, product, output);
         return HostTensors.Read(backend, output);
+    }
+
+    /// <summary><see cref="IDecodeFusedOps.AddLayerNormThenNorm"/>, or add then two LayerNorms: (the first norm's output, the second's).</summary>
+    public static (float[] Output, float[] Next) AddLayerNormThenNorm(IDecodeBackend backend, float[] a, float[] b, float[] weight, float[] bias,
+        float[] nextWeight, float[] nextBias, bool fused)
+    {
+        var width = weight.Length;
+        TensorShape shape = [a.Length / width, width];
+        using var x = HostTensors.Floats(backend, a, shape);
+        using var y = HostTensors.Floats(backend, b, shape);
+        using var w = HostTensors.Floats(backend, weight, [width]);
+        using var c = HostTensors.Floats(backend, bias, [width]);
+        using var nw = HostTensors.Floats(backend, nextWeight, [width]);
+        using var nc = HostTensors.Floats(backend, nextBias, [width]);
+        using var output = backend.Allocate(DType.Float32, shape);
+        using var next = backend.Allocate(DType.Float32, shape);
+        if (fused)
+        {
+            backend.AddLayerNormThenNorm(x, y, w, c, output, Epsilon, nw, nc, Epsilon, next);
+        }
+        else
+        {
+            using var sum = backend.Allocate(DType.Float32, shape);
+            using var mean = backend.Allocate(DType.Float32, [shape[0]]);
+            using var rstd = backend.Allocate(DType.Float32, [shape[0]]);
+            backend.Add(x, y, sum);
+            backend.LayerNorm(sum, w, c, output, mean, rstd, Epsilon);
+            backend.LayerNorm(output, nw, nc, next, mean, rstd, Epsilon);
+        }
+        return (HostTensors.Read(backend, output), HostTensors.Read(backend, next));
+    }
+
+    /// <summary>Interleaved pairs (gate i, up i) of each row of <c>2 inter</c> split into the gates and the ups.</summary>
+    private static (float[] Gates, float[] Ups) Deinterleave(float[] pairs)
+    {
+        var (gates, ups) = (new float[pairs.Length / 2], new float[pairs.Length / 2]);
+        for (var i = 0; i < gates.Length; i++)
+            (gates[i], ups[i]) = (pairs[2 * i], pairs[2 * i + 1]);
+        return (gates, ups);
     }
 
     /// <summary>Rows of <c>sum(widths)</c> split into one array per width, rows kept in order.</summary>

@@ -60,14 +60,28 @@ public sealed class DecodeFusedTests
         Assert.That(AddLayerNorm(cpu, a, b, weight, bias, fused: true), Is.EqualTo(AddLayerNorm(cpu, a, b, weight, bias, fused: false)));
     }
 
-    [TestCase(InputKind.Rows, TernaryScheme.Reference, 1, 37, 200, true)]
-    [TestCase(InputKind.Normed, TernaryScheme.Paper, 1, 40, 1100, false)]
-    [TestCase(InputKind.Normed, TernaryScheme.Reference, 3, 20, 300, true)]
-    [TestCase(InputKind.Gated, TernaryScheme.Paper, 2, 30, 257, true)]
-    [TestCase(InputKind.Gated, TernaryScheme.Reference, 1, 16, 64, false)]
-    public void Fused_ternary_matmul_gives_the_bits_of_its_sequence(InputKind kind, TernaryScheme scheme, int rows, int outputs, int columns, bool residual)
+    [TestCase(2, 4096)]
+    [TestCase(3, 100)]
+    public void Add_layer_norm_then_norm_gives_the_bits_of_add_then_two_layer_norms(int rows, int width)
     {
-        var c = TernaryCase.Random(TestRandom.Create(), kind, scheme, rows, outputs, columns, residual);
+        var random = TestRandom.Create();
+        var (a, b) = (TestRandom.Floats(random, rows * width, 2f), TestRandom.Floats(random, rows * width));
+        var (weight, bias, nextWeight, nextBias) = (TestRandom.Floats(random, width), TestRandom.Floats(random, width), TestRandom.Floats(random, width),
+            TestRandom.Floats(random, width));
+        using var cpu = new CpuBackend();
+        var fused = AddLayerNormThenNorm(cpu, a, b, weight, bias, nextWeight, nextBias, fused: true);
+        var unfused = AddLayerNormThenNorm(cpu, a, b, weight, bias, nextWeight, nextBias, fused: false);
+        Assert.That(fused.Output, Is.EqualTo(unfused.Output), "the post norm");
+        Assert.That(fused.Next, Is.EqualTo(unfused.Next), "the next norm");
+    }
+
+    [TestCase(Epilogue.Residual, TernaryScheme.Reference, 1, 37, 200)]
+    [TestCase(Epilogue.Residual, TernaryScheme.Paper, 3, 20, 300)]
+    [TestCase(Epilogue.Gated, TernaryScheme.Paper, 2, 30, 257)]
+    [TestCase(Epilogue.Gated, TernaryScheme.Reference, 1, 16, 64)]
+    public void Fused_ternary_products_give_the_bits_of_their_sequences(Epilogue kind, TernaryScheme scheme, int rows, int outputs, int columns)
+    {
+        var c = TernaryCase.Random(TestRandom.Create(), kind, scheme, rows, outputs, columns);
         using var cpu = new CpuBackend();
         Assert.That(FusedTernary(cpu, c, fused: true), Is.EqualTo(FusedTernary(cpu, c, fused: false)));
     }
@@ -76,21 +90,18 @@ public sealed class DecodeFusedTests
     public void Fused_ternary_shapes_that_do_not_fit_are_refused()
     {
         using var cpu = new CpuBackend();
-        var (_, words) = PackedTernaryRuns.RandomCodes(TestRandom.Create(), 4, 20);
-        using var packed = PackedTernaryRuns.Packed(cpu, words, 4, 20);
-        using var scale = HostTensors.Floats(cpu, [1f, 1f, 1f, 1f], [4]);
-        using var output = cpu.Allocate(DType.Float32, [1, 4]);
-        using var gateUp = HostTensors.Floats(cpu, new float[41], [1, 41]);
-        using var rows = HostTensors.Floats(cpu, new float[20], [1, 20]);
-        using var norm = HostTensors.Floats(cpu, new float[19], [19]);
+        var (_, words) = PackedTernaryRuns.RandomCodes(TestRandom.Create(), 5, 20);
+        using var packed = PackedTernaryRuns.Packed(cpu, words, 5, 20);
+        using var scale = HostTensors.Floats(cpu, new float[5], [5]);
+        using var input = HostTensors.Floats(cpu, new float[20], [1, 20]);
+        using var output = cpu.Allocate(DType.Float32, [1, 5]);
+        using var half = cpu.Allocate(DType.Float32, [1, 2]);
         using var residual = HostTensors.Floats(cpu, new float[3], [1, 3]);
         Assert.Multiple(() =>
         {
-            Assert.That(() => cpu.FusedTernaryMatmul(new TernaryInput.Gated(gateUp), packed, scale, null, TernaryScheme.Paper, null, output),
-                Throws.ArgumentException.With.Message.Contains("2 x inter"));
-            Assert.That(() => cpu.FusedTernaryMatmul(new TernaryInput.Normed(rows, norm, norm, Epsilon), packed, scale, null, TernaryScheme.Paper, null, output),
-                Throws.ArgumentException.With.Message.Contains("input.Weight"));
-            Assert.That(() => cpu.FusedTernaryMatmul(new TernaryInput.Rows(rows), packed, scale, null, TernaryScheme.Paper, residual, output),
+            Assert.That(() => cpu.GatedTernaryMatmul(input, packed, scale, null, TernaryScheme.Paper, half),
+                Throws.ArgumentException.With.Message.Contains("gate|up pairs"));
+            Assert.That(() => cpu.TernaryMatmulAdd(input, packed, scale, null, TernaryScheme.Paper, residual, output),
                 Throws.ArgumentException.With.Message.Contains("residual"));
         });
     }
