@@ -3,7 +3,8 @@
 // CPU twin: managed/Tritter.Cpu/Ops/DecodeFused.cs.
 //
 // Why: a decode step replayed from a graph paid ~20 launches per layer (26 in the paper scheme), each a ramp of a few
-// microseconds, against a few microseconds of weight streaming per projection; these three replace 9 of them.
+// microseconds, against a few microseconds of weight streaming per projection; these replace 10 of them, and the
+// batch-1 GEMV's epilogue (ternary_gemv.cu) two more.
 //
 // Floors (H query heads, Hk KV heads, head_dim D, I intermediate, d hidden, per token):
 //   decode_attention_inputs_d*: read the q|k|v row, 4 (H + 2 Hk) D bytes, and write 4 H D bytes of queries and

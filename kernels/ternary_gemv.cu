@@ -341,7 +341,12 @@ TERNARY_GEMV_F32_STAGED_ENTRY(8)
 // each of 8 rows, TERNARY_ROW1_STEPS such loads in flight per lane, through the non-coherent path without allocating
 // in L1. A team of `parts` warps splits the K of one group between them (so that N = 4096 still keeps every SM
 // streaming) and adds its partial sums through shared memory in a fixed order. Persistent blocks: each prepares the
-// activations once (the weight loads of its first group already in flight) and then loops over groups.
+// activations once (the weight loads of its first group already in flight) and then loops over groups. Their epilogue
+// (write_group) also does the decode step's element-wise work that follows two of its products, so that it costs no
+// launch: the residual add after the attention output's product, and the gated activation of the gate|up product.
+// Work done in the prologue instead (every block normalising or gating its whole input row) measured slower than the
+// launch it saved: 256 blocks re-reading 3-5x the activation bytes from L2 (bench/results/nvidia-h100-80gb-hbm3/
+// 2026-12-07-session.md).
 // - int8 (paper scheme): the codes of 4 weights against 4 int8 activations per __dp4a.
 // - float32 (reference scheme): tensor cores. x is split exactly into three bfloat16 parts (8 + 8 + 8 significant bits
 //   make a float32's 24), the three rows of the A operand of mma.m16n8k16 (the other 13 rows zero), and the codes become

@@ -100,29 +100,8 @@ public static class DecodeFusedRuns
     }
 
     /// <summary><see cref="IDecodeFusedOps.AddLayerNorm"/>, or add then LayerNorm.</summary>
-    public static float[] AddLayerNorm(IDecodeBackend backend, float[] a, float[] b, float[] weight, float[] bias, bool fused)
-    {
-        var width = weight.Length;
-        TensorShape shape = [a.Length / width, width];
-        using var x = HostTensors.Floats(backend, a, shape);
-        using var y = HostTensors.Floats(backend, b, shape);
-        using var w = HostTensors.Floats(backend, weight, [width]);
-        using var c = HostTensors.Floats(backend, bias, [width]);
-        using var output = backend.Allocate(DType.Float32, shape);
-        if (fused)
-        {
-            backend.AddLayerNorm(x, y, w, c, output, Epsilon);
-        }
-        else
-        {
-            using var sum = backend.Allocate(DType.Float32, shape);
-            using var mean = backend.Allocate(DType.Float32, [shape[0]]);
-            using var rstd = backend.Allocate(DType.Float32, [shape[0]]);
-            backend.Add(x, y, sum);
-            backend.LayerNorm(sum, w, c, output, mean, rstd, Epsilon);
-        }
-        return HostTensors.Read(backend, output);
-    }
+    public static float[] AddLayerNorm(IDecodeBackend backend, float[] a, float[] b, float[] weight, float[] bias, bool fused) =>
+        AddNorms(backend, a, b, weight, bias, null, fused).Output;
 
     /// <summary>What a fused ternary product does after the product: add a residual, or gate its interleaved gate|up pairs.</summary>
     public enum Epilogue
@@ -181,19 +160,30 @@ public static class DecodeFusedRuns
     public static (float[] Output, float[] Next) AddLayerNormThenNorm(IDecodeBackend backend, float[] a, float[] b, float[] weight, float[] bias,
         float[] nextWeight, float[] nextBias, bool fused)
     {
+        var (output, next) = AddNorms(backend, a, b, weight, bias, (nextWeight, nextBias), fused);
+        return (output, next!);
+    }
+
+    private static (float[] Output, float[]? Next) AddNorms(IDecodeBackend backend, float[] a, float[] b, float[] weight, float[] bias,
+        (float[] Weight, float[] Bias)? nextNorm, bool fused)
+    {
         var width = weight.Length;
         TensorShape shape = [a.Length / width, width];
         using var x = HostTensors.Floats(backend, a, shape);
         using var y = HostTensors.Floats(backend, b, shape);
         using var w = HostTensors.Floats(backend, weight, [width]);
         using var c = HostTensors.Floats(backend, bias, [width]);
-        using var nw = HostTensors.Floats(backend, nextWeight, [width]);
-        using var nc = HostTensors.Floats(backend, nextBias, [width]);
+        using var nw = nextNorm is { } n1 ? HostTensors.Floats(backend, n1.Weight, [width]) : null;
+        using var nc = nextNorm is { } n2 ? HostTensors.Floats(backend, n2.Bias, [width]) : null;
         using var output = backend.Allocate(DType.Float32, shape);
         using var next = backend.Allocate(DType.Float32, shape);
-        if (fused)
+        if (fused && nw is null)
         {
-            backend.AddLayerNormThenNorm(x, y, w, c, output, Epsilon, nw, nc, Epsilon, next);
+            backend.AddLayerNorm(x, y, w, c, output, Epsilon);
+        }
+        else if (fused)
+        {
+            backend.AddLayerNormThenNorm(x, y, w, c, output, Epsilon, nw!, nc!, Epsilon, next);
         }
         else
         {
@@ -202,9 +192,10 @@ public static class DecodeFusedRuns
             using var rstd = backend.Allocate(DType.Float32, [shape[0]]);
             backend.Add(x, y, sum);
             backend.LayerNorm(sum, w, c, output, mean, rstd, Epsilon);
-            backend.LayerNorm(output, nw, nc, next, mean, rstd, Epsilon);
+            if (nw is not null)
+                backend.LayerNorm(output, nw, nc!, next, mean, rstd, Epsilon);
         }
-        return (HostTensors.Read(backend, output), HostTensors.Read(backend, next));
+        return (HostTensors.Read(backend, output), nw is null ? null : HostTensors.Read(backend, next));
     }
 
     /// <summary>Interleaved pairs (gate i, up i) of each row of <c>2 inter</c> split into the gates and the ups.</summary>
