@@ -29,7 +29,6 @@ internal sealed class DecodeScratch : IDisposable
             Query = tokens == 1 ? F(heads, dim) : F(tokens, heads, dim);
             AttentionOutput = tokens == 1 ? F(heads, dim) : F(tokens, heads, dim);
             AttentionRows = Own(backend.View(AttentionOutput, 0, [tokens, d]));
-            Projected = F(tokens, d);
             Hidden = F(tokens, d);
             GateUp = F(tokens, 2 * inter);
             Gated = F(tokens, inter);
@@ -68,11 +67,12 @@ internal sealed class DecodeScratch : IDisposable
     /// <summary><see cref="AttentionOutput"/> as rows of hidden features, the output projection's input.</summary>
     public Tensor AttentionRows { get; }
 
-    public Tensor Projected { get; }
-
     public Tensor Hidden { get; }
 
-    /// <summary>The stacked gate|up projection, <c>[tokens, 2 inter]</c>.</summary>
+    /// <summary>
+    /// The stacked gate|up projection, <c>[tokens, 2 inter]</c>, gate i and up i side by side: written only with float32
+    /// weights, since the ternary gate|up product writes the gated activation (<see cref="Gated"/>) directly.
+    /// </summary>
     public Tensor GateUp { get; }
 
     public Tensor Gated { get; }
