@@ -6,6 +6,8 @@ using Tritter.Cuda;
 
 if (args is ["profile-decode", .. var profileArgs])
     return DecodeProfile.Run(profileArgs);
+if (args is ["profile-train", .. var trainArgs])
+    return TrainingProfile.Run(trainArgs);
 var (config, remaining, resultsRoot) = BenchConfig.Create(args);
 var suites = typeof(BenchConfig).Assembly.GetTypes()
     .Where(t => t.IsPublic && !t.IsAbstract && t.GetMethods().Any(m => m.IsDefined(typeof(BenchmarkDotNet.Attributes.BenchmarkAttribute), false)))

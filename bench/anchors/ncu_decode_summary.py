@@ -1,8 +1,9 @@
-"""Per-kernel table of `Tritter.Bench profile-decode` under ncu, as Markdown.
+"""Per-kernel table of `Tritter.Bench profile-decode` (or `profile-train`) under ncu, as Markdown.
 
     ncu --clock-control none --profile-from-start off --metrics gpu__time_duration.sum,dram__bytes_read.sum --csv \
         ./Tritter.Bench profile-decode --preset 7B [--paper] > profile.csv
     python3 ncu_decode_summary.py profile.csv
+    python3 ncu_decode_summary.py train.csv "Training step"   # one table over every kernel of the range
 
 The profiled range holds one decode step replayed from its graph, then one prefill chunk and its last token launched op
 by op; the parts are split at the embedding lookups that start each. ncu runs every kernel alone with cold caches, so
@@ -22,7 +23,7 @@ def kernels(path):
         kernel = by_id.setdefault(row["ID"], {"name": row["Kernel Name"], "grid": row["Grid Size"]})
         value = row["Metric Value"].replace(",", "")
         kernel[row["Metric Name"]] = float(value) if value else 0.0
-    return [line for line in lines[:header] if "decode step" in line], list(by_id.values())
+    return [line for line in lines[:header] if "decode step" in line or "training step" in line], list(by_id.values())
 
 
 def table(title, part):
@@ -42,6 +43,9 @@ def table(title, part):
 
 def main():
     notes, ks = kernels(sys.argv[1])
+    if len(sys.argv) > 2:
+        table(sys.argv[2], ks)
+        return
     for note in notes:
         print(f"`{note}` (host-timed under ncu, which slows every launch)")
     starts = [i for i, k in enumerate(ks) if k["name"].startswith("embedding")] + [len(ks)]

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using Tritter.Core.Config;
+using Tritter.Core.Model;
+using Tritter.Core.Tensors;
+using Tritter.Core.Training;
+using Tritter.Cuda;
+using Tritter.Native.Cuda;
+
+namespace Tritter.Bench;
+
+/// <summary>
+/// <c>profile-train</c>: training steps of a preset on the GPU (the shape of <c>TrainingStepGpuBenchmarks</c>), host-timed,
+/// then one more inside a profiler range, so that <c>ncu --profile-from-start off</c> or <c>nsys --capture-range=cudaProfilerApi</c>
+/// report every kernel of one step (forward, loss, backward, clipping, AdamW) and nothing of the setup.
+/// </summary>
+internal static class TrainingProfile
+{
+    /// <summary>The usage line.</summary>
+    public const string Usage = "Tritter.Bench profile-train [--preset 1B] [--batch 1] [--sequence 2048] [--lean] [--paper] [--steps 5]";
+
+    /// <summary>Runs the command on <paramref name="args"/> (after its name); returns the exit code.</summary>
+    public static int Run(string[] args)
+    {
+        string Option(string name, string fallback)
+        {
+            var at = Array.IndexOf(args, name);
+            return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
+        }
+        if (args.Contains("--help"))
+        {
+            Console.WriteLine(Usage);
+            return 0;
+        }
+        var probe = CudaProbe.Result;
+        if (!probe.IsUsable)
+        {
+            Console.Error.WriteLine($"profile-train needs a GPU: {probe.Reason}");
+            return 1;
+        }
+        var preset = Option("--preset", "1B");
+        var config = TritterPresets.Get(preset);
+        if (args.Contains("--paper"))
+            config = config with { QuantizationScheme = QuantizationScheme.Paper };
+        var (batch, sequence) = (int.Parse(Option("--batch", "1")), int.Parse(Option("--sequence", "2048")));
+        var timedSteps = int.Parse(Option("--steps", "5"));
+        var lean = args.Contains("--lean");
+
+        using var gpu = CudaBackend.Open();
+        var random = new Random(1);
+        var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, sequence + 1).Select(_ => random.Next(1, config.VocabSize)).ToArray()).ToArray();
+        var data = TrainingBatch.NextToken(sequences);
+        using var model = new TritterModel(gpu, config, seed: 1);
+        using var trainer = new Trainer(model, new TrainingOptions
+        {
+            Schedule = new LearningRateSchedule(1e-3, 1e-4, 10, 1_000_000),
+            RecomputeActivations = lean,
+            MomentType = lean ? DType.BFloat16 : DType.Float32,
+        }, batch, sequence);
+        trainer.Step(data);
+        gpu.Synchronize();
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < timedSteps; i++)
+            trainer.Step(data);
+        gpu.Synchronize();
+        var perStep = clock.Elapsed.TotalMilliseconds / timedSteps;
+        Console.WriteLine($"{config.QuantizationScheme} {preset} {batch}x{sequence}{(lean ? " lean" : "")}: training step {perStep:F1} ms " +
+            $"({batch * sequence * 1000 / perStep:F0} tokens/s), host-timed over {timedSteps} steps");
+        using (new CudaProfilerRange())
+        {
+            trainer.Step(data);
+            gpu.Synchronize();
+        }
+        return 0;
+    }
+}
