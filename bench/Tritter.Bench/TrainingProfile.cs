@@ -16,7 +16,7 @@ namespace Tritter.Bench;
 internal static class TrainingProfile
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "Tritter.Bench profile-train [--preset 1B] [--batch 1] [--sequence 2048] [--lean] [--paper] [--steps 5]";
+    public const string Usage = "Tritter.Bench profile-train [--preset 1B] [--batch 1] [--sequence 2048] [--lean] [--paper] [--matmul-precision bf16|tf32] [--steps 5]";
 
     /// <summary>Runs the command on <paramref name="args"/> (after its name); returns the exit code.</summary>
     public static int Run(string[] args)
@@ -46,6 +46,12 @@ internal static class TrainingProfile
         var lean = args.Contains("--lean");
 
         using var gpu = CudaBackend.Open();
+        gpu.MatmulPrecision = Option("--matmul-precision", "bf16") switch
+        {
+            "bf16" => MatmulPrecision.BFloat16,
+            "tf32" => MatmulPrecision.Tf32,
+            var other => throw new ArgumentException($"--matmul-precision {other}: expected bf16 or tf32"),
+        };
         var random = new Random(1);
         var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, sequence + 1).Select(_ => random.Next(1, config.VocabSize)).ToArray()).ToArray();
         var data = TrainingBatch.NextToken(sequences);
@@ -63,7 +69,7 @@ internal static class TrainingProfile
             trainer.Step(data);
         gpu.Synchronize();
         var perStep = clock.Elapsed.TotalMilliseconds / timedSteps;
-        Console.WriteLine($"{config.QuantizationScheme} {preset} {batch}x{sequence}{(lean ? " lean" : "")}: training step {perStep:F1} ms " +
+        Console.WriteLine($"{config.QuantizationScheme} {preset} {batch}x{sequence}{(lean ? " lean" : "")} {gpu.MatmulPrecision}: training step {perStep:F1} ms " +
             $"({batch * sequence * 1000 / perStep:F0} tokens/s), host-timed over {timedSteps} steps");
         using (new CudaProfilerRange())
         {

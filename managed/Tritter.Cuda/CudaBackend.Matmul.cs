@@ -4,10 +4,20 @@ using Tritter.Native.Cuda;
 
 namespace Tritter.Cuda;
 
-/// <summary>Dense linear-layer products on tensor cores (TF32, fp32 accumulation): <c>kernels/matmul.cu</c>.</summary>
+/// <summary>
+/// Dense linear-layer products on tensor cores with fp32 accumulation, at <see cref="MatmulPrecision"/>: TF32
+/// (<c>kernels/matmul.cu</c>) or bf16 copies of the operands (<c>kernels/matmul_bf16.cu</c>).
+/// </summary>
 public sealed partial class CudaBackend : IMatmulOps
 {
     private readonly HashSet<string> _matmulSharedOptIn = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// What the dense products round their operands to. TF32 by default (inference and the GPU tests' tolerances);
+    /// training picks bf16 for its rate (<c>tritter train --matmul-precision</c>). Set it between ops, not during a
+    /// recorded step.
+    /// </summary>
+    public MatmulPrecision MatmulPrecision { get; set; } = MatmulPrecision.Tf32;
 
     /// <inheritdoc />
     public void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output)
@@ -17,9 +27,18 @@ public sealed partial class CudaBackend : IMatmulOps
         var (rows, inFeatures, outFeatures) = OpShapes.Matmul(input, weight, bias, output);
         if (rows == 0 || outFeatures == 0)
             return;
-        var shared = KernelLaunch.MatmulSharedBytes(aKContiguous: true, bKContiguous: true);
         MakeCurrent();
-        MatmulKernel("matmul_forward_f32", shared).Launch(KernelLaunch.Matmul(rows, outFeatures, shared), Stream,
+        if (MatmulPrecision == MatmulPrecision.BFloat16)
+        {
+            var ldIn = KernelLaunch.Bf16Leading(inFeatures);
+            var (xs, ws) = (ToBf16("matmul_bf16_x", x, rows, inFeatures), ToBf16("matmul_bf16_w", w, outFeatures, inFeatures));
+            var bf16Shared = KernelLaunch.MatmulBf16SharedBytes;
+            MatmulKernel("matmul_bf16", "matmul_forward_bf16", bf16Shared).Launch(KernelLaunch.Matmul(rows, outFeatures, bf16Shared), Stream,
+                xs.Pointer, ws.Pointer, b is null ? default : b.Pointer, y.Pointer, rows, inFeatures, outFeatures, ldIn);
+            return;
+        }
+        var shared = KernelLaunch.MatmulSharedBytes(aKContiguous: true, bKContiguous: true);
+        MatmulKernel("matmul", "matmul_forward_f32", shared).Launch(KernelLaunch.Matmul(rows, outFeatures, shared), Stream,
             x.Pointer, w.Pointer, b is null ? default : b.Pointer, y.Pointer, rows, inFeatures, outFeatures);
     }
 
@@ -34,21 +53,11 @@ public sealed partial class CudaBackend : IMatmulOps
         if (rows == 0)
             return;
         MakeCurrent();
-        if (dx is not null && inFeatures > 0)
-        {
-            var shared = KernelLaunch.MatmulSharedBytes(aKContiguous: true, bKContiguous: false);
-            MatmulKernel("matmul_input_gradient_f32", shared).Launch(KernelLaunch.Matmul(rows, inFeatures, shared), Stream,
-                dy.Pointer, w.Pointer, dx.Pointer, rows, inFeatures, outFeatures);
-        }
-        if (outFeatures == 0)
-            return;
-        if (inFeatures > 0)
-        {
-            var shared = KernelLaunch.MatmulSharedBytes(aKContiguous: false, bKContiguous: false);
-            MatmulKernel("matmul_weight_gradient_f32", shared).Launch(KernelLaunch.Matmul(outFeatures, inFeatures, shared), Stream,
-                dy.Pointer, x.Pointer, dw.Pointer, rows, inFeatures, outFeatures);
-        }
-        if (db is null)
+        if (MatmulPrecision == MatmulPrecision.BFloat16)
+            MatmulBackwardBf16(dy, x, w, dx, dw, rows, inFeatures, outFeatures);
+        else
+            MatmulBackwardTf32(dy, x, w, dx, dw, rows, inFeatures, outFeatures);
+        if (db is null || outFeatures == 0)
             return;
         var (geometry, rowsPerChunk, chunks) = KernelLaunch.ColumnPartials(rows, outFeatures);
         var partials = Scratch("matmul_bias_partials", DType.Float32, (long)chunks * outFeatures);
@@ -56,10 +65,58 @@ public sealed partial class CudaBackend : IMatmulOps
         Kernel("matmul", "matmul_column_sum_f32").Launch(KernelLaunch.Columns(outFeatures), Stream, partials.Pointer, chunks, outFeatures, db.Pointer);
     }
 
-    /// <summary>A GEMM kernel, allowed the dynamic shared memory its launches ask for (above 48 KiB needs an opt-in).</summary>
-    private CudaFunction MatmulKernel(string name, uint sharedBytes)
+    private void MatmulBackwardTf32(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, int rows, int inFeatures, int outFeatures)
     {
-        var function = Kernel("matmul", name);
+        if (dx is not null && inFeatures > 0)
+        {
+            var shared = KernelLaunch.MatmulSharedBytes(aKContiguous: true, bKContiguous: false);
+            MatmulKernel("matmul", "matmul_input_gradient_f32", shared).Launch(KernelLaunch.Matmul(rows, inFeatures, shared), Stream,
+                dy.Pointer, w.Pointer, dx.Pointer, rows, inFeatures, outFeatures);
+        }
+        if (outFeatures == 0 || inFeatures == 0)
+            return;
+        var weightShared = KernelLaunch.MatmulSharedBytes(aKContiguous: false, bKContiguous: false);
+        MatmulKernel("matmul", "matmul_weight_gradient_f32", weightShared).Launch(KernelLaunch.Matmul(outFeatures, inFeatures, weightShared), Stream,
+            dy.Pointer, x.Pointer, dw.Pointer, rows, inFeatures, outFeatures);
+    }
+
+    private void MatmulBackwardBf16(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, int rows, int inFeatures, int outFeatures)
+    {
+        if (inFeatures == 0)
+            return;
+        var (ldIn, ldOut) = (KernelLaunch.Bf16Leading(inFeatures), KernelLaunch.Bf16Leading(outFeatures));
+        var dys = ToBf16("matmul_bf16_dy", dy, rows, outFeatures);
+        var shared = KernelLaunch.MatmulBf16SharedBytes;
+        if (dx is not null)
+        {
+            var ws = ToBf16("matmul_bf16_w", w, outFeatures, inFeatures);
+            MatmulKernel("matmul_bf16", "matmul_input_gradient_bf16", shared).Launch(KernelLaunch.Matmul(rows, inFeatures, shared), Stream,
+                dys.Pointer, ws.Pointer, dx.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
+        }
+        if (outFeatures == 0)
+            return;
+        var xs = ToBf16("matmul_bf16_x", x, rows, inFeatures);
+        MatmulKernel("matmul_bf16", "matmul_weight_gradient_bf16", shared).Launch(KernelLaunch.Matmul(outFeatures, inFeatures, shared), Stream,
+            dys.Pointer, xs.Pointer, dw.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
+    }
+
+    /// <summary>
+    /// A bf16 copy of the float32 matrix <paramref name="source"/> <c>[rows, columns]</c> in the scratch buffer
+    /// <paramref name="name"/>, its rows padded with zeros to <see cref="KernelLaunch.Bf16Leading"/>.
+    /// </summary>
+    private CudaTensor ToBf16(string name, CudaTensor source, int rows, int columns)
+    {
+        var ld = KernelLaunch.Bf16Leading(columns);
+        var copy = Scratch(name, DType.BFloat16, Math.Max(1, (long)rows * ld));
+        if (ld > 0)
+                Kernel("matmul_bf16", "matmul_to_bf16").Launch(KernelLaunch.ToBf16(rows, ld), Stream, source.Pointer, copy.Pointer, rows, columns, ld);
+        return copy;
+    }
+
+    /// <summary>A GEMM kernel, allowed the dynamic shared memory its launches ask for (above 48 KiB needs an opt-in).</summary>
+    private CudaFunction MatmulKernel(string module, string name, uint sharedBytes)
+    {
+        var function = Kernel(module, name);
         if (sharedBytes > Device.MaxSharedMemoryPerBlockOptIn - function.StaticSharedBytes)
             throw new NotSupportedException($"{name} needs {sharedBytes} B of shared memory per block; {Device.Name} allows {Device.MaxSharedMemoryPerBlockOptIn}");
         if (_matmulSharedOptIn.Add(name))

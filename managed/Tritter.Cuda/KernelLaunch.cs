@@ -223,6 +223,21 @@ public static class KernelLaunch
     public static LaunchGeometry Matmul(int m, int n, uint sharedBytes) =>
         new(new Dim3((uint)((n + MatmulTile - 1) / MatmulTile), (uint)((m + MatmulTile - 1) / MatmulTile)), new Dim3(MatmulThreads), sharedBytes);
 
+    /// <summary>
+    /// Shared memory of a <c>matmul_*_bf16</c> block: <c>MB_STAGES</c> (4) stages of a 128 x 32 bf16 tile of each operand.
+    /// </summary>
+    public const uint MatmulBf16SharedBytes = 4 * 2 * MatmulTile * 32 * 2;
+
+    /// <summary>The row length of a bf16 operand copy: <paramref name="columns"/> rounded up to whole 16-byte chunks (8 elements).</summary>
+    public static int Bf16Leading(int columns) => (columns + 7) / 8 * 8;
+
+    /// <summary><c>matmul_to_bf16</c>: a thread per pair of a row's <paramref name="ld"/> elements, rows over the grid's y (strided past its limit).</summary>
+    public static LaunchGeometry ToBf16(int rows, int ld)
+    {
+        const int block = 256;
+        return new LaunchGeometry(new Dim3((uint)((ld / 2 + block - 1) / block), (uint)Math.Min(rows, 65535)), new Dim3(block));
+    }
+
     /// <summary>Positions per block step of <c>kv_int4_decode_*</c> (4 warps x 16); split boundaries are multiples of it.</summary>
     public const int KvDecodeTile = 64;
 

@@ -1,13 +1,15 @@
 using BenchmarkDotNet.Attributes;
 using Tritter.Core.Tensors;
+using Tritter.Cuda;
 
 namespace Tritter.Bench.Gpu;
 
 /// <summary>
-/// The dense float32 products of a training step (TF32 tensor cores) on the linear layers of the 1B and 7B presets at
-/// 4096 tokens. Floor: 2 rows x in x out flops per product against H100 SXM's ~495 TFLOP/s dense TF32 peak (wgmma
-/// only); the anchor is cuBLAS through PyTorch with TF32 on the same shapes (bench/anchors/dense_matmul_cublas.py),
-/// goal at least 50% of it on the large shapes.
+/// The dense float32 products of a training step at each <see cref="MatmulPrecision"/> (TF32 or bf16 tensor cores; the
+/// bf16 cases include converting the operands) on the linear layers of the 1B and 7B presets at 4096 tokens. Floor: 2
+/// rows x in x out flops per product against the mma.sync peak of the precision (peak.cu: ~324 TF32, ~650 bf16 TFLOP/s
+/// on an H100); the anchors are cuBLAS through PyTorch on the same shapes with TF32 (bench/anchors/dense_matmul_cublas.py)
+/// and bf16 F.linear (../shared/anchors/torch_baselines.py).
 /// </summary>
 public class DenseMatmulGpuBenchmarks : GpuBenchmark
 {
@@ -16,6 +18,10 @@ public class DenseMatmulGpuBenchmarks : GpuBenchmark
     /// <summary>Tokens x in x out: 1B attention projection, 1B FFN up and down, 7B FFN up.</summary>
     [Params("4096x2048x2048", "4096x2048x5632", "4096x5632x2048", "4096x4096x11008")]
     public string Shape { get; set; } = "";
+
+    /// <summary>What the operands are rounded to.</summary>
+    [Params(MatmulPrecision.BFloat16, MatmulPrecision.Tf32)]
+    public MatmulPrecision Precision { get; set; }
 
     private int Part(int i) => int.Parse(Shape.Split('x')[i], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -32,6 +38,7 @@ public class DenseMatmulGpuBenchmarks : GpuBenchmark
     public void Setup()
     {
         OpenDevice();
+        Gpu.MatmulPrecision = Precision;
         var random = new Random(3);
         Tensor Filled(TensorShape shape)
         {

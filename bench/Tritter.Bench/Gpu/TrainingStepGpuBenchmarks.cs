@@ -3,6 +3,7 @@ using Tritter.Core.Config;
 using Tritter.Core.Model;
 using Tritter.Core.Tensors;
 using Tritter.Core.Training;
+using Tritter.Cuda;
 
 namespace Tritter.Bench.Gpu;
 
@@ -24,11 +25,16 @@ public class TrainingStepGpuBenchmarks : GpuBenchmark
     [Params("small/8x512", "1B/1x2048", "1B/1x2048/lean")]
     public string Shape { get; set; } = "small/8x512";
 
+    /// <summary>What the dense products round their operands to.</summary>
+    [Params(MatmulPrecision.BFloat16, MatmulPrecision.Tf32)]
+    public MatmulPrecision Precision { get; set; }
+
     /// <summary>Builds the model, trainer and a fixed random batch.</summary>
     [GlobalSetup]
     public void Setup()
     {
         OpenDevice();
+        Gpu.MatmulPrecision = Precision;
         Gpu.Memory.ResetPeak();
         var parts = Shape.Split('/', 'x');
         var lean = parts.Length > 3 && parts[3] == "lean";

@@ -1,33 +1,45 @@
 using Tritter.Core.Tensors;
 using Tritter.Cpu;
+using Tritter.Cuda;
 using Tritter.Tests.Support;
 using static Tritter.Tests.Support.HostTensors;
 
 namespace Tritter.Tests.GpuOps;
 
-/// <summary>The CUDA dense matmul (TF32 tensor cores), forward and backward, against float64 products of the same inputs.</summary>
-public sealed class MatmulGpuTests : GpuFixture
+/// <summary>
+/// The CUDA dense matmul at each <see cref="MatmulPrecision"/> (TF32 or bf16 tensor cores), forward and backward, against
+/// float64 products of the same inputs.
+/// </summary>
+[TestFixture(MatmulPrecision.Tf32)]
+[TestFixture(MatmulPrecision.BFloat16)]
+public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
 {
     // (rows, in, out): single elements, sizes off every tile edge (63, 65, 300, 1031), odd feature counts that take the
-    // 4-byte copy path (7, 63, 65, 1031) next to multiples of 4 that take the 16-byte one, the tiny preset's 64/172/512
-    // at inference's 16 rows, and K past a thousand in each of the three products.
+    // TF32 kernel's 4-byte copy path and pad the bf16 copies' rows (7, 63, 65, 1031) next to multiples of 4 and 8, the
+    // tiny preset's 64/172/512 at inference's 16 rows, and K past a thousand in each of the three products.
     private static readonly object[] Shapes =
     [
         new[] { 1, 1, 1 }, new[] { 7, 63, 65 }, new[] { 16, 512, 172 }, new[] { 65, 172, 64 }, new[] { 300, 1000, 63 },
         new[] { 1025, 300, 172 }, new[] { 130, 1031, 1000 }, new[] { 1, 7, 300 },
     ];
 
-    // TF32 rounds each operand to nearest with 10 mantissa bits (relative error <= 2^-11), so a product is within
-    // (2 * 2^-11 + 2^-22) |a||b| ~ 9.8e-4 |a||b| of exact; the fp32 accumulation adds at most K 2^-24 sum |a||b| (6e-5
-    // at K = 1031). The bound 2e-3 sum_k |a||b| (plus the magnitude of a bias or of the accumulated start) holds for any
-    // input with a 2x margin; the expected values are float64.
-    private const double WorstCase = 2e-3;
+    // Each operand is rounded to nearest with 10 (TF32) or 8 (bf16) mantissa bits, relative error u <= 2^-11 or 2^-9, so
+    // a product is within (2u + u^2) |a||b| of exact (9.8e-4 or 3.9e-3); the fp32 accumulation adds at most K 2^-24
+    // sum |a||b| (6e-5 at K = 1031). The bound 4u sum_k |a||b| (plus the magnitude of a bias or of the accumulated start)
+    // holds for any input with a 2x margin; the expected values are float64.
+    private static double UnitRoundoff(MatmulPrecision p) => p == MatmulPrecision.Tf32 ? 1.0 / 2048 : 1.0 / 512;
+
+    private readonly double _worstCase = 4 * UnitRoundoff(precision);
 
     // Rounding errors are independent and unbiased (round to nearest), so over many outputs the error's RMS, measured
-    // in units of sqrt(sum_k (ab)^2), is about 0.58 * 2^-11 (uniform relative error of two roundings): asserting it
-    // below 2^-11 catches a dropped or repeated k term, which the worst-case bound alone would hide at large K.
-    private const double TypicalRms = 1.0 / 2048;
+    // in units of sqrt(sum_k (ab)^2), is about 0.58 u (uniform relative error of two roundings): asserting it below u
+    // catches a dropped or repeated k term, which the worst-case bound alone would hide at large K.
+    private readonly double _typicalRms = UnitRoundoff(precision);
     private const int TypicalMinimumOutputs = 4096;
+
+    /// <summary>Runs the fixture's products at its precision.</summary>
+    [OneTimeSetUp]
+    public void UsePrecision() => Gpu.MatmulPrecision = precision;
 
     [TestCaseSource(nameof(Shapes))]
     public void Forward_matches_float64(int[] shape)
@@ -118,7 +130,7 @@ public sealed class MatmulGpuTests : GpuFixture
         var actual = Run(Gpu);
         // The worst-case bound above; the CPU's own fp32 error (at most K 2^-24 sum |a||b|) fits inside its margin.
         var product = Product.Of(rows, outFeatures, inFeatures, (n, k) => x[n * inFeatures + k], (k, m) => w[m * inFeatures + k]);
-        GpuCompare.Close(expected, actual, WorstCase, i => product.Absolute[i], "output");
+        GpuCompare.Close(expected, actual, _worstCase, i => product.Absolute[i], "output");
     }
 
     [Test]
@@ -136,10 +148,10 @@ public sealed class MatmulGpuTests : GpuFixture
             Throws.ArgumentException.With.Property(nameof(ArgumentException.ParamName)).EqualTo("biasGradient"));
     }
 
-    private static void Check(Product expected, float[] actual, double[] start, string what)
+    private void Check(Product expected, float[] actual, double[] start, string what)
     {
         var target = expected.Value.Select((v, i) => (float)(v + start[i])).ToArray();
-        GpuCompare.Close(target, actual, WorstCase, i => expected.Absolute[i] + Math.Abs(start[i]), what);
+        GpuCompare.Close(target, actual, _worstCase, i => expected.Absolute[i] + Math.Abs(start[i]), what);
         if (actual.Length < TypicalMinimumOutputs)
             return;
         var squared = 0.0;
@@ -149,7 +161,7 @@ public sealed class MatmulGpuTests : GpuFixture
             squared += expected.Squares[i] == 0 ? 0 : error * error / expected.Squares[i];
         }
         var rms = Math.Sqrt(squared / actual.Length);
-        Assert.That(rms, Is.LessThan(TypicalRms), $"{what}: RMS error in units of sqrt(sum (ab)^2)");
+        Assert.That(rms, Is.LessThan(_typicalRms), $"{what}: RMS error in units of sqrt(sum (ab)^2)");
     }
 
     /// <summary>Float64 <c>C[i, j] = sum_k A(i, k) B(k, j)</c>, with <c>sum |a||b|</c> and <c>sum (ab)^2</c> per output.</summary>
