@@ -11,6 +11,7 @@
 // int8 code or the gradients); each re-reads its row from L1/L2 for the second pass. The packed input gradient is
 // 2 M N K float operations on the FMA units (no tensor cores, so that it matches the CPU bit for bit), reading the
 // weights as 2 bits each.
+#include <cuda_bf16.h>
 #include "reduce.cuh"
 
 namespace {
@@ -28,16 +29,31 @@ __device__ __forceinline__ float row_threshold(const float* row, int width, floa
 }
 }
 
-// One block per row: effective[r, i] = sign(w) * scale[r] where |w| > mean|w_r|, else 0.
-TRITTER_KERNEL void ternarize_rows_f32(const float* __restrict__ weight, const float* __restrict__ scale,
-                                       float* __restrict__ effective, int width)
+// One block per row: effective[r, i] = sign(w) * scale[r] where |w| > mean|w_r|, else 0; stored as float32 or, for the
+// bf16 products of matmul_bf16.cu, as bf16 (sign times scale rounded to nearest even: the bits matmul_to_bf16 would
+// make of the float32 value).
+template <typename Effective>
+__device__ __forceinline__ void ternarize_rows(const float* __restrict__ weight, const float* __restrict__ scale, Effective* __restrict__ effective,
+                                               int width)
 {
     __shared__ float sums[32];
     const int64_t offset = (int64_t)blockIdx.x * width;
     const float alpha = row_threshold(weight + offset, width, sums);
     const float s = scale[blockIdx.x];
     for (int i = threadIdx.x; i < width; i += blockDim.x)
-        effective[offset + i] = __fmul_rn(ternary_sign(weight[offset + i], alpha), s);
+        effective[offset + i] = Effective(__fmul_rn(ternary_sign(weight[offset + i], alpha), s));
+}
+
+TRITTER_KERNEL void ternarize_rows_f32(const float* __restrict__ weight, const float* __restrict__ scale,
+                                       float* __restrict__ effective, int width)
+{
+    ternarize_rows(weight, scale, effective, width);
+}
+
+TRITTER_KERNEL void ternarize_rows_bf16(const float* __restrict__ weight, const float* __restrict__ scale,
+                                        __nv_bfloat16* __restrict__ effective, int width)
+{
+    ternarize_rows(weight, scale, effective, width);
 }
 
 // One block per row: weight_gradient += dEff * scale[r]; scale_gradient[r] += sum(dEff * q).

@@ -7,6 +7,9 @@ namespace Tritter.Cpu;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc />
+    public DType WeightType(int inFeatures) => DType.Float32;
+
+    /// <inheritdoc />
     public void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output)
     {
         var (x, w, y) = (Float32(input, nameof(input)), Float32(weight, nameof(weight)), Float32(output, nameof(output)));

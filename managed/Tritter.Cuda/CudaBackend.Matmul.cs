@@ -20,11 +20,16 @@ public sealed partial class CudaBackend : IMatmulOps
     public MatmulPrecision MatmulPrecision { get; set; } = MatmulPrecision.Tf32;
 
     /// <inheritdoc />
+    public DType WeightType(int inFeatures) =>
+        MatmulPrecision == MatmulPrecision.BFloat16 && inFeatures == KernelLaunch.Bf16Leading(inFeatures) ? DType.BFloat16 : DType.Float32;
+
+    /// <inheritdoc />
     public void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output)
     {
-        var (x, w, y) = (Float32(input, nameof(input)), Float32(weight, nameof(weight)), Float32(output, nameof(output)));
+        var (x, y) = (Float32(input, nameof(input)), Float32(output, nameof(output)));
         var b = bias is null ? null : Float32(bias, nameof(bias));
         var (rows, inFeatures, outFeatures) = OpShapes.Matmul(input, weight, bias, output);
+        var w = MatmulWeight(weight, inFeatures);
         if (rows == 0 || outFeatures == 0)
             return;
         MakeCurrent();
@@ -45,11 +50,12 @@ public sealed partial class CudaBackend : IMatmulOps
     /// <inheritdoc />
     public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient)
     {
-        var (dy, x, w) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)), Float32(weight, nameof(weight)));
+        var (dy, x) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)));
         var dw = Float32(weightGradient, nameof(weightGradient));
         var dx = inputGradient is null ? null : Float32(inputGradient, nameof(inputGradient));
         var db = biasGradient is null ? null : Float32(biasGradient, nameof(biasGradient));
         var (rows, inFeatures, outFeatures) = OpShapes.MatmulBackward(outputGradient, input, weight, inputGradient, weightGradient, biasGradient);
+        var w = MatmulWeight(weight, inFeatures);
         if (rows == 0)
             return;
         MakeCurrent();
@@ -100,12 +106,24 @@ public sealed partial class CudaBackend : IMatmulOps
             dys.Pointer, xs.Pointer, dw.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
     }
 
+    /// <summary>The weight of a product: float32, or bf16 where <see cref="WeightType"/> names it.</summary>
+    private CudaTensor MatmulWeight(Tensor weight, int inFeatures)
+    {
+        if (weight.Type == DType.BFloat16 && WeightType(inFeatures) != DType.BFloat16)
+            throw new ArgumentException($"a bf16 weight of {inFeatures} input features needs bf16 products ({MatmulPrecision} now) and a multiple of 8 features",
+                nameof(weight));
+        return weight.Type == DType.BFloat16 ? Own(weight) : Float32(weight, nameof(weight));
+    }
+
     /// <summary>
     /// A bf16 copy of the float32 matrix <paramref name="source"/> <c>[rows, columns]</c> in the scratch buffer
-    /// <paramref name="name"/>, its rows padded with zeros to <see cref="KernelLaunch.Bf16Leading"/>.
+    /// <paramref name="name"/>, its rows padded with zeros to <see cref="KernelLaunch.Bf16Leading"/>; a bf16 source
+    /// (whose rows need no padding, <see cref="WeightType"/>) is used as it is.
     /// </summary>
     private CudaTensor ToBf16(string name, CudaTensor source, int rows, int columns)
     {
+        if (source.Type == DType.BFloat16)
+            return source;
         var ld = KernelLaunch.Bf16Leading(columns);
         var copy = Scratch(name, DType.BFloat16, Math.Max(1, (long)rows * ld));
         if (ld > 0)

@@ -10,12 +10,14 @@ public sealed partial class CudaBackend : ITernaryOps
     /// <inheritdoc />
     public void TernarizeRows(Tensor weight, Tensor scale, Tensor effectiveWeight)
     {
-        var (w, s, e) = (Float32(weight, nameof(weight)), Float32(scale, nameof(scale)), Float32(effectiveWeight, nameof(effectiveWeight)));
+        var (w, s) = (Float32(weight, nameof(weight)), Float32(scale, nameof(scale)));
         var (rows, width) = TernaryShapes.TernarizeRows(weight, scale, effectiveWeight);
+        var bf16 = effectiveWeight.Type == DType.BFloat16;
+        var e = bf16 ? Own(effectiveWeight) : Float32(effectiveWeight, nameof(effectiveWeight));
         if (rows == 0 || width == 0)
             return;
         MakeCurrent();
-        Kernel("ternary_train", "ternarize_rows_f32").Launch(KernelLaunch.BlockPerRow(rows), Stream, w.Pointer, s.Pointer, e.Pointer, width);
+        Kernel("ternary_train", bf16 ? "ternarize_rows_bf16" : "ternarize_rows_f32").Launch(KernelLaunch.BlockPerRow(rows), Stream, w.Pointer, s.Pointer, e.Pointer, width);
     }
 
     /// <inheritdoc />

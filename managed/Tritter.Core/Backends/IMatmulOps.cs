@@ -16,4 +16,12 @@ public interface IMatmulOps
     /// when null), <c>weightGradient += outputGradient^T input</c>, <c>biasGradient += column sums of outputGradient</c>.
     /// </summary>
     void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient);
+
+    /// <summary>
+    /// The element type in which a producer of <c>[out, <paramref name="inFeatures"/>]</c> weights for these products
+    /// (<see cref="ITernaryOps.TernarizeRows"/>) should write them: <see cref="DType.Float32"/>, or
+    /// <see cref="DType.BFloat16"/> where the backend multiplies in bf16 anyway, so that no copy is made per product.
+    /// <see cref="Matmul"/> and <see cref="MatmulBackward"/> accept a weight of the type named here.
+    /// </summary>
+    DType WeightType(int inFeatures);
 }

@@ -10,7 +10,8 @@ public interface ITernaryOps
 {
     /// <summary>
     /// Reference scheme, per row of <paramref name="weight"/> <c>[out, in]</c>: <c>alpha = mean|w|</c>,
-    /// <c>q = sign(w)</c> where <c>|w| > alpha</c> else 0, <c>effectiveWeight = q * scale[row]</c>.
+    /// <c>q = sign(w)</c> where <c>|w| > alpha</c> else 0, <c>effectiveWeight = q * scale[row]</c>, in float32 or in
+    /// the type <see cref="IMatmulOps.WeightType"/> names (rounded to nearest even).
     /// </summary>
     void TernarizeRows(Tensor weight, Tensor scale, Tensor effectiveWeight);
 

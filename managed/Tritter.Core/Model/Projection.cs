@@ -49,14 +49,17 @@ internal sealed class Projection
     /// The weights the forward pass multiplies by: the shadow weights, or with BitNet on a view of the shared workspace,
     /// valid until another projection prepares its own.
     /// </summary>
-    public Tensor EffectiveWeight => _scheme is null ? Weight.Value : _workspace.EffectiveWeight(OutFeatures, InFeatures);
+    public Tensor EffectiveWeight => _scheme is null ? Weight.Value : _workspace.EffectiveWeight(OutFeatures, InFeatures, EffectiveType);
 
-    /// <summary>Quantises the shadow weights into the shared workspace, unless they are already there.</summary>
+    /// <summary>The reference scheme's effective weights are in the type the products take (bf16 on bf16 tensor cores); the paper scheme's float32.</summary>
+    private DType EffectiveType => _scheme == QuantizationScheme.Reference ? _backend.WeightType(InFeatures) : DType.Float32;
+
+    /// <summary>Quantises the shadow weights into the shared workspace, unless they are already there in the type wanted now.</summary>
     public void PrepareWeights()
     {
-        if (_scheme is null || _workspace.Owner == this)
+        if (_scheme is null || Equals(_workspace.Owner, (this, EffectiveType)))
             return;
-        using var effective = _workspace.EffectiveWeight(OutFeatures, InFeatures);
+        using var effective = _workspace.EffectiveWeight(OutFeatures, InFeatures, EffectiveType);
         if (_scheme == QuantizationScheme.Reference)
             _backend.TernarizeRows(Weight.Value, Scale!.Value, effective);
         else
@@ -64,7 +67,7 @@ internal sealed class Projection
             using var quantized = _workspace.QuantizedWeight(OutFeatures, InFeatures);
             _backend.TernarizeTensor(Weight.Value, quantized, _workspace.Gamma, effective);
         }
-        _workspace.Owner = this;
+        _workspace.Owner = (this, EffectiveType);
     }
 
     /// <summary><c>output = input W_eff^T + bias</c>; the paper scheme multiplies int8 activations by ternary weights.</summary>

@@ -19,7 +19,10 @@ internal sealed class ProjectionWorkspace(IBackend backend) : IDisposable
     private Tensor? _quantizedWeight;
     private Tensor? _gamma;
 
-    /// <summary>The projection whose quantised weights are in place, or null when none are (or the shadow weights may have changed).</summary>
+    /// <summary>
+    /// The projection whose quantised weights are in place, with their type, or null when none are (or the shadow
+    /// weights may have changed).
+    /// </summary>
     public object? Owner { get; set; }
 
     /// <summary>Bytes allocated so far.</summary>
@@ -53,8 +56,15 @@ internal sealed class ProjectionWorkspace(IBackend backend) : IDisposable
     /// <summary>Forgets which weights are in place: call whenever the shadow weights may have changed.</summary>
     public void Invalidate() => Owner = null;
 
-    /// <summary>A view <c>[out, in]</c> of the effective (float32) weights.</summary>
-    public Tensor EffectiveWeight(int outFeatures, int inFeatures) => View(ref _effectiveWeight, DType.Float32, outFeatures, inFeatures);
+    /// <summary>
+    /// A view <c>[out, in]</c> of the effective weights: float32 in the paper scheme, and in the reference scheme the
+    /// type the backend's products take them in (<see cref="IMatmulOps.WeightType"/>, which may be bf16).
+    /// </summary>
+    public Tensor EffectiveWeight(int outFeatures, int inFeatures, DType type)
+    {
+        using var buffer = View(ref _effectiveWeight, DType.Float32, outFeatures, inFeatures);
+        return type == DType.Float32 ? backend.View(buffer, 0, [outFeatures, inFeatures]) : backend.Reinterpret(buffer, 0, type, [outFeatures, inFeatures]);
+    }
 
     /// <summary>A view <c>[out, in]</c> of the effective weights' gradient.</summary>
     public Tensor EffectiveGradient(int outFeatures, int inFeatures) => View(ref _effectiveGradient, DType.Float32, outFeatures, inFeatures);

@@ -134,6 +134,47 @@ public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
     }
 
     [Test]
+    public void A_bf16_weight_gives_the_bits_of_its_float32_source_where_the_products_are_bf16()
+    {
+        const int rows = 70, inFeatures = 136, outFeatures = 130;
+        Assert.That(Gpu.WeightType(inFeatures), Is.EqualTo(precision == MatmulPrecision.BFloat16 ? DType.BFloat16 : DType.Float32));
+        Assert.That(Gpu.WeightType(inFeatures + 1), Is.EqualTo(DType.Float32), "rows of bf16 weights are whole 16-byte chunks");
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, rows * inFeatures);
+        var w = TestRandom.Floats(random, outFeatures * inFeatures);
+        var dy = TestRandom.Floats(random, rows * outFeatures);
+        using var input = Floats(Gpu, x, [rows, inFeatures]);
+        using var weight = Floats(Gpu, w, [outFeatures, inFeatures]);
+        using var narrow = Gpu.Allocate(DType.BFloat16, [outFeatures, inFeatures]);
+        var bits = new ushort[w.Length];
+        BFloat16Bits.FromSingle(w, bits);
+        Gpu.Upload<ushort>(narrow, bits);
+        if (precision == MatmulPrecision.Tf32)
+        {
+            using var y = Gpu.Allocate(DType.Float32, [rows, outFeatures]);
+            Assert.That(() => Gpu.Matmul(input, narrow, null, y), Throws.ArgumentException.With.Message.Contains("needs bf16 products"));
+            return;
+        }
+        float[] Forward(Tensor wt)
+        {
+            using var y = Gpu.Allocate(DType.Float32, [rows, outFeatures]);
+            Gpu.Matmul(input, wt, null, y);
+            return Read(Gpu, y);
+        }
+        float[] InputGradient(Tensor wt)
+        {
+            using var gradient = Floats(Gpu, dy, [rows, outFeatures]);
+            using var dx = Gpu.Allocate(DType.Float32, [rows, inFeatures]);
+            using var dw = Gpu.Allocate(DType.Float32, [outFeatures, inFeatures]);
+            Gpu.Fill(dw, 0);
+            Gpu.MatmulBackward(gradient, input, wt, dx, dw, null);
+            return Read(Gpu, dx);
+        }
+        GpuCompare.BitEqual(Forward(weight), Forward(narrow), "output");
+        GpuCompare.BitEqual(InputGradient(weight), InputGradient(narrow), "input gradient");
+    }
+
+    [Test]
     public void Mismatched_shapes_are_rejected_as_on_the_cpu()
     {
         using var input = Gpu.Allocate(DType.Float32, [3, 5]);

@@ -62,6 +62,24 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         }
     }
 
+    [TestCaseSource(nameof(RowShapes))]
+    public void TernarizeRows_into_bf16_rounds_the_float32_result(int rows, int width)
+    {
+        var random = TestRandom.Create();
+        var weight = TestRandom.Floats(random, rows * width);
+        var scale = TestRandom.Floats(random, rows, 2f);
+        var single = TernarizeRows(Gpu, weight, scale, rows, width);
+        using var w = HostTensors.Floats(Gpu, weight, [rows, width]);
+        using var s = HostTensors.Floats(Gpu, scale, [rows]);
+        using var e = Gpu.Allocate(DType.BFloat16, [rows, width]);
+        Gpu.TernarizeRows(w, s, e);
+        var actual = new ushort[rows * width];
+        Gpu.Download<ushort>(e, actual);
+        for (var i = 0; i < actual.Length; i++)
+            if (actual[i] != BFloat16Bits.FromSingle(single[i]))
+                Assert.Fail($"effective[{i}]: bf16 {actual[i]:X4}, float32 {single[i]:R} rounds to {BFloat16Bits.FromSingle(single[i]):X4}");
+    }
+
     [Test]
     public void TernarizeRows_excludes_weights_equal_to_the_threshold()
     {
