@@ -28,6 +28,7 @@
 // Edges: any M, N, K. Rows outside M or N and k past K load as zeros (cp.async zero-fill); C stores are predicated. The
 // 16-byte copies need the contiguous extent (always the leading dimension here) to be a multiple of 4 and the base
 // 16-byte aligned; otherwise each float is copied alone (4-byte cp.async, same zero-fill).
+#include "matmul_store.cuh"
 #include "tf32.cuh"
 
 // The launch side (KernelLaunch.Matmul*) assumes these defaults; the overrides exist for tuning builds only.
@@ -195,32 +196,7 @@ __device__ __forceinline__ void gemm_tf32(const float* __restrict__ a, const flo
     }
     wait_copies<0>();
 
-    // Accumulator (i, j, h * 2 + e) is C[row g + 8h, column 2t + e] of the 16 x 8 tile (i, j).
-#pragma unroll
-    for (int i = 0; i < MM_M_TILES; i++)
-#pragma unroll
-        for (int h = 0; h < 2; h++)
-        {
-            const int row = block_m + warp_m + i * 16 + g + 8 * h;
-            if (row >= m)
-                continue;
-            float* const out = c + (int64_t)row * n;
-#pragma unroll
-            for (int j = 0; j < MM_N_TILES; j++)
-#pragma unroll
-                for (int e = 0; e < 2; e++)
-                {
-                    const int column = block_n + warp_n + j * 8 + 2 * t + e;
-                    if (column >= n)
-                        continue;
-                    float value = acc[i][j][h * 2 + e];
-                    if (bias != nullptr)
-                        value += bias[column];
-                    if (Accumulate)
-                        value += out[column];
-                    out[column] = value;
-                }
-        }
+    store_accumulators<Accumulate>(acc, c, bias, m, n, block_m + warp_m, block_n + warp_n);
 }
 
 // output[rows, out] = input[rows, in] weight[out, in]^T + bias[out] (bias may be null).

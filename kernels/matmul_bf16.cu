@@ -20,6 +20,7 @@
 // ([row][k], 64-byte rows, chunk c of row r stored at c ^ ((r / 2) % 4)), transposed (.trans) where it holds rows
 // contiguous ([k][row], 256-byte rows, chunk c of k stored at c ^ (k % 8)); both swizzles put the 8 rows one ldmatrix
 // phase reads in 8 different bank groups.
+#include "matmul_store.cuh"
 #include "tf32.cuh"
 
 #define MB_BM 128
@@ -101,7 +102,7 @@ __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const 
 {
     extern __shared__ __align__(128) uint8_t shared[];
     const uint32_t base = shared_address(shared);
-    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int warp_m = (warp & 1) * MB_WARP, warp_n = (warp >> 1) * MB_WARP;
     const int block_m = blockIdx.y * MB_BM, block_n = blockIdx.x * MB_BN;
     // Chunks are checked against the padded extents: K contiguous rows are padded along k, the others along m or n.
@@ -159,52 +160,7 @@ __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const 
     }
     wait_copies<0>();
 
-    // Accumulator (i, j, h * 2 + e) is C[row g + 8h, column 2t + e] of the 16 x 8 tile (i, j).
-    const bool pairs = (n & 1) == 0 && (reinterpret_cast<uintptr_t>(c) & 7) == 0;
-#pragma unroll
-    for (int i = 0; i < 4; i++)
-#pragma unroll
-        for (int h = 0; h < 2; h++)
-        {
-            const int row = block_m + warp_m + i * 16 + g + 8 * h;
-            if (row >= m)
-                continue;
-            float* const out = c + (int64_t)row * n;
-#pragma unroll
-            for (int j = 0; j < 8; j++)
-            {
-                const int column = block_n + warp_n + j * 8 + 2 * t;
-                float2 value = make_float2(acc[i][j][h * 2], acc[i][j][h * 2 + 1]);
-                if (pairs && column + 1 < n)
-                {
-                    if (bias != nullptr)
-                    {
-                        value.x += bias[column];
-                        value.y += bias[column + 1];
-                    }
-                    if (Accumulate)
-                    {
-                        const float2 old = *reinterpret_cast<const float2*>(out + column);
-                        value.x += old.x;
-                        value.y += old.y;
-                    }
-                    *reinterpret_cast<float2*>(out + column) = value;
-                    continue;
-                }
-#pragma unroll
-                for (int e = 0; e < 2; e++)
-                {
-                    if (column + e >= n)
-                        continue;
-                    float v = e == 0 ? value.x : value.y;
-                    if (bias != nullptr)
-                        v += bias[column + e];
-                    if (Accumulate)
-                        v += out[column + e];
-                    out[column + e] = v;
-                }
-            }
-        }
+    store_accumulators<Accumulate>(acc, c, bias, m, n, block_m + warp_m, block_n + warp_n);
 }
 
 }  // namespace

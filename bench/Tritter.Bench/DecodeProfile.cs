@@ -21,19 +21,15 @@ internal static class DecodeProfile
     public const string Usage = "Tritter.Bench profile-decode [--device cuda|cpu] [--preset 7B] [--paper] [--context 2048] [--prefill 256] [--steps 50]";
 
     /// <summary>Runs the command on <paramref name="args"/> (after its name); returns the exit code.</summary>
-    public static int Run(string[] args)
+    public static int Run(string[] commandLine)
     {
-        string Option(string name, string fallback)
-        {
-            var at = Array.IndexOf(args, name);
-            return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-        }
-        if (args.Contains("--help"))
+        var args = new ProfileArguments(commandLine);
+        if (args.Has("--help"))
         {
             Console.WriteLine(Usage);
             return 0;
         }
-        var cpu = Option("--device", "cuda") switch
+        var cpu = args.Option("--device", "cuda") switch
         {
             "cpu" => true,
             "cuda" => false,
@@ -45,12 +41,12 @@ internal static class DecodeProfile
             Console.Error.WriteLine($"profile-decode needs a GPU: {probe.Reason} (--device cpu profiles the CPU backend)");
             return 1;
         }
-        var config = TritterPresets.Get(Option("--preset", "7B"));
-        if (args.Contains("--paper"))
+        var config = TritterPresets.Get(args.Option("--preset", "7B"));
+        if (args.Has("--paper"))
             config = config with { QuantizationScheme = QuantizationScheme.Paper };
-        var context = int.Parse(Option("--context", "2048"));
-        var prefill = int.Parse(Option("--prefill", DecodeSession.DefaultPrefillChunk.ToString()));
-        var timedSteps = int.Parse(Option("--steps", "50"));
+        var context = args.Int("--context", 2048);
+        var prefill = args.Int("--prefill", DecodeSession.DefaultPrefillChunk);
+        var timedSteps = args.Int("--steps", 50);
 
         using IBackend backend = cpu ? new CpuBackend() : CudaBackend.Open();
         using var model = DecodeModel.RandomTernary(backend, config, seed: 1234);
@@ -68,7 +64,7 @@ internal static class DecodeProfile
             for (var i = 0; i < timedSteps; i++)
                 tokens.Step(session, logits);
             var perStep = clock.Elapsed.TotalMilliseconds / timedSteps;
-            Console.WriteLine($"{config.QuantizationScheme} {Option("--preset", "7B")}: decode step {perStep:F3} ms ({1000 / perStep:F0} tokens/s) over {context} positions, host-timed");
+            Console.WriteLine($"{config.QuantizationScheme} {args.Option("--preset", "7B")}: decode step {perStep:F3} ms ({1000 / perStep:F0} tokens/s) over {context} positions, host-timed");
             if (!cpu)
                 Profiled(backend, () => tokens.Step(session, logits));
         }
@@ -89,7 +85,7 @@ internal static class DecodeProfile
         for (var i = 0; i < timedSteps; i++)
             Prefill().Dispose();
         var perPrompt = prefillClock.Elapsed.TotalMilliseconds / timedSteps;
-        Console.WriteLine($"{config.QuantizationScheme} {Option("--preset", "7B")}: prefill of {prompt.Length} tokens {perPrompt:F1} ms ({prompt.Length * 1000 / perPrompt:F0} tokens/s), host-timed");
+        Console.WriteLine($"{config.QuantizationScheme} {args.Option("--preset", "7B")}: prefill of {prompt.Length} tokens {perPrompt:F1} ms ({prompt.Length * 1000 / perPrompt:F0} tokens/s), host-timed");
         return 0;
     }
 

@@ -16,17 +16,13 @@ namespace Tritter.Bench;
 internal static class TrainingProfile
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "Tritter.Bench profile-train [--preset 1B] [--batch 1] [--sequence 2048] [--lean] [--paper] [--matmul-precision bf16|tf32] [--steps 5]";
+    public const string Usage = "Tritter.Bench profile-train [--preset 1B] [--batch 1] [--sequence 2048] [--lean] [--paper] [--matmul-precision tf32|bf16] [--steps 5]";
 
     /// <summary>Runs the command on <paramref name="args"/> (after its name); returns the exit code.</summary>
-    public static int Run(string[] args)
+    public static int Run(string[] commandLine)
     {
-        string Option(string name, string fallback)
-        {
-            var at = Array.IndexOf(args, name);
-            return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
-        }
-        if (args.Contains("--help"))
+        var args = new ProfileArguments(commandLine);
+        if (args.Has("--help"))
         {
             Console.WriteLine(Usage);
             return 0;
@@ -37,16 +33,16 @@ internal static class TrainingProfile
             Console.Error.WriteLine($"profile-train needs a GPU: {probe.Reason}");
             return 1;
         }
-        var preset = Option("--preset", "1B");
+        var preset = args.Option("--preset", "1B");
         var config = TritterPresets.Get(preset);
-        if (args.Contains("--paper"))
+        if (args.Has("--paper"))
             config = config with { QuantizationScheme = QuantizationScheme.Paper };
-        var (batch, sequence) = (int.Parse(Option("--batch", "1")), int.Parse(Option("--sequence", "2048")));
-        var timedSteps = int.Parse(Option("--steps", "5"));
-        var lean = args.Contains("--lean");
+        var (batch, sequence) = (args.Int("--batch", 1), args.Int("--sequence", 2048));
+        var timedSteps = args.Int("--steps", 5);
+        var lean = args.Has("--lean");
 
         using var gpu = CudaBackend.Open();
-        gpu.MatmulPrecision = Option("--matmul-precision", "bf16") switch
+        gpu.MatmulPrecision = args.Option("--matmul-precision", "tf32") switch
         {
             "bf16" => MatmulPrecision.BFloat16,
             "tf32" => MatmulPrecision.Tf32,
