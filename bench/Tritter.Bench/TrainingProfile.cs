@@ -1,15 +1,12 @@
 using System.Diagnostics;
 using Tritter.Core.Config;
-using Tritter.Core.Model;
-using Tritter.Core.Tensors;
-using Tritter.Core.Training;
 using Tritter.Cuda;
 using Tritter.Native.Cuda;
 
 namespace Tritter.Bench;
 
 /// <summary>
-/// <c>profile-train</c>: training steps of a preset on the GPU (the shape of <c>TrainingStepGpuBenchmarks</c>), host-timed,
+/// <c>profile-train</c>: training steps of a preset on the GPU (the <see cref="TrainingStepCase"/> that <c>TrainingStepGpuBenchmarks</c> times), host-timed,
 /// then one more inside a profiler range, so that <c>ncu --profile-from-start off</c> or <c>nsys --capture-range=cudaProfilerApi</c>
 /// report every kernel of one step (forward, loss, backward, clipping, AdamW) and nothing of the setup.
 /// </summary>
@@ -41,35 +38,25 @@ internal static class TrainingProfile
         var timedSteps = args.Int("--steps", 5);
         var lean = args.Has("--lean");
 
+        var precisionName = args.Option("--matmul-precision", "tf32");
+        if (!MatmulPrecisionNames.TryParse(precisionName, out var precision))
+            throw new ArgumentException($"--matmul-precision {precisionName}: expected {MatmulPrecisionNames.Expected}");
+
         using var gpu = CudaBackend.Open();
-        gpu.MatmulPrecision = args.Option("--matmul-precision", "tf32") switch
-        {
-            "bf16" => MatmulPrecision.BFloat16,
-            "tf32" => MatmulPrecision.Tf32,
-            var other => throw new ArgumentException($"--matmul-precision {other}: expected bf16 or tf32"),
-        };
-        var random = new Random(1);
-        var sequences = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, sequence + 1).Select(_ => random.Next(1, config.VocabSize)).ToArray()).ToArray();
-        var data = TrainingBatch.NextToken(sequences);
-        using var model = new TritterModel(gpu, config, seed: 1);
-        using var trainer = new Trainer(model, new TrainingOptions
-        {
-            Schedule = new LearningRateSchedule(1e-3, 1e-4, 10, 1_000_000),
-            RecomputeActivations = lean,
-            MomentType = lean ? DType.BFloat16 : DType.Float32,
-        }, batch, sequence);
-        trainer.Step(data);
+        gpu.MatmulPrecision = precision;
+        using var step = new TrainingStepCase(gpu, config, batch, sequence, lean);
+        step.Step();
         gpu.Synchronize();
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < timedSteps; i++)
-            trainer.Step(data);
+            step.Step();
         gpu.Synchronize();
         var perStep = clock.Elapsed.TotalMilliseconds / timedSteps;
         Console.WriteLine($"{config.QuantizationScheme} {preset} {batch}x{sequence}{(lean ? " lean" : "")} {gpu.MatmulPrecision}: training step {perStep:F1} ms " +
-            $"({batch * sequence * 1000 / perStep:F0} tokens/s), host-timed over {timedSteps} steps");
+            $"({batch * sequence * 1000 / perStep:F0} tokens/s, {step.Flops / perStep / 1e9:F0} model TFLOP/s), host-timed over {timedSteps} steps");
         using (new CudaProfilerRange())
         {
-            trainer.Step(data);
+            step.Step();
             gpu.Synchronize();
         }
         return 0;

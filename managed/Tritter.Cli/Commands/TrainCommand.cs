@@ -131,12 +131,10 @@ internal static class TrainCommand
     private sealed record TrainSettings(string Preset, FileInfo? Config, DirectoryInfo Data, FileInfo? Tokenizer, DirectoryInfo Output,
         bool Resume, string Device, MatmulPrecision MatmulPrecision, AlphaSchedule Alpha, TrainingRunOptions Run);
 
-    private static MatmulPrecision ParseMatmulPrecision(string value) => value.ToLowerInvariant() switch
-    {
-        "bf16" => MatmulPrecision.BFloat16,
-        "tf32" => MatmulPrecision.Tf32,
-        _ => throw new CliUsageException($"--matmul-precision {value}: expected bf16 or tf32"),
-    };
+    private static MatmulPrecision ParseMatmulPrecision(string value) =>
+        MatmulPrecisionNames.TryParse(value, out var precision)
+            ? precision
+            : throw new CliUsageException($"--matmul-precision {value}: expected {MatmulPrecisionNames.Expected}");
 
     private static int Train(TrainSettings s, CancellationToken cancellationToken)
     {

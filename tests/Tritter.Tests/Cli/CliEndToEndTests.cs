@@ -139,6 +139,7 @@ public sealed class CliEndToEndTests
     [TestCase(new[] { "generate", "--model", "/tmp", "--latent-steps", "-1" }, "--latent-steps -1")]
     [TestCase(new[] { "train", "--data", "/tmp", "--out", "/tmp/x", "--optimizer-state", "f16" }, "--optimizer-state f16")]
     [TestCase(new[] { "info", "--model", "/no/such/run" }, "no such directory")]
+    [TestCase(new[] { "train", "--data", "/tmp", "--out", "/tmp/x", "--matmul-precision", "fp8" }, "--matmul-precision fp8: expected tf32 or bf16")]
     [TestCase(new[] { "generate", "--model", "/tmp", "--gpu-memory-budget", "1GiB", "--device", "cpu" }, "with --device cpu every layer is in host memory")]
     [TestCase(new[] { "generate", "--model", "/tmp", "--gpu-memory-budget", "lots" }, "--gpu-memory-budget lots")]
     [TestCase(new[] { "generate", "--model", "/tmp", "--layer-group-size", "2" }, "only with --gpu-memory-budget")]
