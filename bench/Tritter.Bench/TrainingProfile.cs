@@ -13,7 +13,7 @@ namespace Tritter.Bench;
 internal static class TrainingProfile
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "Tritter.Bench profile-train [--preset 1B] [--batch 1] [--sequence 2048] [--lean] [--paper] [--matmul-precision tf32|bf16] [--steps 5]";
+    public const string Usage = "Tritter.Bench profile-train [--preset 1B] [--batch 1] [--sequence 2048] [--lean] [--paper] [--matmul-precision bf16|tf32] [--steps 5]";
 
     /// <summary>Runs the command on <paramref name="args"/> (after its name); returns the exit code.</summary>
     public static int Run(string[] commandLine)
@@ -38,7 +38,7 @@ internal static class TrainingProfile
         var timedSteps = args.Int("--steps", 5);
         var lean = args.Has("--lean");
 
-        var precisionName = args.Option("--matmul-precision", "tf32");
+        var precisionName = args.Option("--matmul-precision", "bf16");
         if (!MatmulPrecisionNames.TryParse(precisionName, out var precision))
             throw new ArgumentException($"--matmul-precision {precisionName}: expected {MatmulPrecisionNames.Expected}");
 

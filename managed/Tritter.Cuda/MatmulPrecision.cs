@@ -8,7 +8,7 @@ public enum MatmulPrecision
 
     /// <summary>
     /// bfloat16 (8 mantissa bits, <c>kernels/matmul_bf16.cu</c>): twice TF32's tensor-core rate and half its operand
-    /// bytes, products within ~4e-3 of |a||b|; what PyTorch's bf16 autocast trains with.
+    /// bytes, products within ~8e-3 of |a||b|; what PyTorch's bf16 autocast trains with.
     /// </summary>
     BFloat16,
 }

@@ -53,8 +53,8 @@ internal static class TrainCommand
         };
         var matmulPrecision = new Option<string>("--matmul-precision")
         {
-            Description = "What the GPU's dense products round float32 operands to: tf32, or bf16 (twice the tensor-core rate, what bf16 autocast does, 4x coarser). The CPU computes in float32 either way.",
-            DefaultValueFactory = _ => "tf32",
+            Description = "What the GPU's dense products round float32 operands to: bf16 (twice TF32's tensor-core rate, what bf16 autocast does; a 1B step 24% faster on an H100) or tf32 (8x finer). The CPU computes in float32 either way.",
+            DefaultValueFactory = _ => "bf16",
         };
 
         var command = new Command("train", "Train a model on curated token shards. Ctrl-C saves a checkpoint; --resume continues it.")

@@ -10,7 +10,8 @@ namespace Tritter.Tests.Model;
 /// <summary>
 /// The whole model graph on the GPU against the CPU reference, with the dense products at each
 /// <see cref="MatmulPrecision"/>: one step's loss and every parameter gradient, then 50 training steps whose losses must
-/// track the CPU run. bf16 rounds operands 4x coarser than TF32 (2^-9 against 2^-11), so its bounds are 4x TF32's.
+/// track the CPU run. bf16 rounds operands 8x coarser than TF32 (2^-8 against 2^-11); its one-step bounds are 4x TF32's,
+/// which the H100 meets with a 3x margin (2026-12-07: worst gradient 2.4e-2 of its norm, loss 1.6e-4).
 /// </summary>
 [TestFixture(MatmulPrecision.Tf32)]
 [TestFixture(MatmulPrecision.BFloat16)]
@@ -78,7 +79,9 @@ public sealed class GpuTrainingTests(MatmulPrecision precision) : GpuFixture
     /// weight by about the learning rate whatever its gradient's size, so rounding noise in a small gradient decides which
     /// weights cross the per-row threshold. The CPU run against the same CPU run with its matmul operands rounded to TF32
     /// differs by up to 4.2% (reference scheme, 6 seeds), 7e-4 (paper scheme) and 1e-5 (float), so the bounds are 8% for
-    /// the reference scheme and 1% otherwise (for bf16: 16% and 4%).
+    /// the reference scheme and 1% otherwise. bf16 rounding is a larger seed of the same drift: on the H100 (2026-12-07)
+    /// its gaps were 4.5% (reference), 6.1e-4 (paper) and 6.5e-5 (float), against TF32's 5.5%, 6.9e-4 and 8e-6 in the
+    /// same run, so its bounds are 12% for the reference scheme and 1% otherwise.
     /// </summary>
     [TestCaseSource(nameof(Configurations))]
     public void Fifty_training_steps_track_the_cpu(TritterConfig config)
@@ -99,7 +102,7 @@ public sealed class GpuTrainingTests(MatmulPrecision precision) : GpuFixture
         var worst = expected.Zip(actual, (e, a) => Math.Abs(a - e) / e).Max();
         TestContext.Out.WriteLine($"loss {expected[0]:F4} -> {expected[^1]:F4} (CPU), {actual[0]:F4} -> {actual[^1]:F4} (GPU); worst relative gap {worst:E2}");
         var reference = config.UseBitnet && config.QuantizationScheme == QuantizationScheme.Reference;
-        var bound = precision == MatmulPrecision.Tf32 ? (reference ? 0.08 : 0.01) : (reference ? 0.16 : 0.04);
+        var bound = reference ? (precision == MatmulPrecision.Tf32 ? 0.08 : 0.12) : 0.01;
         Assert.That(worst, Is.LessThan(bound));
     }
 }
