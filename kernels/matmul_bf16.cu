@@ -12,26 +12,46 @@
 //
 // Floor: 2 M N K flops at the bf16 mma.sync rate, ~650 TFLOP/s measured by peak.cu on an H100 (twice TF32's; wgmma's
 // ~989 is not portable to SM_120). Memory is no limit: a 128 x 128 block tile reads 2 * 128 * 2 bytes per k for
-// 2 * 128 * 128 flops (64 flops per byte). Rounding each operand to bf16 (8 mantissa bits, round to nearest) puts each
+// 2 * 128 * 128 flops (64 flops per byte). Rounding each operand to bf16 (8 significant bits, 7 stored; round to nearest) puts each
 // product within ~2^-8 |a||b| of the float32 one; the fp32 sum adds its usual K 2^-24.
 //
-// Block tile 128 x 128 x 32, 4 warps of 64 x 64, a 4-stage cp.async ring of 16 KiB stages (64 KiB; two blocks share an
-// H100 SM, one fits SM_120's 99 KiB). Fragments come from ldmatrix: plain where the tile holds K contiguous
-// ([row][k], 64-byte rows, chunk c of row r stored at c ^ ((r / 2) % 4)), transposed (.trans) where it holds rows
-// contiguous ([k][row], 256-byte rows, chunk c of k stored at c ^ (k % 8)); both swizzles put the 8 rows one ldmatrix
-// phase reads in 8 different bank groups.
+// Block tile MB_BM x MB_BN x MB_BK (default 128 x 128 x 32) of warps of 64 x 64 (4 warps by default), an
+// MB_STAGES-deep cp.async ring (4 by default: 16 KiB stages, 64 KiB, two blocks to an H100 SM, one fits SM_120's
+// 99 KiB). A 64 x 64 warp tile holds 128 accumulators a thread, which caps an SM at about 8 such warps; what keeps their
+// tensor cores fed is the pipelining: each k step's fragments are loaded while the previous step's mma run, and the
+// barrier that hands over a stage comes before the last step's mma, not before the first. Fragments come from
+// ldmatrix: plain where the tile holds K contiguous ([row][k]; chunk c of row r stored at c ^ ((r / 2) % 4) in 64-byte
+// rows, c ^ (r % 8) in 128-byte rows), transposed (.trans) where it holds rows contiguous ([k][row]; chunk c of k
+// stored at c ^ (k % 8)); each swizzle puts the 8 rows one ldmatrix phase reads in 8 different bank groups. Blocks run
+// in groups of MB_GROUP_M tile rows so that the blocks resident at once share operand tiles in L2.
 #include "matmul_store.cuh"
 #include "tf32.cuh"
 
+#ifndef MB_BM
 #define MB_BM 128
+#endif
+#ifndef MB_BN
 #define MB_BN 128
+#endif
+#ifndef MB_BK
 #define MB_BK 32
+#endif
 #ifndef MB_STAGES
 #define MB_STAGES 4
 #endif
-#define MB_THREADS 128
+#ifndef MB_GROUP_M
+#define MB_GROUP_M 8
+#endif
 #define MB_WARP 64
-#define MB_TILE_BYTES (MB_BM * MB_BK * 2)
+#define MB_WARPS_M (MB_BM / MB_WARP)
+#define MB_THREADS (MB_WARPS_M * (MB_BN / MB_WARP) * 32)
+#define MB_MIN_BLOCKS (MB_THREADS <= 128 ? 2 : 1)
+#define MB_STEPS (MB_BK / 16)
+#define MB_A_BYTES (MB_BM * MB_BK * 2)
+#define MB_STAGE_BYTES ((MB_BM + MB_BN) * MB_BK * 2)
+
+static_assert(MB_BK == 32 || MB_BK == 64, "a K-contiguous tile row is 64 or 128 bytes");
+static_assert(MB_BM % MB_WARP == 0 && MB_BN % MB_WARP == 0, "whole warp tiles");
 
 namespace {
 
@@ -40,30 +60,55 @@ __device__ __forceinline__ void copy16_bytes(uint32_t destination, const void* s
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(destination), "l"(source), "r"(valid ? 16 : 0));
 }
 
-// Byte offset of 16-byte chunk `chunk` of tile row `row` (a row of 128 operand rows at one k when !KContiguous).
-template <bool KContiguous>
+// Byte offset of 16-byte chunk `chunk` of tile row `row`: a row of MB_BK k when KContiguous, else a row of the tile's
+// `Rows` operand rows at one k.
+template <bool KContiguous, int Rows>
 __device__ __forceinline__ uint32_t chunk_offset(int row, int chunk)
 {
-    return KContiguous ? row * (MB_BK * 2) + ((chunk ^ ((row >> 1) & 3)) << 4) : row * (MB_BM * 2) + ((chunk ^ (row & 7)) << 4);
+    const int swizzle = MB_BK == 32 ? (row >> 1) & 3 : row & 7;
+    return KContiguous ? row * (MB_BK * 2) + ((chunk ^ swizzle) << 4) : row * (Rows * 2) + ((chunk ^ (row & 7)) << 4);
 }
 
-// Copies the tile of operand rows [row0, row0 + 128) and k [k0, k0 + 32): element (row, k) at source[row * ld + k]
-// (K contiguous) or source[k * ld + row]; `rows` and `depth` are the padded extents the chunks are checked against.
-template <bool KContiguous>
-__device__ __forceinline__ void load_tile(uint32_t tile, const uint16_t* __restrict__ source, int ld, int rows, int depth, int row0, int k0)
+// Copies one operand's tiles of rows [row0, row0 + Rows) and k [k0, k0 + MB_BK) into shared memory: element (row, k)
+// at source[row * ld + k] (K contiguous) or source[k * ld + row]; `rows` and `depth` are the padded extents the chunks
+// are checked against. A thread copies the same few chunks of every tile, `lines` tile lines apart, so it keeps one
+// source pointer and the validity of its rows, not an address per chunk (which would cost the registers the
+// accumulators need).
+template <bool KContiguous, int Rows>
+struct OperandCopy
 {
-    constexpr int chunks = MB_BM * MB_BK / 8;
-#pragma unroll
-    for (int c = threadIdx.x; c < chunks; c += MB_THREADS)
+    static constexpr int line_chunks = KContiguous ? MB_BK / 8 : Rows / 8;
+    static constexpr int copies = Rows * MB_BK / 8 / MB_THREADS;
+    static constexpr int lines = MB_THREADS / line_chunks;
+    static_assert(Rows * MB_BK / 8 % MB_THREADS == 0 && MB_THREADS % line_chunks == 0, "every thread copies whole chunks of whole lines");
+
+    const uint16_t* source;
+    int ld, line, chunk, k, depth;
+    unsigned valid_rows;  // bit i: copy i's operand row is inside the matrix
+
+    __device__ __forceinline__ OperandCopy(const uint16_t* __restrict__ matrix, int ld_, int rows, int depth_, int row0)
+        : ld(ld_), line(threadIdx.x / line_chunks), chunk(threadIdx.x % line_chunks), depth(depth_), valid_rows(0)
     {
-        // K contiguous: 4 chunks per operand row; otherwise 16 chunks per k.
-        const int line = KContiguous ? c >> 2 : c >> 4, chunk = KContiguous ? c & 3 : c & 15;
-        const int row = KContiguous ? row0 + line : row0 + chunk * 8, k = KContiguous ? k0 + chunk * 8 : k0 + line;
-        const bool valid = row < rows && k < depth;
-        const int64_t offset = KContiguous ? (int64_t)row * ld + k : (int64_t)k * ld + row;
-        copy16_bytes(tile + chunk_offset<KContiguous>(line, chunk), valid ? source + offset : source, valid);
+        const int row = KContiguous ? row0 + line : row0 + chunk * 8;
+        k = KContiguous ? chunk * 8 : line;
+        source = matrix + (KContiguous ? (int64_t)row * ld + k : (int64_t)k * ld + row);
+#pragma unroll
+        for (int i = 0; i < copies; i++)
+            valid_rows |= (KContiguous ? row + i * lines < rows : row < rows) ? 1u << i : 0u;
     }
-}
+
+    __device__ __forceinline__ void copy(uint32_t tile, int t) const
+    {
+#pragma unroll
+        for (int i = 0; i < copies; i++)
+        {
+            const int at = k + t * MB_BK + (KContiguous ? 0 : i * lines);
+            const bool valid = ((valid_rows >> i) & 1u) && at < depth;
+            const int64_t offset = KContiguous ? (int64_t)i * lines * ld + t * MB_BK : ((int64_t)i * lines + t * MB_BK) * ld;
+            copy16_bytes(tile + chunk_offset<KContiguous, Rows>(line + i * lines, chunk), valid ? source + offset : source, valid);
+        }
+    }
+};
 
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t address, bool transpose)
 {
@@ -79,13 +124,13 @@ __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t address, 
 // matrix l / 8, whose row (K contiguous) or k (transposed) is l % 8. `RowsMajor` orders the matrices (rows 0-7, k 0-7),
 // (rows 8-15, k 0-7), (rows 0-7, k 8-15), (rows 8-15, k 8-15), which is an A fragment; otherwise (rows 0-7, k 0-7),
 // (rows 0-7, k 8-15), (rows 8-15, k 0-7), (rows 8-15, k 8-15), which is the B fragments of two n8 tiles.
-template <bool KContiguous, bool RowsMajor>
+template <bool KContiguous, bool RowsMajor, int Rows>
 __device__ __forceinline__ uint32_t fragment_address(uint32_t tile, int row, int kk, int lane)
 {
     const int matrix = lane >> 3, index = lane & 7;
     const int row_half = RowsMajor ? matrix & 1 : matrix >> 1, k_half = RowsMajor ? matrix >> 1 : matrix & 1;
     const int r = row + row_half * 8, k = kk + k_half * 8;
-    return KContiguous ? tile + chunk_offset<true>(r + index, k >> 3) : tile + chunk_offset<false>(k + index, r >> 3);
+    return KContiguous ? tile + chunk_offset<true, Rows>(r + index, k >> 3) : tile + chunk_offset<false, Rows>(k + index, r >> 3);
 }
 
 __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
@@ -93,6 +138,16 @@ __device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], 
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// The block's output tile: blocks in order of their linear index sweep the N tiles of MB_GROUP_M tile rows at a time.
+__device__ __forceinline__ void block_tile(int m, int& block_m, int& block_n)
+{
+    const int tiles_m = (m + MB_BM - 1) / MB_BM, id = blockIdx.y * gridDim.x + blockIdx.x;
+    const int group = id / (MB_GROUP_M * gridDim.x), first = group * MB_GROUP_M;
+    const int height = min(tiles_m - first, MB_GROUP_M), within = id - group * MB_GROUP_M * gridDim.x;
+    block_m = (first + within % height) * MB_BM;
+    block_n = (within / height) * MB_BN;
 }
 
 // C[M, N] = A B (+ bias[n]) (+ C when Accumulate); lda / ldb are the operands' padded row lengths.
@@ -103,60 +158,72 @@ __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const 
     extern __shared__ __align__(128) uint8_t shared[];
     const uint32_t base = shared_address(shared);
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    const int warp_m = (warp & 1) * MB_WARP, warp_n = (warp >> 1) * MB_WARP;
-    const int block_m = blockIdx.y * MB_BM, block_n = blockIdx.x * MB_BN;
+    const int warp_m = (warp % MB_WARPS_M) * MB_WARP, warp_n = (warp / MB_WARPS_M) * MB_WARP;
+    int block_m, block_n;
+    block_tile(m, block_m, block_n);
     // Chunks are checked against the padded extents: K contiguous rows are padded along k, the others along m or n.
     const int a_rows = AKContiguous ? m : lda, a_depth = AKContiguous ? lda : k;
     const int b_rows = BKContiguous ? n : ldb, b_depth = BKContiguous ? ldb : k;
     const int k_tiles = (k + MB_BK - 1) / MB_BK;
-    auto stage_a = [&](int s) { return base + s * 2 * MB_TILE_BYTES; };
-    auto stage_b = [&](int s) { return base + s * 2 * MB_TILE_BYTES + MB_TILE_BYTES; };
+    const OperandCopy<AKContiguous, MB_BM> copy_a(a, lda, a_rows, a_depth, block_m);
+    const OperandCopy<BKContiguous, MB_BN> copy_b(b, ldb, b_rows, b_depth, block_n);
+    // Stage s holds tile t with s = t % STAGES; the stage indices below advance with the tiles instead of dividing.
+    auto load_stage = [&](int tile, int stage) {
+        if (tile < k_tiles)
+        {
+            const uint32_t at = base + stage * MB_STAGE_BYTES;
+            copy_a.copy(at, tile);
+            copy_b.copy(at + MB_A_BYTES, tile);
+        }
+        commit_copies();
+    };
+    uint32_t fa[2][4][4], fb[2][4][4];
+    auto load_fragments = [&](int buffer, int stage, int step) {
+        const uint32_t at = base + stage * MB_STAGE_BYTES;
+#pragma unroll
+        for (int i = 0; i < 4; i++)
+            ldmatrix_x4(fa[buffer][i], fragment_address<AKContiguous, true, MB_BM>(at, warp_m + i * 16, step * 16, lane), !AKContiguous);
+#pragma unroll
+        for (int j = 0; j < 4; j++)
+            ldmatrix_x4(fb[buffer][j], fragment_address<BKContiguous, false, MB_BN>(at + MB_A_BYTES, warp_n + j * 16, step * 16, lane), !BKContiguous);
+    };
+    auto next_stage = [](int stage) { return stage == MB_STAGES - 1 ? 0 : stage + 1; };
 
 #pragma unroll
     for (int s = 0; s < MB_STAGES - 1; s++)
-    {
-        if (s < k_tiles)
-        {
-            load_tile<AKContiguous>(stage_a(s), a, lda, a_rows, a_depth, block_m, s * MB_BK);
-            load_tile<BKContiguous>(stage_b(s), b, ldb, b_rows, b_depth, block_n, s * MB_BK);
-        }
-        commit_copies();
-    }
+        load_stage(s, s);
+    // Tile t has landed once at most STAGES - 2 later groups are pending; the barrier makes it so for every thread.
+    wait_copies<MB_STAGES - 2>();
+    __syncthreads();
+    load_fragments(0, 0, 0);
 
     float acc[4][8][4] = {};
+    int read_stage = 0, write_stage = MB_STAGES - 1;
     for (int kt = 0; kt < k_tiles; kt++)
     {
-        // Tile kt has landed once at most STAGES - 2 later groups are pending; the barrier also frees the stage that
-        // iteration kt - 1 computed on, which the prefetch below overwrites.
-        wait_copies<MB_STAGES - 2>();
-        __syncthreads();
-        const int next = kt + MB_STAGES - 1;
-        if (next < k_tiles)
+        // The stage this overwrites held tile kt - 1, whose fragments every warp loaded before the last barrier.
+        load_stage(kt + MB_STAGES - 1, write_stage);
+        write_stage = next_stage(write_stage);
+#pragma unroll
+        for (int step = 0; step < MB_STEPS; step++)
         {
-            load_tile<AKContiguous>(stage_a(next % MB_STAGES), a, lda, a_rows, a_depth, block_m, next * MB_BK);
-            load_tile<BKContiguous>(stage_b(next % MB_STAGES), b, ldb, b_rows, b_depth, block_n, next * MB_BK);
-        }
-        commit_copies();
-
-        const uint32_t tile_a = stage_a(kt % MB_STAGES), tile_b = stage_b(kt % MB_STAGES);
-        uint32_t fa[2][4][4], fb[2][4][4];
-#pragma unroll
-        for (int step = 0; step < 2; step++)
-        {
-#pragma unroll
-            for (int i = 0; i < 4; i++)
-                ldmatrix_x4(fa[step][i], fragment_address<AKContiguous, true>(tile_a, warp_m + i * 16, step * 16, lane), !AKContiguous);
-#pragma unroll
-            for (int j = 0; j < 4; j++)
-                ldmatrix_x4(fb[step][j], fragment_address<BKContiguous, false>(tile_b, warp_n + j * 16, step * 16, lane), !BKContiguous);
-        }
-#pragma unroll
-        for (int step = 0; step < 2; step++)
+            const int buffer = step & 1;
+            if (step < MB_STEPS - 1)
+                load_fragments(buffer ^ 1, read_stage, step + 1);
+            else
+            {
+                wait_copies<MB_STAGES - 2>();
+                __syncthreads();
+                read_stage = next_stage(read_stage);
+                if (kt + 1 < k_tiles)
+                    load_fragments(buffer ^ 1, read_stage, 0);
+            }
 #pragma unroll
             for (int i = 0; i < 4; i++)
 #pragma unroll
                 for (int j = 0; j < 8; j++)
-                    mma_bf16(acc[i][j], fa[step][i], fb[step][j >> 1][(j & 1) * 2], fb[step][j >> 1][(j & 1) * 2 + 1]);
+                    mma_bf16(acc[i][j], fa[buffer][i], fb[buffer][j >> 1][(j & 1) * 2], fb[buffer][j >> 1][(j & 1) * 2 + 1]);
+        }
     }
     wait_copies<0>();
 
@@ -188,21 +255,21 @@ TRITTER_KERNEL void matmul_to_bf16(const float* __restrict__ source, uint32_t* _
 }
 
 // output[rows, out] = input[rows, in] weight[out, in]^T + bias[out]; operands bf16 with rows padded to ld_in.
-TRITTER_KERNEL void __launch_bounds__(MB_THREADS, 2) matmul_forward_bf16(const uint16_t* __restrict__ input, const uint16_t* __restrict__ weight,
+TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_forward_bf16(const uint16_t* __restrict__ input, const uint16_t* __restrict__ weight,
     const float* __restrict__ bias, float* __restrict__ output, int rows, int in_features, int out_features, int ld_in)
 {
     gemm_bf16<true, true, false>(input, weight, bias, output, rows, out_features, in_features, ld_in, ld_in);
 }
 
 // input_gradient[rows, in] = output_gradient[rows, out] weight[out, in]; dY rows padded to ld_out, W rows to ld_in.
-TRITTER_KERNEL void __launch_bounds__(MB_THREADS, 2) matmul_input_gradient_bf16(const uint16_t* __restrict__ output_gradient,
+TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_input_gradient_bf16(const uint16_t* __restrict__ output_gradient,
     const uint16_t* __restrict__ weight, float* __restrict__ input_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
 {
     gemm_bf16<true, false, false>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, ld_out, ld_in);
 }
 
 // weight_gradient[out, in] += output_gradient[rows, out]^T input[rows, in]; dY rows padded to ld_out, X rows to ld_in.
-TRITTER_KERNEL void __launch_bounds__(MB_THREADS, 2) matmul_weight_gradient_bf16(const uint16_t* __restrict__ output_gradient,
+TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_weight_gradient_bf16(const uint16_t* __restrict__ output_gradient,
     const uint16_t* __restrict__ input, float* __restrict__ weight_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
 {
     gemm_bf16<false, false, true>(output_gradient, input, nullptr, weight_gradient, out_features, in_features, rows, ld_out, ld_in);

@@ -37,8 +37,7 @@ public sealed partial class CudaBackend : IMatmulOps
         {
             var ldIn = KernelLaunch.Bf16Leading(inFeatures);
             var (xs, ws) = (ToBf16("matmul_bf16_x", x, rows, inFeatures), ToBf16("matmul_bf16_w", w, outFeatures, inFeatures));
-            var bf16Shared = KernelLaunch.MatmulBf16SharedBytes;
-            MatmulKernel("matmul_bf16", "matmul_forward_bf16", bf16Shared).Launch(KernelLaunch.Matmul(rows, outFeatures, bf16Shared), Stream,
+            MatmulKernel("matmul_bf16", "matmul_forward_bf16", KernelLaunch.MatmulBf16SharedBytes).Launch(KernelLaunch.MatmulBf16(rows, outFeatures), Stream,
                 xs.Pointer, ws.Pointer, b is null ? default : b.Pointer, y.Pointer, rows, inFeatures, outFeatures, ldIn);
             return;
         }
@@ -92,17 +91,17 @@ public sealed partial class CudaBackend : IMatmulOps
             return;
         var (ldIn, ldOut) = (KernelLaunch.Bf16Leading(inFeatures), KernelLaunch.Bf16Leading(outFeatures));
         var dys = ToBf16("matmul_bf16_dy", dy, rows, outFeatures);
-        var shared = KernelLaunch.MatmulBf16SharedBytes;
+        const uint shared = KernelLaunch.MatmulBf16SharedBytes;
         if (dx is not null)
         {
             var ws = ToBf16("matmul_bf16_w", w, outFeatures, inFeatures);
-            MatmulKernel("matmul_bf16", "matmul_input_gradient_bf16", shared).Launch(KernelLaunch.Matmul(rows, inFeatures, shared), Stream,
+            MatmulKernel("matmul_bf16", "matmul_input_gradient_bf16", shared).Launch(KernelLaunch.MatmulBf16(rows, inFeatures), Stream,
                 dys.Pointer, ws.Pointer, dx.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
         }
         if (outFeatures == 0)
             return;
         var xs = ToBf16("matmul_bf16_x", x, rows, inFeatures);
-        MatmulKernel("matmul_bf16", "matmul_weight_gradient_bf16", shared).Launch(KernelLaunch.Matmul(outFeatures, inFeatures, shared), Stream,
+        MatmulKernel("matmul_bf16", "matmul_weight_gradient_bf16", shared).Launch(KernelLaunch.MatmulBf16(outFeatures, inFeatures), Stream,
             dys.Pointer, xs.Pointer, dw.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
     }
 

@@ -225,10 +225,28 @@ public static class KernelLaunch
     public static LaunchGeometry Matmul(int m, int n, uint sharedBytes) =>
         new(new Dim3((uint)((n + MatmulTile - 1) / MatmulTile), (uint)((m + MatmulTile - 1) / MatmulTile)), new Dim3(MatmulThreads), sharedBytes);
 
-    /// <summary>
-    /// Shared memory of a <c>matmul_*_bf16</c> block: <c>MB_STAGES</c> (4) stages of a 128 x 32 bf16 tile of each operand.
-    /// </summary>
-    public const uint MatmulBf16SharedBytes = 4 * 2 * MatmulTile * 32 * 2;
+    /// <summary>Output rows of one <c>matmul_*_bf16</c> block (<c>MB_BM</c> in the kernel).</summary>
+    public const int MatmulBf16TileM = 128;
+
+    /// <summary>Output columns of one <c>matmul_*_bf16</c> block (<c>MB_BN</c>).</summary>
+    public const int MatmulBf16TileN = 128;
+
+    /// <summary>Threads per <c>matmul_*_bf16</c> block (<c>MB_THREADS</c>): a warp per 64 x 64 outputs.</summary>
+    public const int MatmulBf16Threads = MatmulBf16TileM / 64 * (MatmulBf16TileN / 64) * 32;
+
+    /// <summary>Depth of a <c>matmul_*_bf16</c> block's k tile (<c>MB_BK</c>).</summary>
+    public const int MatmulBf16Depth = 32;
+
+    /// <summary>Stages of a <c>matmul_*_bf16</c> block's cp.async ring (<c>MB_STAGES</c>).</summary>
+    public const int MatmulBf16Stages = 4;
+
+    /// <summary>Shared memory of a <c>matmul_*_bf16</c> block: its stages of one k tile of each operand, bf16.</summary>
+    public const uint MatmulBf16SharedBytes = MatmulBf16Stages * (MatmulBf16TileM + MatmulBf16TileN) * MatmulBf16Depth * 2;
+
+    /// <summary>A <c>matmul_*_bf16</c> launch for an <paramref name="m"/> x <paramref name="n"/> output: one block per tile.</summary>
+    public static LaunchGeometry MatmulBf16(int m, int n) =>
+        new(new Dim3((uint)((n + MatmulBf16TileN - 1) / MatmulBf16TileN), (uint)((m + MatmulBf16TileM - 1) / MatmulBf16TileM)),
+            new Dim3(MatmulBf16Threads), MatmulBf16SharedBytes);
 
     /// <summary>The row length of a bf16 operand copy: <paramref name="columns"/> rounded up to whole 16-byte chunks (8 elements).</summary>
     public static int Bf16Leading(int columns) => (columns + 7) / 8 * 8;
