@@ -15,9 +15,10 @@
 // 2 * 128 * 128 flops (64 flops per byte). Rounding each operand to bf16 (8 significant bits, 7 stored; round to nearest) puts each
 // product within ~2^-8 |a||b| of the float32 one; the fp32 sum adds its usual K 2^-24.
 //
-// Block tile MB_BM x MB_BN x MB_BK (default 128 x 128 x 32) of warps of 64 x 64 (4 warps by default), an
-// MB_STAGES-deep cp.async ring (4 by default: 16 KiB stages, 64 KiB, two blocks to an H100 SM, one fits SM_120's
-// 99 KiB). A 64 x 64 warp tile holds 128 accumulators a thread, which caps an SM at about 8 such warps; what keeps their
+// Block tile MB_BM x MB_BN x MB_BK (default 128 x 128 x 64) of warps of 64 x 64 (4 warps by default), an
+// MB_STAGES-deep cp.async ring (3 by default: 32 KiB stages, 96 KiB, two blocks to an H100 SM, one fits SM_120's
+// 99 KiB). The defaults are the best of bench/anchors/matmul_bf16_sweep.py's variants that fit SM_120
+// (bench/results/nvidia-h100-80gb-hbm3/2026-12-07-bf16-gemm.md); KernelLaunch.MatmulBf16* mirrors them. A 64 x 64 warp tile holds 128 accumulators a thread, which caps an SM at about 8 such warps; what keeps their
 // tensor cores fed is the pipelining: each k step's fragments are loaded while the previous step's mma run, and the
 // barrier that hands over a stage comes before the last step's mma, not before the first. Fragments come from
 // ldmatrix: plain where the tile holds K contiguous ([row][k]; chunk c of row r stored at c ^ ((r / 2) % 4) in 64-byte
@@ -34,10 +35,10 @@
 #define MB_BN 128
 #endif
 #ifndef MB_BK
-#define MB_BK 32
+#define MB_BK 64
 #endif
 #ifndef MB_STAGES
-#define MB_STAGES 4
+#define MB_STAGES 3
 #endif
 #ifndef MB_GROUP_M
 #define MB_GROUP_M 8

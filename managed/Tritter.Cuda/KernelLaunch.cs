@@ -235,10 +235,10 @@ public static class KernelLaunch
     public const int MatmulBf16Threads = MatmulBf16TileM / 64 * (MatmulBf16TileN / 64) * 32;
 
     /// <summary>Depth of a <c>matmul_*_bf16</c> block's k tile (<c>MB_BK</c>).</summary>
-    public const int MatmulBf16Depth = 32;
+    public const int MatmulBf16Depth = 64;
 
     /// <summary>Stages of a <c>matmul_*_bf16</c> block's cp.async ring (<c>MB_STAGES</c>).</summary>
-    public const int MatmulBf16Stages = 4;
+    public const int MatmulBf16Stages = 3;
 
     /// <summary>Shared memory of a <c>matmul_*_bf16</c> block: its stages of one k tile of each operand, bf16.</summary>
     public const uint MatmulBf16SharedBytes = MatmulBf16Stages * (MatmulBf16TileM + MatmulBf16TileN) * MatmulBf16Depth * 2;
