@@ -120,22 +120,28 @@ struct Layout
 using Scores = float[kTile / 8][4];
 
 // Starts copying rows [first, first + kTile) of one head into dst (zeros past the sequence); src points at
-// (b, 0, head, 0) and consecutive positions are row_stride floats apart. The caller commits and waits.
+// (b, 0, head, 0) and consecutive positions are row_stride floats apart. The caller commits and waits. Each thread
+// copies a fixed count of chunks, so the loop unrolls without the branches a threadIdx-bounded loop compiles to.
 template <int D>
 __device__ __forceinline__ void load_tile(float* dst, const float* __restrict__ src, int64_t row_stride, int first, int seq, bool vector)
 {
     if (vector)
     {
-        for (int i = threadIdx.x; i < kTile * D / 4; i += kThreads)
+        static_assert(kTile * D / 4 % kThreads == 0, "whole chunks a thread");
+#pragma unroll
+        for (int n = 0; n < kTile * D / 4 / kThreads; n++)
         {
+            const int i = threadIdx.x + n * kThreads;
             const int r = i / (D / 4), c = i % (D / 4) * 4;
             const bool valid = first + r < seq;
             copy16(dst + r * Layout<D>::kStride + c, valid ? src + (int64_t)(first + r) * row_stride + c : src, valid);
         }
         return;
     }
-    for (int i = threadIdx.x; i < kTile * D; i += kThreads)
+#pragma unroll 4
+    for (int n = 0; n < kTile * D / kThreads; n++)
     {
+        const int i = threadIdx.x + n * kThreads;
         const int r = i / D, c = i % D;
         const bool valid = first + r < seq;
         copy4(dst + r * Layout<D>::kStride + c, valid ? src + (int64_t)(first + r) * row_stride + c : src, valid);

@@ -73,12 +73,15 @@ __device__ __forceinline__ void load_tile(float* tile, const float* __restrict__
     int row0, int k0, bool vector)
 {
     using Layout = TileLayout<KContiguous, Paired>;
+    // A fixed count of chunks a thread, so that the loops unroll without the branches a threadIdx-bounded loop compiles to.
     constexpr int chunks = MM_BM * MM_BK / 4;
+    static_assert(chunks % MM_THREADS == 0, "whole chunks a thread");
     if (vector)
     {
 #pragma unroll
-        for (int c = threadIdx.x; c < chunks; c += MM_THREADS)
+        for (int n = 0; n < chunks / MM_THREADS; n++)
         {
+            const int c = threadIdx.x + n * MM_THREADS;
             const int row = KContiguous ? c / (MM_BK / 4) : (c % (MM_BM / 4)) * 4;
             const int k = KContiguous ? (c % (MM_BK / 4)) * 4 : c / (MM_BM / 4);
             const bool valid = row0 + row < rows && k0 + k < depth;
@@ -88,8 +91,9 @@ __device__ __forceinline__ void load_tile(float* tile, const float* __restrict__
         return;
     }
 #pragma unroll
-    for (int c = threadIdx.x; c < chunks; c += MM_THREADS)
+    for (int n = 0; n < chunks / MM_THREADS; n++)
     {
+        const int c = threadIdx.x + n * MM_THREADS;
 #pragma unroll
         for (int e = 0; e < 4; e++)
         {
