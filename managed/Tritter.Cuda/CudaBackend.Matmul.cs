@@ -126,7 +126,7 @@ public sealed partial class CudaBackend : IMatmulOps
         var ld = KernelLaunch.Bf16Leading(columns);
         var copy = Scratch(name, DType.BFloat16, Math.Max(1, (long)rows * ld));
         if (ld > 0)
-                Kernel("matmul_bf16", "matmul_to_bf16").Launch(KernelLaunch.ToBf16(rows, ld), Stream, source.Pointer, copy.Pointer, rows, columns, ld);
+            Kernel("matmul_bf16", "matmul_to_bf16").Launch(KernelLaunch.ToBf16(rows, ld), Stream, source.Pointer, copy.Pointer, rows, columns, ld);
         return copy;
     }
 

@@ -31,21 +31,21 @@ public static class TritterPresets
 
     private static TritterConfig Build(int hidden, int layers, int heads, int kvHeads, int intermediate,
         int vocab = ReferenceVocab, int positions = ReferencePositions) => new()
-    {
-        HiddenSize = hidden,
-        NumLayers = layers,
-        NumHeads = heads,
-        NumKvHeads = kvHeads,
-        HeadDim = hidden / heads,
-        IntermediateSize = intermediate,
-        VocabSize = vocab,
-        MaxPositionEmbeddings = positions,
-        RopeTheta = 500000,
-        NormEpsilon = 1e-5,
-        AttentionMode = AttentionMode.Causal,
-        SlidingWindow = 4096,
-        UseBitnet = true,
-        QuantizationScheme = QuantizationScheme.Reference,
-        EmbeddingPredictionAlpha = 0,
-    };
+        {
+            HiddenSize = hidden,
+            NumLayers = layers,
+            NumHeads = heads,
+            NumKvHeads = kvHeads,
+            HeadDim = hidden / heads,
+            IntermediateSize = intermediate,
+            VocabSize = vocab,
+            MaxPositionEmbeddings = positions,
+            RopeTheta = 500000,
+            NormEpsilon = 1e-5,
+            AttentionMode = AttentionMode.Causal,
+            SlidingWindow = 4096,
+            UseBitnet = true,
+            QuantizationScheme = QuantizationScheme.Reference,
+            EmbeddingPredictionAlpha = 0,
+        };
 }

@@ -90,7 +90,10 @@ public sealed class CurationPipelineTests
             Assert.That(stats.Kept.Files, Is.EqualTo(modules.Count));
             Assert.That(stats.Dropped.ToDictionary(p => p.Key, p => p.Value.Files), Is.EquivalentTo(new Dictionary<string, long>
             {
-                [DropReasons.ExactDuplicate] = 1, [DropReasons.Secret] = 1, [DropReasons.Binary] = 1, [DropReasons.UnknownLanguage] = 2,
+                [DropReasons.ExactDuplicate] = 1,
+                [DropReasons.Secret] = 1,
+                [DropReasons.Binary] = 1,
+                [DropReasons.UnknownLanguage] = 2,
             }));
             var everything = string.Concat(Directory.GetFiles(output).Select(File.ReadAllText));
             Assert.That(everything, Does.Not.Contain(Secret));
