@@ -5,9 +5,9 @@ using Tritter.Bench.Gpu;
 using Tritter.Cuda;
 
 if (args is ["profile-decode", .. var profileArgs])
-    return DecodeProfile.Run(profileArgs);
+    return ProfileCommand.Run("profile-decode", DecodeProfile.Usage, () => DecodeProfile.Run(profileArgs));
 if (args is ["profile-train", .. var trainArgs])
-    return TrainingProfile.Run(trainArgs);
+    return ProfileCommand.Run("profile-train", TrainingProfile.Usage, () => TrainingProfile.Run(trainArgs));
 var (config, remaining, resultsRoot) = BenchConfig.Create(args);
 var suites = typeof(BenchConfig).Assembly.GetTypes()
     .Where(t => t.IsPublic && !t.IsAbstract && t.GetMethods().Any(m => m.IsDefined(typeof(BenchmarkDotNet.Attributes.BenchmarkAttribute), false)))
