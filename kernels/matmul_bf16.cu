@@ -21,9 +21,10 @@
 // Block tile MB_BM x MB_BN x MB_BK (default 128 x 128 x 64) of warps of 64 x 64 (4 warps by default), an
 // MB_STAGES-deep cp.async ring (3 by default: 32 KiB stages, 96 KiB, two blocks to an H100 SM, one fits SM_120's
 // 99 KiB). The defaults are the best of bench/anchors/matmul_bf16_sweep.py's variants that fit SM_120
-// (bench/results/nvidia-h100-80gb-hbm3/2026-12-07-bf16-gemm.md); KernelLaunch.MatmulBf16* mirrors them. A 64 x 64 warp tile holds 128 accumulators a thread, which caps an SM at about 8 such warps; what keeps their
-// tensor cores fed is the pipelining: each k step's fragments are loaded while the previous step's mma run, and the
-// barrier that hands over a stage comes before the last step's mma, not before the first. Fragments come from
+// (bench/results/nvidia-h100-80gb-hbm3/2026-12-07-bf16-gemm.md); KernelLaunch.MatmulBf16* mirrors them. A 64 x 64
+// warp tile holds 128 accumulators a thread, which caps an SM at about 8 such warps; what keeps their tensor cores fed
+// is the pipelining: each k step's fragments are loaded while the previous step's mma run, and the barrier that hands
+// over a stage comes before the last step's mma, not before the first. Fragments come from
 // ldmatrix: plain where the tile holds K contiguous ([row][k]; chunk c of row r stored at c ^ ((r / 2) % 4) in 64-byte
 // rows, c ^ (r % 8) in 128-byte rows), transposed (.trans) where it holds rows contiguous ([k][row]; chunk c of k
 // stored at c ^ (k % 8)); each swizzle puts the 8 rows one ldmatrix phase reads in 8 different bank groups. Blocks run
