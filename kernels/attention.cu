@@ -5,35 +5,34 @@
 // Scores are q.k * scale. The forward pass keeps, per query row, the log-sum-exp of its visible scores (lse, float32
 // [batch, heads, seq]); the backward pass recomputes P = exp(score - lse) tile by tile.
 //
-// Products run on TF32 tensor cores (mma.sync m16n8k8, fp32 accumulation; tf32.cuh), FlashAttention-2 style: tiles are
-// 64 query rows by 64 key rows, staged in shared memory by cp.async, and a block's 4 warps each own 16 rows of its
-// tile. A warp's 16 x 64 scores come out of the mma in the accumulator layout, and the product that consumes them
-// (P V, P^T dO, dS^T Q, dS K) takes them as its A operand straight from registers (warp_accumulate), so scores never
-// touch shared memory; the softmax statistics, the masks and dS = P (dP - D) stay float32. Rows are padded to D + 4
-// floats, which makes every fragment load conflict-free. The backward kernels double-buffer their streamed tiles where
-// the device has the shared memory (KernelLaunch.AttentionQueryTiles/AttentionKeyTiles); the forward does not: its
-// three tiles let two blocks share an SM, which hides the loads as well.
+// Products run on tensor cores at one of two precisions (MatmulPrecision), FlashAttention-2 style: TF32 (mma.sync
+// m16n8k8 on the float32 tensors; tf32.cuh) or bf16 (mma.sync m16n8k16 on bf16 copies of q, k, v and dO, fragments by
+// ldmatrix; bf16.cuh), both accumulating in float32. One body per kernel, templated over the operands (struct Tf32 and
+// Bf16: how a tile is staged, s = a b^T and acc += w m). Tiles are 64 query rows by 64 key rows, staged in shared
+// memory by cp.async, and a block's 4 warps each own 16 rows of its tile. A warp's 16 x 64 scores come out of the mma
+// in the accumulator layout, and the product that consumes them (P V, P^T dO, dS^T Q, dS K) takes them as its A
+// operand straight from registers, so scores never touch shared memory; the softmax statistics, the masks and
+// dS = P (dP - D) stay float32. Streamed tiles are double-buffered where the device has the shared memory
+// (KernelLaunch.AttentionStages), except in the TF32 forward: its three tiles let two blocks share an SM, which hides
+// the loads as well.
 //
 // Floor: compute. A causal forward must do 2 T^2 d flops per head (half of QK^T and PV), a causal backward 5 T^2 d
 // (QK^T, dO V^T, P^T dO, dS^T Q, dS K); this backward does 7, recomputing QK^T and dO V^T in both of its passes to stay
-// free of atomics. The roofline is mma.sync's TF32 rate, 318 TFLOP/s measured on an H100 (kernels/peak.cu; wgmma's
-// ~495 is out of reach of the instruction these kernels share with SM_80..SM_120).
+// free of atomics. The rooflines are mma.sync's rates measured on an H100 (kernels/peak.cu): 318 TFLOP/s TF32, ~650
+// bf16 (wgmma's ~495 / ~989 are out of reach of the instruction these kernels share with SM_80..SM_120). At 16 rows a
+// warp, the bf16 B fragments cap it below that: each ldmatrix.x4 (512 bytes of shared memory, 4 of an SM's cycles)
+// feeds two mma (about 3.3 cycles at the peak rate).
 //
-// Measured on an H100 (bench/results/nvidia-h100-80gb-hbm3/2026-11-23-attention-tf32.md; 7B shape, 32/8 heads, d 128,
-// causal, 2K / 4K tokens): forward 56 / 67 TFLOP/s (18 / 21% of the peak), backward 31 / 39 counting 5 T^2 d (43 / 55
-// of the 7 it issues). The float32 CUDA-core kernels before them reached 15-17 and 12-15 over 2K-4K (forward 15.3 at
-// 2K: 3.7x now); PyTorch's float32 SDPA in the same call: 38 / 43 and 30 / 34.
-//
-// What remains: the backward is short of 3x (2.0-3.3x against the old range). At D = 128 its double-buffered layout takes 200 KB, so an SM holds one
-// block of 4 warps, and the element-wise phases (P, dS) of a warp leave the tensor cores idle; 8 warps per block (two
-// per 16 rows, splitting D, or 128-row key tiles), q or k fragments held in registers across a tile, and dropping the
-// two recomputed products (which needs atomics or a dS buffer) are the next steps; wgmma only with an sm_90 build.
+// TF32, measured on an H100 (bench/results/nvidia-h100-80gb-hbm3/2026-11-23-attention-tf32.md; 7B shape, 32/8 heads,
+// d 128, causal, 2K / 4K tokens): forward 56 / 67 TFLOP/s (18 / 21% of the peak), backward 31 / 39 counting 5 T^2 d
+// (43 / 55 of the 7 it issues); PyTorch's float32 SDPA in the same call: 38 / 43 and 30 / 34.
 //
 // The backward pass is deterministic and atomic-free: attention_backward_delta computes D = rowsum(dO * O);
 // attention_backward_kv runs one block per (key tile, kv head, batch) and accumulates dK and dV over every query head
 // of the group and every query tile that can see the key tile, in a fixed order; attention_backward_q runs one block
 // per (query tile, head, batch) over the key tiles. Tiles that the mask hides entirely (above the causal diagonal,
 // outside the sliding window) are skipped by the loop bounds, and tiles it shows entirely skip the per-element test.
+#include "bf16.cuh"
 #include "reduce.cuh"
 #include "tf32.cuh"
 
@@ -108,94 +107,174 @@ struct Mask
     __device__ __forceinline__ int segment(int b, int t) const { return segments != nullptr && t < seq ? segments[(int64_t)b * seq + t] : 0; }
 };
 
-template <int D>
-struct Layout
-{
-    static constexpr int kStride = D + 4;         // floats per staged row
-    static constexpr int kRows = kTile * kStride; // floats of one staged tile
-    static constexpr int kSteps = D / 8;          // mma k steps over D, and 8-column accumulator tiles of a 16 x D block
-};
-
-// Scores of a warp: s[j][2h + e] is row g + 8h of the warp's 16, column 8j + 2t + e of the tile's 64 (tf32.cuh's C).
+// Scores of a warp: s[j][2h + e] is row g + 8h of the warp's 16, column 8j + 2t + e of the tile's 64 (the C layout of
+// both precisions' mma).
 using Scores = float[kTile / 8][4];
 
-// Starts copying rows [first, first + kTile) of one head into dst (zeros past the sequence); src points at
-// (b, 0, head, 0) and consecutive positions are row_stride floats apart. The caller commits and waits. Each thread
-// copies a fixed count of chunks, so the loop unrolls without the branches a threadIdx-bounded loop compiles to.
+// A warp's 16 x D accumulator in the same layout: acc[n][2h + e] is row g + 8h, column 8n + 2t + e.
 template <int D>
-__device__ __forceinline__ void load_tile(float* dst, const float* __restrict__ src, int64_t row_stride, int first, int seq, bool vector)
+using Rows = float[D / 8][4];
+
+// The TF32 operands: tiles of float32 rows padded to D + 4 floats, which makes every fragment load conflict-free, and
+// fragments read element by element and rounded to TF32 (tf32.cuh).
+template <int D>
+struct Tf32
 {
-    if (vector)
+    using Element = float;
+    static constexpr int kStride = D + 4;         // elements per staged row
+    static constexpr int kRows = kTile * kStride; // elements of one staged tile
+
+    // Starts copying rows [first, first + kTile) of one head into dst (zeros past the sequence); src points at
+    // (b, 0, head, 0) and consecutive positions are row_stride elements apart. The caller commits and waits. Each
+    // thread copies a fixed count of chunks, so the loop unrolls without the branches a threadIdx-bounded loop
+    // compiles to.
+    static __device__ __forceinline__ void load_tile(float* dst, const float* __restrict__ src, int64_t row_stride, int first, int seq, bool vector)
     {
-        static_assert(kTile * D / 4 % kThreads == 0, "whole chunks a thread");
+        if (vector)
+        {
+            static_assert(kTile * D / 4 % kThreads == 0, "whole chunks a thread");
 #pragma unroll
-        for (int n = 0; n < kTile * D / 4 / kThreads; n++)
+            for (int n = 0; n < kTile * D / 4 / kThreads; n++)
+            {
+                const int i = threadIdx.x + n * kThreads;
+                const int r = i / (D / 4), c = i % (D / 4) * 4;
+                const bool valid = first + r < seq;
+                copy16(dst + r * kStride + c, valid ? src + (int64_t)(first + r) * row_stride + c : src, valid);
+            }
+            return;
+        }
+#pragma unroll 4
+        for (int n = 0; n < kTile * D / kThreads; n++)
         {
             const int i = threadIdx.x + n * kThreads;
-            const int r = i / (D / 4), c = i % (D / 4) * 4;
+            const int r = i / D, c = i % D;
             const bool valid = first + r < seq;
-            copy16(dst + r * Layout<D>::kStride + c, valid ? src + (int64_t)(first + r) * row_stride + c : src, valid);
+            copy4(dst + r * kStride + c, valid ? src + (int64_t)(first + r) * row_stride + c : src, valid);
         }
-        return;
     }
-#pragma unroll 4
-    for (int n = 0; n < kTile * D / kThreads; n++)
-    {
-        const int i = threadIdx.x + n * kThreads;
-        const int r = i / D, c = i % D;
-        const bool valid = first + r < seq;
-        copy4(dst + r * Layout<D>::kStride + c, valid ? src + (int64_t)(first + r) * row_stride + c : src, valid);
-    }
-}
 
-// s = a b^T over D columns: a the warp's 16 staged rows, b a staged tile of 64. Rows are kStride = D + 4 floats apart,
-// 4 mod 32 (20 for D = 16), so lane (g, t) reading row g, column t hits bank 4g + t (20g + t): 32 distinct banks.
-template <int D>
-__device__ __forceinline__ void warp_scores(const float* a, const float* b, Scores& s)
-{
-    constexpr int S = Layout<D>::kStride;
-    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-#pragma unroll
-    for (int j = 0; j < kTile / 8; ++j)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) s[j][e] = 0.0f;
-#pragma unroll
-    for (int kk = 0; kk < D; kk += 8)
+    // s = a b^T over D columns: a the warp's 16 staged rows, b a staged tile of 64. Rows are kStride = D + 4 floats
+    // apart, 4 mod 32 (20 for D = 16), so lane (g, t) reading row g, column t hits bank 4g + t (20g + t): 32 banks.
+    static __device__ __forceinline__ void scores(const float* a, const float* b, Scores& s)
     {
-        const uint32_t fa[4] = {to_tf32(a[g * S + kk + t]), to_tf32(a[(g + 8) * S + kk + t]), to_tf32(a[g * S + kk + t + 4]),
-            to_tf32(a[(g + 8) * S + kk + t + 4])};
+        constexpr int S = kStride;
+        const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
+#pragma unroll
+        for (int j = 0; j < kTile / 8; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) s[j][e] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < D; kk += 8)
+        {
+            const uint32_t fa[4] = {to_tf32(a[g * S + kk + t]), to_tf32(a[(g + 8) * S + kk + t]), to_tf32(a[g * S + kk + t + 4]),
+                to_tf32(a[(g + 8) * S + kk + t + 4])};
+#pragma unroll
+            for (int j = 0; j < kTile / 8; ++j)
+            {
+                const float* row = b + (8 * j + g) * S + kk;
+                const uint32_t fb[2] = {to_tf32(row[t]), to_tf32(row[t + 4])};
+                mma_tf32(s[j], fa, fb);
+            }
+        }
+    }
+
+    // acc += w m: w a warp's 16 x 64 weights in the Scores layout, m a staged 64 x D tile. The k order is free, so
+    // fragment slot t takes key 2t and slot t + 4 key 2t + 1 of each 8: exactly the two columns a lane already holds
+    // of w, which then never leaves registers. m's reads (row 2t, column g) hit bank 8t + g (2t kStride is 8t mod 32
+    // for every D).
+    static __device__ __forceinline__ void accumulate(const Scores& w, const float* m, Rows<D>& acc)
+    {
+        constexpr int S = kStride;
+        const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
 #pragma unroll
         for (int j = 0; j < kTile / 8; ++j)
         {
-            const float* row = b + (8 * j + g) * S + kk;
-            const uint32_t fb[2] = {to_tf32(row[t]), to_tf32(row[t + 4])};
-            mma_tf32(s[j], fa, fb);
+            const uint32_t fa[4] = {to_tf32(w[j][0]), to_tf32(w[j][2]), to_tf32(w[j][1]), to_tf32(w[j][3])};
+            const float* rows = m + (8 * j + 2 * t) * S + g;
+#pragma unroll
+            for (int n = 0; n < D / 8; ++n)
+            {
+                const uint32_t fb[2] = {to_tf32(rows[8 * n]), to_tf32(rows[S + 8 * n])};
+                mma_tf32(acc[n], fa, fb);
+            }
         }
     }
-}
+};
 
-// acc += w m: w a warp's 16 x 64 weights in the Scores layout, m a staged 64 x D tile; acc[n][2h + e] is row g + 8h,
-// column 8n + 2t + e. The k order is free, so fragment slot t takes key 2t and slot t + 4 key 2t + 1 of each 8: exactly
-// the two columns a lane already holds of w, which then never leaves registers. m's reads (row 2t, column g) hit bank
-// 8t + g (2t kStride is 8t mod 32 for every D).
+// The bf16 operands: q, k, v and dO arrive as bf16 copies (matmul_to_bf16; rows of D elements, 16-byte aligned), staged
+// in rows padded to D + 8 elements: a row is then 16 bytes past a multiple of 128 (D + 8 = 24, 40, 72 or 136 elements),
+// so the 8 rows one ldmatrix phase reads fall in 8 different bank groups. Fragments come from ldmatrix (bf16.cuh):
+// plain for a tile whose rows are the product's k (a b^T), transposed for one whose rows are its n (w m). Weights
+// (P, dS) are rounded to bf16 in registers as they become an A operand, as FlashAttention-2 does.
 template <int D>
-__device__ __forceinline__ void warp_accumulate(const Scores& w, const float* m, float (&acc)[Layout<D>::kSteps][4])
+struct Bf16
 {
-    constexpr int S = Layout<D>::kStride;
-    const int lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-#pragma unroll
-    for (int j = 0; j < kTile / 8; ++j)
+    using Element = uint16_t;
+    static constexpr int kStride = D + 8;
+    static constexpr int kRows = kTile * kStride;
+
+    static __device__ __forceinline__ void load_tile(uint16_t* dst, const uint16_t* __restrict__ src, int64_t row_stride, int first, int seq, bool)
     {
-        const uint32_t fa[4] = {to_tf32(w[j][0]), to_tf32(w[j][2]), to_tf32(w[j][1]), to_tf32(w[j][3])};
-        const float* rows = m + (8 * j + 2 * t) * S + g;
+        static_assert(kTile * D / 8 % kThreads == 0, "whole chunks a thread");
 #pragma unroll
-        for (int n = 0; n < Layout<D>::kSteps; ++n)
+        for (int n = 0; n < kTile * D / 8 / kThreads; n++)
         {
-            const uint32_t fb[2] = {to_tf32(rows[8 * n]), to_tf32(rows[S + 8 * n])};
-            mma_tf32(acc[n], fa, fb);
+            const int i = threadIdx.x + n * kThreads;
+            const int r = i / (D / 8), c = i % (D / 8) * 8;
+            const bool valid = first + r < seq;
+            copy16(shared_address(dst + r * kStride + c), valid ? src + (int64_t)(first + r) * row_stride + c : src, valid);
         }
     }
-}
+
+    // s = a b^T: lane l addresses row l % 16, columns 8 (l / 16) of a's 16 rows (matrices in a[0..3] order) and row
+    // l % 8 + 8 (l / 16), columns 8 ((l / 8) % 2) of b's 16 (the B fragments of two 8-key blocks).
+    static __device__ __forceinline__ void scores(const uint16_t* a, const uint16_t* b, Scores& s)
+    {
+        const int lane = threadIdx.x & 31;
+        const uint32_t a_at = shared_address(a + (lane & 15) * kStride + (lane >> 4) * 8);
+        const uint32_t b_at = shared_address(b + ((lane & 7) + (lane >> 4) * 8) * kStride + ((lane >> 3) & 1) * 8);
+#pragma unroll
+        for (int j = 0; j < kTile / 8; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) s[j][e] = 0.0f;
+#pragma unroll
+        for (int kk = 0; kk < D / 16; ++kk)
+        {
+            uint32_t fa[4];
+            ldmatrix_x4(fa, a_at + kk * 32, false);
+#pragma unroll
+            for (int j = 0; j < kTile / 16; ++j)
+            {
+                uint32_t fb[4];
+                ldmatrix_x4(fb, b_at + (j * 16 * kStride + kk * 16) * 2, false);
+                mma_bf16(s[2 * j], fa, fb[0], fb[1]);
+                mma_bf16(s[2 * j + 1], fa, fb[2], fb[3]);
+            }
+        }
+    }
+
+    // acc += w m: the A fragment of keys [16 j, 16 j + 16) is the lane's own scores of 8-key blocks 2j and 2j + 1;
+    // lane l addresses key row l % 8 + 8 ((l / 8) % 2), columns 8 (l / 16) of m, transposed (two 8-column blocks).
+    static __device__ __forceinline__ void accumulate(const Scores& w, const uint16_t* m, Rows<D>& acc)
+    {
+        const int lane = threadIdx.x & 31;
+        const uint32_t m_at = shared_address(m + ((lane & 7) + ((lane >> 3) & 1) * 8) * kStride + (lane >> 4) * 8);
+#pragma unroll
+        for (int j = 0; j < kTile / 16; ++j)
+        {
+            const uint32_t fa[4] = {pack_bf16(w[2 * j][0], w[2 * j][1]), pack_bf16(w[2 * j][2], w[2 * j][3]),
+                pack_bf16(w[2 * j + 1][0], w[2 * j + 1][1]), pack_bf16(w[2 * j + 1][2], w[2 * j + 1][3])};
+#pragma unroll
+            for (int n = 0; n < D / 16; ++n)
+            {
+                uint32_t fb[4];
+                ldmatrix_x4(fb, m_at + (j * 16 * kStride + n * 16) * 2, true);
+                mma_bf16(acc[2 * n], fa, fb[0], fb[1]);
+                mma_bf16(acc[2 * n + 1], fa, fb[2], fb[3]);
+            }
+        }
+    }
+};
 
 // Sum and maximum over the 4 lanes holding one row of a fragment.
 __device__ __forceinline__ float quad_sum(float v)
@@ -211,10 +290,10 @@ __device__ __forceinline__ float quad_max(float v)
 }
 
 template <int D>
-__device__ __forceinline__ void zero(float (&acc)[Layout<D>::kSteps][4])
+__device__ __forceinline__ void zero(Rows<D>& acc)
 {
 #pragma unroll
-    for (int n = 0; n < Layout<D>::kSteps; ++n)
+    for (int n = 0; n < D / 8; ++n)
 #pragma unroll
         for (int e = 0; e < 4; ++e) acc[n][e] = 0.0f;
 }
@@ -222,8 +301,7 @@ __device__ __forceinline__ void zero(float (&acc)[Layout<D>::kSteps][4])
 // Writes a warp's 16 x D accumulator, row h of the lane's two scaled by factor[h], into rows [first, first + kTile) of
 // one head (rows past seq dropped).
 template <int D>
-__device__ __forceinline__ void store_rows(float* __restrict__ dst, int64_t row_stride, int first, int seq, const float (&acc)[Layout<D>::kSteps][4],
-    const float (&factor)[2])
+__device__ __forceinline__ void store_rows(float* __restrict__ dst, int64_t row_stride, int first, int seq, const Rows<D>& acc, const float (&factor)[2])
 {
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
 #pragma unroll
@@ -232,7 +310,7 @@ __device__ __forceinline__ void store_rows(float* __restrict__ dst, int64_t row_
         const int row = first + 16 * warp + g + 8 * h;
         if (row >= seq) continue;
 #pragma unroll
-        for (int n = 0; n < Layout<D>::kSteps; ++n)
+        for (int n = 0; n < D / 8; ++n)
         {
             float* at = dst + (int64_t)row * row_stride + 8 * n + 2 * t;
             at[0] = acc[n][2 * h] * factor[h];
@@ -241,50 +319,92 @@ __device__ __forceinline__ void store_rows(float* __restrict__ dst, int64_t row_
     }
 }
 
+// The streamed tiles are double-buffered (the next tile's copies in flight while the warps compute on the current one)
+// when the launch gave shared memory for two stages (KernelLaunch.AttentionStages), single-buffered otherwise. The
+// entry points pick the variant from the launch's dynamic shared memory: one uniform branch, and each variant keeps its
+// own register allocation (a run-time stage count in one loop made ptxas spill at D = 128).
+__device__ __forceinline__ int dynamic_shared_bytes()
+{
+    uint32_t bytes;
+    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(bytes));
+    return (int)bytes;
+}
+
+// Bytes of one stage of streamed tiles and of the whole layout with two: `Kept` tiles staged once, `Streamed` tiles and
+// `Columns` floats a row per stage, and a segment id a row of the kept tiles.
+template <class Ops, int Kept, int Streamed, int Columns>
+struct Staging
+{
+    static constexpr int kTileBytes = (int)sizeof(typename Ops::Element) * Ops::kRows;
+    static constexpr int kStageBytes = Streamed * kTileBytes + Columns * kTile * 4;
+    static constexpr int kTwoStageBytes = Kept * kTileBytes + 2 * kStageBytes + kTile * 4;
+};
+
+// The forward and backward_q keep a query-side tile set and stream k, v and the key rows' segment ids.
+template <class Ops> using ForwardStaging = Staging<Ops, 1, 2, 1>;
+template <class Ops> using BackwardQStaging = Staging<Ops, 2, 2, 1>;
+// backward_kv keeps k and v and streams q, dO and the query rows' lse, delta and segment ids.
+template <class Ops> using BackwardKvStaging = Staging<Ops, 2, 2, 3>;
+
+// Starts copying key tile `tile`'s k and v rows and their segment ids into stage `at`.
+template <class Ops>
+__device__ __forceinline__ void stage_keys(typename Ops::Element* at, const typename Ops::Element* __restrict__ k, const typename Ops::Element* __restrict__ v,
+    int64_t kv_base, int64_t kv_stride, int tile, int b, const Mask& mask, bool vector)
+{
+    const int k0 = tile * kTile;
+    Ops::load_tile(at, k + kv_base, kv_stride, k0, mask.seq, vector);
+    Ops::load_tile(at + Ops::kRows, v + kv_base, kv_stride, k0, mask.seq, vector);
+    if (threadIdx.x < kTile) reinterpret_cast<int*>(at + 2 * Ops::kRows)[threadIdx.x] = mask.segment(b, k0 + threadIdx.x);
+}
+
 // One block per (query tile, head, batch): the query tile stays in shared memory while the key/value tiles it may see
 // stream through; each warp keeps the online softmax's running maximum and sum of its 16 rows, its scores and its
 // 16 x D output in registers.
-template <int D>
-__device__ void forward(const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, Mask mask,
-    int heads, int kv_heads, float scale, float* __restrict__ out, float* __restrict__ lse)
+template <class Ops, int D, int Stages>
+__device__ void forward(const typename Ops::Element* __restrict__ q, const typename Ops::Element* __restrict__ k, const typename Ops::Element* __restrict__ v,
+    Mask mask, int heads, int kv_heads, float scale, float* __restrict__ out, float* __restrict__ lse)
 {
-    extern __shared__ __align__(16) float shared[];
-    float* sq = shared;
-    float* sk = sq + Layout<D>::kRows;
-    float* sv = sk + Layout<D>::kRows;
-    int* seg_q = reinterpret_cast<int*>(sv + Layout<D>::kRows);
-    int* seg_k = seg_q + kTile;
+    using E = typename Ops::Element;
+    // q; then per stage k, v and the key rows' segments; then the query rows' segments.
+    constexpr int kStage = ForwardStaging<Ops>::kStageBytes / (int)sizeof(E);
+    extern __shared__ __align__(16) unsigned char shared[];
+    E* sq = reinterpret_cast<E*>(shared);
+    E* staged = sq + Ops::kRows;
+    int* seg_q = reinterpret_cast<int*>(staged + Stages * kStage);
 
     const int seq = mask.seq, b = blockIdx.z, h = blockIdx.y, kvh = h / (heads / kv_heads);
     const int q0 = (gridDim.x - 1 - blockIdx.x) * kTile; // the longest (last) causal tiles start first
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     const int64_t q_stride = (int64_t)heads * D, kv_stride = (int64_t)kv_heads * D;
-    const float* qh = q + (int64_t)b * seq * q_stride + (int64_t)h * D;
-    const float* kh = k + (int64_t)b * seq * kv_stride + (int64_t)kvh * D;
-    const float* vh = v + (int64_t)b * seq * kv_stride + (int64_t)kvh * D;
+    const int64_t kv_base = (int64_t)b * seq * kv_stride + (int64_t)kvh * D;
     const bool vector = aligned16(q) && aligned16(k) && aligned16(v);
-
-    load_tile<D>(sq, qh, q_stride, q0, seq, vector);
-    if (threadIdx.x < kTile) seg_q[threadIdx.x] = mask.segment(b, q0 + threadIdx.x);
-
-    float row_maximum[2] = {-INFINITY, -INFINITY}, row_total[2] = {0.0f, 0.0f}, acc[Layout<D>::kSteps][4];
-    zero<D>(acc);
 
     int first, last;
     mask.key_tiles(q0, first, last);
+    Ops::load_tile(sq, q + (int64_t)b * seq * q_stride + (int64_t)h * D, q_stride, q0, seq, vector);
+    if (threadIdx.x < kTile) seg_q[threadIdx.x] = mask.segment(b, q0 + threadIdx.x);
+    if (first < last) stage_keys<Ops>(staged, k, v, kv_base, kv_stride, first, b, mask, vector);
+    commit_copies();
+
+    float row_maximum[2] = {-INFINITY, -INFINITY}, row_total[2] = {0.0f, 0.0f};
+    Rows<D> acc;
+    zero<D>(acc);
+
+#pragma unroll 1
     for (int tile = first; tile < last; ++tile)
     {
-        const int k0 = tile * kTile;
-        __syncthreads(); // the previous tile's readers are done
-        load_tile<D>(sk, kh, kv_stride, k0, seq, vector);
-        load_tile<D>(sv, vh, kv_stride, k0, seq, vector);
-        commit_copies();
-        if (threadIdx.x < kTile) seg_k[threadIdx.x] = mask.segment(b, k0 + threadIdx.x);
+        // This tile has landed and every warp is done with the previous one, whose stage the prefetch refills.
         wait_copies<0>();
         __syncthreads();
+        const E* sk = staged + (Stages == 2 ? (tile - first) & 1 : 0) * kStage;
+        if (Stages == 2 && tile + 1 < last) stage_keys<Ops>(staged + ((tile + 1 - first) & 1) * kStage, k, v, kv_base, kv_stride, tile + 1, b, mask, vector);
+        commit_copies();
+        const E* sv = sk + Ops::kRows;
+        const int* seg_k = reinterpret_cast<const int*>(sk + 2 * Ops::kRows);
+        const int k0 = tile * kTile;
 
         Scores s;
-        warp_scores<D>(sq + 16 * warp * Layout<D>::kStride, sk, s);
+        Ops::scores(sq + 16 * warp * Ops::kStride, sk, s);
         const bool whole = mask.whole(q0, k0);
 #pragma unroll
         for (int hr = 0; hr < 2; ++hr)
@@ -318,14 +438,22 @@ __device__ void forward(const float* __restrict__ q, const float* __restrict__ k
             row_total[hr] = row_total[hr] * rescale + quad_sum(sum);
             row_maximum[hr] = updated;
 #pragma unroll
-            for (int n = 0; n < Layout<D>::kSteps; ++n)
+            for (int n = 0; n < D / 8; ++n)
             {
                 acc[n][2 * hr] *= rescale;
                 acc[n][2 * hr + 1] *= rescale;
             }
         }
-        warp_accumulate<D>(s, sv, acc);
+        Ops::accumulate(s, sv, acc);
+
+        if (Stages == 1 && tile + 1 < last)
+        {
+            __syncthreads();
+            stage_keys<Ops>(staged, k, v, kv_base, kv_stride, tile + 1, b, mask, vector);
+            commit_copies();
+        }
     }
+    wait_copies<0>(); // no copy outlives the block where the query tile sees no key
 
     float inverse[2];
 #pragma unroll
@@ -339,48 +467,22 @@ __device__ void forward(const float* __restrict__ q, const float* __restrict__ k
     store_rows<D>(out + (int64_t)b * seq * q_stride + (int64_t)h * D, q_stride, q0, seq, acc, inverse);
 }
 
-// The streamed tiles of the backward kernels are double-buffered (the next tile's copies in flight while the warps
-// compute on the current one) when the launch gave shared memory for two stages (KernelLaunch.AttentionBackwardStages:
-// six tiles, which every head dim fits on an H100 but not D = 128 on an A100), single-buffered otherwise. The entry
-// points pick the variant from the launch's dynamic shared memory: one uniform branch, and each variant keeps its own
-// register allocation (a run-time stage count in one loop made ptxas spill at D = 128).
-__device__ __forceinline__ int dynamic_shared_bytes()
-{
-    uint32_t bytes;
-    asm("mov.u32 %0, %%dynamic_smem_size;" : "=r"(bytes));
-    return (int)bytes;
-}
-
-// Floats of one stage of streamed tiles, and of the whole layout with two stages.
-template <int D>
-struct BackwardKvStage
-{
-    static constexpr int kFloats = 2 * Layout<D>::kRows + 3 * kTile;
-    static constexpr int kTwoStageBytes = (int)sizeof(float) * (2 * Layout<D>::kRows + 2 * kFloats + kTile);
-};
-
-template <int D>
-struct BackwardQStage
-{
-    static constexpr int kFloats = 2 * Layout<D>::kRows + kTile;
-    static constexpr int kTwoStageBytes = (int)sizeof(float) * (2 * Layout<D>::kRows + 2 * kFloats + kTile);
-};
-
 // One block per (key tile, kv head, batch): dK and dV of the tile, summed over the group's query heads and the query
 // tiles that can see it, in a fixed order. Each warp owns 16 key rows: it computes P^T and dP^T for them against the
 // staged query tile, and dV += P^T dO, dK += dS^T Q stay in its registers.
-template <int D, int Stages>
-__device__ void backward_kv(const float* __restrict__ d_out, const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-    const float* __restrict__ lse, const float* __restrict__ delta, Mask mask, int heads, int kv_heads, float scale,
-    float* __restrict__ d_k, float* __restrict__ d_v)
+template <class Ops, int D, int Stages>
+__device__ void backward_kv(const typename Ops::Element* __restrict__ d_out, const typename Ops::Element* __restrict__ q,
+    const typename Ops::Element* __restrict__ k, const typename Ops::Element* __restrict__ v, const float* __restrict__ lse,
+    const float* __restrict__ delta, Mask mask, int heads, int kv_heads, float scale, float* __restrict__ d_k, float* __restrict__ d_v)
 {
-    // k, v; then per stage q, dO; then per stage the query rows' lse, delta and segments; then the key rows' segments.
-    constexpr int kStageFloats = BackwardKvStage<D>::kFloats;
-    extern __shared__ __align__(16) float shared[];
-    float* sk = shared;
-    float* sv = sk + Layout<D>::kRows;
-    float* staged = sv + Layout<D>::kRows;
-    int* seg_k = reinterpret_cast<int*>(staged + Stages * kStageFloats);
+    using E = typename Ops::Element;
+    // k, v; then per stage q, dO and the query rows' lse, delta and segments; then the key rows' segments.
+    constexpr int kStage = BackwardKvStaging<Ops>::kStageBytes / (int)sizeof(E);
+    extern __shared__ __align__(16) unsigned char shared[];
+    E* sk = reinterpret_cast<E*>(shared);
+    E* sv = sk + Ops::kRows;
+    E* staged = sv + Ops::kRows;
+    int* seg_k = reinterpret_cast<int*>(staged + Stages * kStage);
 
     const int seq = mask.seq, b = blockIdx.z, kvh = blockIdx.y, group = heads / kv_heads;
     const int k0 = blockIdx.x * kTile;
@@ -394,29 +496,29 @@ __device__ void backward_kv(const float* __restrict__ d_out, const float* __rest
     const int tiles = last - first, steps = group * tiles;
 
     // Step n is query head kvh * group + n / tiles, query tile first + n % tiles.
-    auto stage_queries = [&](int n, float* at) {
+    auto stage_queries = [&](int n, E* at) {
         const int h = kvh * group + n / tiles, q0 = (first + n % tiles) * kTile;
         const int64_t q_base = (int64_t)b * seq * q_stride + (int64_t)h * D;
-        load_tile<D>(at, q + q_base, q_stride, q0, seq, vector);
-        load_tile<D>(at + Layout<D>::kRows, d_out + q_base, q_stride, q0, seq, vector);
+        Ops::load_tile(at, q + q_base, q_stride, q0, seq, vector);
+        Ops::load_tile(at + Ops::kRows, d_out + q_base, q_stride, q0, seq, vector);
         if (threadIdx.x < kTile)
         {
             const int row = q0 + threadIdx.x;
             const int64_t at_row = ((int64_t)b * heads + h) * seq + row;
-            float* rows = at + 2 * Layout<D>::kRows;
+            float* rows = reinterpret_cast<float*>(at + 2 * Ops::kRows);
             rows[threadIdx.x] = row < seq ? lse[at_row] : 0.0f;
             rows[kTile + threadIdx.x] = row < seq ? delta[at_row] : 0.0f;
             reinterpret_cast<int*>(rows)[2 * kTile + threadIdx.x] = mask.segment(b, row);
         }
     };
 
-    load_tile<D>(sk, k + kv_base, kv_stride, k0, seq, vector);
-    load_tile<D>(sv, v + kv_base, kv_stride, k0, seq, vector);
+    Ops::load_tile(sk, k + kv_base, kv_stride, k0, seq, vector);
+    Ops::load_tile(sv, v + kv_base, kv_stride, k0, seq, vector);
     if (threadIdx.x < kTile) seg_k[threadIdx.x] = mask.segment(b, k0 + threadIdx.x);
     if (steps > 0) stage_queries(0, staged);
     commit_copies();
 
-    float dk[Layout<D>::kSteps][4], dv[Layout<D>::kSteps][4];
+    Rows<D> dk, dv;
     zero<D>(dk);
     zero<D>(dv);
 
@@ -426,19 +528,18 @@ __device__ void backward_kv(const float* __restrict__ d_out, const float* __rest
         // Step n's copies have landed and every warp is done with step n - 1, whose stage the prefetch refills.
         wait_copies<0>();
         __syncthreads();
-        const float* at = staged + (Stages == 2 ? n & 1 : 0) * kStageFloats;
-        if (Stages == 2 && n + 1 < steps) stage_queries(n + 1, staged + ((n + 1) & 1) * kStageFloats);
+        const E* sq = staged + (Stages == 2 ? n & 1 : 0) * kStage;
+        if (Stages == 2 && n + 1 < steps) stage_queries(n + 1, staged + ((n + 1) & 1) * kStage);
         commit_copies();
-        const float* sq = at;
-        const float* sdo = at + Layout<D>::kRows;
-        const float* s_lse = at + 2 * Layout<D>::kRows;
+        const E* sdo = sq + Ops::kRows;
+        const float* s_lse = reinterpret_cast<const float*>(sq + 2 * Ops::kRows);
         const float* s_delta = s_lse + kTile;
         const int* seg_q = reinterpret_cast<const int*>(s_delta + kTile);
         const int q0 = (first + n % tiles) * kTile;
 
         // Key-major: element (r, c) is key row r of the warp's 16, query row c of the tile.
         Scores p, ds;
-        warp_scores<D>(sk + 16 * warp * Layout<D>::kStride, sq, p);
+        Ops::scores(sk + 16 * warp * Ops::kStride, sq, p);
         const bool whole = mask.whole(q0, k0);
 #pragma unroll
         for (int j = 0; j < kTile / 8; ++j)
@@ -448,13 +549,13 @@ __device__ void backward_kv(const float* __restrict__ d_out, const float* __rest
                 const int r = 16 * warp + g + 8 * (e >> 1), c = 8 * j + 2 * t + (e & 1);
                 p[j][e] = whole || mask.visible(q0 + c, k0 + r, seg_q[c], seg_k[r]) ? exp2f((p[j][e] * scale - s_lse[c]) * kLog2e) : 0.0f;
             }
-        warp_accumulate<D>(p, sdo, dv);
-        warp_scores<D>(sv + 16 * warp * Layout<D>::kStride, sdo, ds);
+        Ops::accumulate(p, sdo, dv);
+        Ops::scores(sv + 16 * warp * Ops::kStride, sdo, ds);
 #pragma unroll
         for (int j = 0; j < kTile / 8; ++j)
 #pragma unroll
             for (int e = 0; e < 4; ++e) ds[j][e] = p[j][e] * (ds[j][e] - s_delta[8 * j + 2 * t + (e & 1)]) * scale;
-        warp_accumulate<D>(ds, sq, dk);
+        Ops::accumulate(ds, sq, dk);
 
         if (Stages == 1 && n + 1 < steps)
         {
@@ -471,17 +572,19 @@ __device__ void backward_kv(const float* __restrict__ d_out, const float* __rest
 
 // One block per (query tile, head, batch): dQ of the tile over the key tiles it sees; each warp owns 16 query rows and
 // keeps their P, dS and dQ in registers.
-template <int D, int Stages>
-__device__ void backward_q(const float* __restrict__ d_out, const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v,
-    const float* __restrict__ lse, const float* __restrict__ delta, Mask mask, int heads, int kv_heads, float scale, float* __restrict__ d_q)
+template <class Ops, int D, int Stages>
+__device__ void backward_q(const typename Ops::Element* __restrict__ d_out, const typename Ops::Element* __restrict__ q,
+    const typename Ops::Element* __restrict__ k, const typename Ops::Element* __restrict__ v, const float* __restrict__ lse,
+    const float* __restrict__ delta, Mask mask, int heads, int kv_heads, float scale, float* __restrict__ d_q)
 {
+    using E = typename Ops::Element;
     // q, dO; then per stage k, v and the key rows' segments; then the query rows' segments.
-    constexpr int kStageFloats = BackwardQStage<D>::kFloats;
-    extern __shared__ __align__(16) float shared[];
-    float* sq = shared;
-    float* sdo = sq + Layout<D>::kRows;
-    float* staged = sdo + Layout<D>::kRows;
-    int* seg_q = reinterpret_cast<int*>(staged + Stages * kStageFloats);
+    constexpr int kStage = BackwardQStaging<Ops>::kStageBytes / (int)sizeof(E);
+    extern __shared__ __align__(16) unsigned char shared[];
+    E* sq = reinterpret_cast<E*>(shared);
+    E* sdo = sq + Ops::kRows;
+    E* staged = sdo + Ops::kRows;
+    int* seg_q = reinterpret_cast<int*>(staged + Stages * kStage);
 
     const int seq = mask.seq, b = blockIdx.z, h = blockIdx.y, kvh = h / (heads / kv_heads);
     const int q0 = (gridDim.x - 1 - blockIdx.x) * kTile;
@@ -491,19 +594,12 @@ __device__ void backward_q(const float* __restrict__ d_out, const float* __restr
     const int64_t kv_base = (int64_t)b * seq * kv_stride + (int64_t)kvh * D;
     const bool vector = aligned16(d_out) && aligned16(q) && aligned16(k) && aligned16(v);
 
-    auto stage_keys = [&](int tile, float* at) {
-        const int k0 = tile * kTile;
-        load_tile<D>(at, k + kv_base, kv_stride, k0, seq, vector);
-        load_tile<D>(at + Layout<D>::kRows, v + kv_base, kv_stride, k0, seq, vector);
-        if (threadIdx.x < kTile) reinterpret_cast<int*>(at + 2 * Layout<D>::kRows)[threadIdx.x] = mask.segment(b, k0 + threadIdx.x);
-    };
-
     int first, last;
     mask.key_tiles(q0, first, last);
-    load_tile<D>(sq, q + q_base, q_stride, q0, seq, vector);
-    load_tile<D>(sdo, d_out + q_base, q_stride, q0, seq, vector);
+    Ops::load_tile(sq, q + q_base, q_stride, q0, seq, vector);
+    Ops::load_tile(sdo, d_out + q_base, q_stride, q0, seq, vector);
     if (threadIdx.x < kTile) seg_q[threadIdx.x] = mask.segment(b, q0 + threadIdx.x);
-    if (first < last) stage_keys(first, staged);
+    if (first < last) stage_keys<Ops>(staged, k, v, kv_base, kv_stride, first, b, mask, vector);
     commit_copies();
     float row_lse[2], row_delta[2];
 #pragma unroll
@@ -514,26 +610,25 @@ __device__ void backward_q(const float* __restrict__ d_out, const float* __restr
         row_delta[hr] = row < seq ? delta[((int64_t)b * heads + h) * seq + row] : 0.0f;
     }
 
-    float dq[Layout<D>::kSteps][4];
+    Rows<D> dq;
     zero<D>(dq);
 
 #pragma unroll 1
     for (int tile = first; tile < last; ++tile)
     {
-        // As in backward_kv: this tile has landed, the previous one's stage is free for the prefetch.
+        // As in forward: this tile has landed, the previous one's stage is free for the prefetch.
         wait_copies<0>();
         __syncthreads();
-        const float* at = staged + (Stages == 2 ? (tile - first) & 1 : 0) * kStageFloats;
-        if (Stages == 2 && tile + 1 < last) stage_keys(tile + 1, staged + ((tile + 1 - first) & 1) * kStageFloats);
+        const E* sk = staged + (Stages == 2 ? (tile - first) & 1 : 0) * kStage;
+        if (Stages == 2 && tile + 1 < last) stage_keys<Ops>(staged + ((tile + 1 - first) & 1) * kStage, k, v, kv_base, kv_stride, tile + 1, b, mask, vector);
         commit_copies();
-        const float* sk = at;
-        const float* sv = at + Layout<D>::kRows;
-        const int* seg_k = reinterpret_cast<const int*>(at + 2 * Layout<D>::kRows);
+        const E* sv = sk + Ops::kRows;
+        const int* seg_k = reinterpret_cast<const int*>(sk + 2 * Ops::kRows);
         const int k0 = tile * kTile;
 
         Scores s, ds;
-        warp_scores<D>(sq + 16 * warp * Layout<D>::kStride, sk, s);
-        warp_scores<D>(sdo + 16 * warp * Layout<D>::kStride, sv, ds);
+        Ops::scores(sq + 16 * warp * Ops::kStride, sk, s);
+        Ops::scores(sdo + 16 * warp * Ops::kStride, sv, ds);
         const bool whole = mask.whole(q0, k0);
 #pragma unroll
         for (int j = 0; j < kTile / 8; ++j)
@@ -544,12 +639,12 @@ __device__ void backward_q(const float* __restrict__ d_out, const float* __restr
                 const float p = whole || mask.visible(q0 + r, k0 + c, seg_q[r], seg_k[c]) ? exp2f((s[j][e] * scale - row_lse[hr]) * kLog2e) : 0.0f;
                 ds[j][e] = p * (ds[j][e] - row_delta[hr]) * scale;
             }
-        warp_accumulate<D>(ds, sk, dq);
+        Ops::accumulate(ds, sk, dq);
 
         if (Stages == 1 && tile + 1 < last)
         {
             __syncthreads();
-            stage_keys(tile + 1, staged);
+            stage_keys<Ops>(staged, k, v, kv_base, kv_stride, tile + 1, b, mask, vector);
             commit_copies();
         }
     }
@@ -559,7 +654,8 @@ __device__ void backward_q(const float* __restrict__ d_out, const float* __restr
 }
 }
 
-// D = rowsum(dO * O) per (batch, head, position), written [batch, heads, seq]; one warp per row of q's layout.
+// D = rowsum(dO * O) per (batch, head, position), written [batch, heads, seq]; one warp per row of q's layout. It reads
+// the float32 dO and O at either precision.
 TRITTER_KERNEL void attention_backward_delta(const float* __restrict__ d_out, const float* __restrict__ out, int rows, int seq, int heads,
     int head_dim, float* __restrict__ delta)
 {
@@ -574,39 +670,45 @@ TRITTER_KERNEL void attention_backward_delta(const float* __restrict__ d_out, co
     if (lane == 0) delta[((int64_t)b * heads + h) * seq + t] = sum;
 }
 
-// A minimum of one block per SM lets ptxas use up to 255 registers a thread, which the backward's two 16 x D
-// accumulators and two 16 x 64 score fragments per warp need at D = 128 (246-255, no spills, on sm_90).
-#define TRITTER_ATTENTION(D)                                                                                                       \
-    TRITTER_KERNEL void __launch_bounds__(kThreads, 1) attention_forward_d##D(const float* __restrict__ q, const float* __restrict__ k, \
-        const float* __restrict__ v, const int* __restrict__ segments, int mode, int window, int prefix, int seq, int heads,          \
-        int kv_heads, float scale, float* __restrict__ out, float* __restrict__ lse)                                                 \
-    {                                                                                                                                 \
-        forward<D>(q, k, v, Mask{mode, window, prefix, seq, segments}, heads, kv_heads, scale, out, lse);                           \
-    }                                                                                                                                 \
-    TRITTER_KERNEL void __launch_bounds__(kThreads, 1) attention_backward_kv_d##D(const float* __restrict__ d_out,                      \
-        const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ lse,        \
-        const float* __restrict__ delta, const int* __restrict__ segments, int mode, int window, int prefix, int seq, int heads,     \
-        int kv_heads, float scale, float* __restrict__ d_k, float* __restrict__ d_v)                                                 \
+// Entry points attention_{forward,backward_kv,backward_q}_{tf32,bf16}_d{16,32,64,128}: q, k, v and dO in the operands'
+// element type (float32, or the bf16 copies), everything else float32. A minimum of one block per SM lets ptxas use up
+// to 255 registers a thread, which the backward's two 16 x D accumulators and two 16 x 64 score fragments per warp need
+// at D = 128 (246-255 for TF32, no spills, on sm_90).
+#define TRITTER_ATTENTION(P, NAME, D)                                                                                                    \
+    TRITTER_KERNEL void __launch_bounds__(kThreads, 1) attention_forward_##NAME##_d##D(const P<D>::Element* __restrict__ q,           \
+        const P<D>::Element* __restrict__ k, const P<D>::Element* __restrict__ v, const int* __restrict__ segments, int mode,      \
+        int window, int prefix, int seq, int heads, int kv_heads, float scale, float* __restrict__ out, float* __restrict__ lse)     \
     {                                                                                                                                 \
         const Mask mask{mode, window, prefix, seq, segments};                                                                        \
-        if (dynamic_shared_bytes() >= BackwardKvStage<D>::kTwoStageBytes)                                                           \
-            backward_kv<D, 2>(d_out, q, k, v, lse, delta, mask, heads, kv_heads, scale, d_k, d_v);                                  \
+        if (dynamic_shared_bytes() >= ForwardStaging<P<D>>::kTwoStageBytes)                                                         \
+            forward<P<D>, D, 2>(q, k, v, mask, heads, kv_heads, scale, out, lse);                                                   \
         else                                                                                                                          \
-            backward_kv<D, 1>(d_out, q, k, v, lse, delta, mask, heads, kv_heads, scale, d_k, d_v);                                  \
+            forward<P<D>, D, 1>(q, k, v, mask, heads, kv_heads, scale, out, lse);                                                   \
     }                                                                                                                                 \
-    TRITTER_KERNEL void __launch_bounds__(kThreads, 1) attention_backward_q_d##D(const float* __restrict__ d_out,                       \
-        const float* __restrict__ q, const float* __restrict__ k, const float* __restrict__ v, const float* __restrict__ lse,        \
-        const float* __restrict__ delta, const int* __restrict__ segments, int mode, int window, int prefix, int seq, int heads,     \
-        int kv_heads, float scale, float* __restrict__ d_q)                                                                          \
+    TRITTER_KERNEL void __launch_bounds__(kThreads, 1) attention_backward_kv_##NAME##_d##D(const P<D>::Element* __restrict__ d_out,   \
+        const P<D>::Element* __restrict__ q, const P<D>::Element* __restrict__ k, const P<D>::Element* __restrict__ v,             \
+        const float* __restrict__ lse, const float* __restrict__ delta, const int* __restrict__ segments, int mode, int window,     \
+        int prefix, int seq, int heads, int kv_heads, float scale, float* __restrict__ d_k, float* __restrict__ d_v)               \
     {                                                                                                                                 \
         const Mask mask{mode, window, prefix, seq, segments};                                                                        \
-        if (dynamic_shared_bytes() >= BackwardQStage<D>::kTwoStageBytes)                                                            \
-            backward_q<D, 2>(d_out, q, k, v, lse, delta, mask, heads, kv_heads, scale, d_q);                                        \
+        if (dynamic_shared_bytes() >= BackwardKvStaging<P<D>>::kTwoStageBytes)                                                      \
+            backward_kv<P<D>, D, 2>(d_out, q, k, v, lse, delta, mask, heads, kv_heads, scale, d_k, d_v);                            \
         else                                                                                                                          \
-            backward_q<D, 1>(d_out, q, k, v, lse, delta, mask, heads, kv_heads, scale, d_q);                                        \
+            backward_kv<P<D>, D, 1>(d_out, q, k, v, lse, delta, mask, heads, kv_heads, scale, d_k, d_v);                            \
+    }                                                                                                                                 \
+    TRITTER_KERNEL void __launch_bounds__(kThreads, 1) attention_backward_q_##NAME##_d##D(const P<D>::Element* __restrict__ d_out,    \
+        const P<D>::Element* __restrict__ q, const P<D>::Element* __restrict__ k, const P<D>::Element* __restrict__ v,             \
+        const float* __restrict__ lse, const float* __restrict__ delta, const int* __restrict__ segments, int mode, int window,     \
+        int prefix, int seq, int heads, int kv_heads, float scale, float* __restrict__ d_q)                                         \
+    {                                                                                                                                 \
+        const Mask mask{mode, window, prefix, seq, segments};                                                                        \
+        if (dynamic_shared_bytes() >= BackwardQStaging<P<D>>::kTwoStageBytes)                                                       \
+            backward_q<P<D>, D, 2>(d_out, q, k, v, lse, delta, mask, heads, kv_heads, scale, d_q);                                  \
+        else                                                                                                                          \
+            backward_q<P<D>, D, 1>(d_out, q, k, v, lse, delta, mask, heads, kv_heads, scale, d_q);                                  \
     }
 
-TRITTER_ATTENTION(16)
-TRITTER_ATTENTION(32)
-TRITTER_ATTENTION(64)
-TRITTER_ATTENTION(128)
+#define TRITTER_ATTENTION_HEAD_DIMS(P, NAME) \
+    TRITTER_ATTENTION(P, NAME, 16) TRITTER_ATTENTION(P, NAME, 32) TRITTER_ATTENTION(P, NAME, 64) TRITTER_ATTENTION(P, NAME, 128)
+TRITTER_ATTENTION_HEAD_DIMS(Tf32, tf32)
+TRITTER_ATTENTION_HEAD_DIMS(Bf16, bf16)

@@ -30,7 +30,7 @@
 // stored at c ^ (k % 8)); each swizzle puts the 8 rows one ldmatrix phase reads in 8 different bank groups. Blocks run
 // in groups of MB_GROUP_M tile rows so that the blocks resident at once share operand tiles in L2.
 #include "matmul_store.cuh"
-#include "tf32.cuh"
+#include "bf16.cuh"
 
 #ifndef MB_BM
 #define MB_BM 128
@@ -59,11 +59,6 @@ static_assert(MB_BK == 32 || MB_BK == 64, "a K-contiguous tile row is 64 or 128 
 static_assert(MB_BM % MB_WARP == 0 && MB_BN % MB_WARP == 0, "whole warp tiles");
 
 namespace {
-
-__device__ __forceinline__ void copy16_bytes(uint32_t destination, const void* source, bool valid)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(destination), "l"(source), "r"(valid ? 16 : 0));
-}
 
 // Byte offset of 16-byte chunk `chunk` of tile row `row`: a row of MB_BK k when KContiguous, else a row of the tile's
 // `Rows` operand rows at one k.
@@ -110,20 +105,10 @@ struct OperandCopy
             const int at = k + t * MB_BK + (KContiguous ? 0 : i * lines);
             const bool valid = ((valid_rows >> i) & 1u) && at < depth;
             const int64_t offset = KContiguous ? (int64_t)i * lines * ld + t * MB_BK : ((int64_t)i * lines + t * MB_BK) * ld;
-            copy16_bytes(tile + chunk_offset<KContiguous, Rows>(line + i * lines, chunk), valid ? source + offset : source, valid);
+            copy16(tile + chunk_offset<KContiguous, Rows>(line + i * lines, chunk), valid ? source + offset : source, valid);
         }
     }
 };
-
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t address, bool transpose)
-{
-    if (transpose)
-        asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address));
-    else
-        asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
-                     : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(address));
-}
 
 // The four 8 x 8 matrices of an ldmatrix.x4 for operand rows [row, row + 16) and k [kk, kk + 16); lane l addresses
 // matrix l / 8, whose row (K contiguous) or k (transposed) is l % 8. `RowsMajor` orders the matrices (rows 0-7, k 0-7),
@@ -136,13 +121,6 @@ __device__ __forceinline__ uint32_t fragment_address(uint32_t tile, int row, int
     const int row_half = RowsMajor ? matrix & 1 : matrix >> 1, k_half = RowsMajor ? matrix >> 1 : matrix & 1;
     const int r = row + row_half * 8, k = kk + k_half * 8;
     return KContiguous ? tile + chunk_offset<true, Rows>(r + index, k >> 3) : tile + chunk_offset<false, Rows>(k + index, r >> 3);
-}
-
-__device__ __forceinline__ void mma_bf16(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1)
-{
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 // The block's output tile: blocks in order of their linear index sweep the N tiles of MB_GROUP_M tile rows at a time.
@@ -253,9 +231,7 @@ TRITTER_KERNEL void matmul_to_bf16(const float* __restrict__ source, uint32_t* _
             value = *reinterpret_cast<const float2*>(line + column);
         else if (column < columns)
             value = make_float2(line[column], column + 1 < columns ? line[column + 1] : 0.0f);
-        uint32_t packed;
-        asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(packed) : "f"(value.y), "f"(value.x));
-        destination[(int64_t)row * (ld / 2) + column / 2] = packed;
+        destination[(int64_t)row * (ld / 2) + column / 2] = pack_bf16(value.x, value.y);
     }
 }
 

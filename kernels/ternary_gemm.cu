@@ -21,18 +21,12 @@
 // Pipeline: block tile BM x BN x 128, warps of (16 MT) x (8 NT), a STAGES-deep cp.async ring of int8 activations
 // (rows of 128 bytes, 16-byte chunks XOR-swizzled by row so that ldmatrix.x4 is free of bank conflicts) and layout
 // words (rows of 32 bytes, read as one 8-byte load per lane and n tile, conflict-free as 32 lanes cover 256 bytes).
+#include "async_copy.cuh"
 #include "reduce.cuh"
 
 namespace {
 constexpr int kTileK = 128;        // k per pipeline step: two 64-weight slabs of layout words
 constexpr int kLayoutRowBytes = 32; // layout bytes per row and k tile
-
-__device__ __forceinline__ uint32_t shared_address(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
-
-__device__ __forceinline__ void copy16(uint32_t destination, const void* source, bool valid)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(destination), "l"(source), "r"(valid ? 16 : 0));
-}
 
 // B register j of a layout word: byte i = 64 q(64 slab + 16 j + 4 t + i).
 __device__ __forceinline__ uint32_t weight_fragment(uint32_t word, int j) { return (word << (6 - 2 * j)) & 0xC0C0C0C0u; }
@@ -67,7 +61,7 @@ __device__ __forceinline__ void load_stage(uint8_t* stage, const int8_t* __restr
         const uint8_t* source = valid ? layout + (int64_t)(first_out + n) * layout_row_bytes + tile * kLayoutRowBytes + half * 16 : layout;
         copy16(shared_address(weights + n * kLayoutRowBytes + half * 16), source, valid);
     }
-    asm volatile("cp.async.commit_group;\n" ::);
+    commit_copies();
 }
 
 // The A fragments of k step `step` (32 bytes) of a stage, one ldmatrix.x4 per m16 tile.
@@ -114,9 +108,9 @@ __device__ __forceinline__ void gemm(const int8_t* __restrict__ x, const float* 
         if (s < tiles)
             load_stage<T>(shared + s * T::StageBytes, x, layout, rows, k, outputs, layout_row_bytes, first_row, first_out, s);
         else
-            asm volatile("cp.async.commit_group;\n" ::);
+            commit_copies();
     }
-    asm volatile("cp.async.wait_group %0;\n" ::"n"(Stages - 1));
+    wait_copies<Stages - 1>();
     __syncthreads();
 
     int acc[MT][NT][4] = {};
@@ -131,13 +125,13 @@ __device__ __forceinline__ void gemm(const int8_t* __restrict__ x, const float* 
             if (step < 3) {
                 load_activations<T, MT>(a[(step + 1) & 1], stage, warp_row, lane, step + 1);
             } else if (tile + 1 < tiles) {
-                asm volatile("cp.async.wait_group %0;\n" ::"n"(Stages - 2));
+                wait_copies<Stages - 2>();
                 __syncthreads();
                 if (tile + Stages < tiles)
                     load_stage<T>(shared + (tile % Stages) * T::StageBytes, x, layout, rows, k, outputs, layout_row_bytes, first_row,
                                   first_out, tile + Stages);
                 else
-                    asm volatile("cp.async.commit_group;\n" ::);
+                    commit_copies();
                 const uint8_t* next = shared + ((tile + 1) % Stages) * T::StageBytes;
                 load_activations<T, MT>(a[0], next, warp_row, lane, 0);
                 load_weights<T, NT>(next_words, next, warp_col, group, thread_in_group);
@@ -158,7 +152,7 @@ __device__ __forceinline__ void gemm(const int8_t* __restrict__ x, const float* 
 #pragma unroll
         for (int j = 0; j < NT; j++) words[j] = next_words[j];
     }
-    asm volatile("cp.async.wait_group 0;\n" ::);
+    wait_copies<0>();
 
     float scales[NT][2], biases[NT][2];
 #pragma unroll

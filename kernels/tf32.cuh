@@ -1,30 +1,11 @@
-// TF32 tensor-core products (mma.sync m16n8k8, fp32 accumulation) and the cp.async copies that stage their operands,
-// shared by the dense matmul and the training attention.
+// TF32 tensor-core products (mma.sync m16n8k8, fp32 accumulation), shared by the dense matmul and the training attention.
 //
 // Fragments of m16n8k8 give lane (g = lane / 4, t = lane % 4): A rows g and g + 8 at k slots t and t + 4
 // (a[0] = (g, t), a[1] = (g + 8, t), a[2] = (g, t + 4), a[3] = (g + 8, t + 4)); B column g at k slots t and t + 4;
 // C rows g and g + 8 at columns 2t and 2t + 1 (c[2h + e] = (g + 8h, 2t + e)). Operands are rounded to TF32 (round to
 // nearest, 10 mantissa bits), not truncated, so errors have no bias.
 #pragma once
-#include "common.cuh"
-
-__device__ __forceinline__ uint32_t shared_address(const void* p) { return (uint32_t)__cvta_generic_to_shared(p); }
-
-// 16 or 4 bytes global -> shared, zero-filled where !valid (the source is then not read).
-__device__ __forceinline__ void copy16(float* destination, const float* source, bool valid)
-{
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared_address(destination)), "l"(source), "r"(valid ? 16 : 0));
-}
-
-__device__ __forceinline__ void copy4(float* destination, const float* source, bool valid)
-{
-    asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(shared_address(destination)), "l"(source), "r"(valid ? 4 : 0));
-}
-
-__device__ __forceinline__ void commit_copies() { asm volatile("cp.async.commit_group;\n" ::); }
-
-template <int Pending>
-__device__ __forceinline__ void wait_copies() { asm volatile("cp.async.wait_group %0;\n" ::"n"(Pending)); }
+#include "async_copy.cuh"
 
 __device__ __forceinline__ uint32_t to_tf32(float value)
 {

@@ -5,7 +5,11 @@ using Tritter.Native.Cuda;
 
 namespace Tritter.Cuda;
 
-/// <summary>Training attention, flash-attention style: <c>kernels/attention.cu</c>.</summary>
+/// <summary>
+/// Training attention, flash-attention style (<c>kernels/attention.cu</c>), at <see cref="MatmulPrecision"/>: TF32
+/// products of the float32 operands, or bf16 products of bf16 copies of q, k, v and dO; both keep the softmax and every
+/// output in float32.
+/// </summary>
 public sealed partial class CudaBackend : IAttentionOps
 {
     /// <inheritdoc />
@@ -14,11 +18,12 @@ public sealed partial class CudaBackend : IAttentionOps
         var shape = OpShapes.Attention(query, key, value, output, logSumExp, segmentIds, mask);
         if (query.ElementCount == 0)
             return;
-        var headDim = AttentionHeadDim(shape);
-        var geometry = KernelLaunch.AttentionQueryTiles(shape, backward: false, Device.MaxSharedMemoryPerBlockOptIn);
+        var (kernel, bf16) = AttentionKernels(shape);
+        var geometry = KernelLaunch.AttentionQueryTiles(shape, backward: false, bf16, Device.MaxSharedMemoryPerBlockOptIn);
         MakeCurrent();
-        Kernel("attention", $"attention_forward_d{headDim}", geometry.SharedMemoryBytes).Launch(geometry, Stream,
-            Own(query).Pointer, Own(key).Pointer, Own(value).Pointer, Segments(segmentIds, mask), (int)mask.Mode, mask.Window, mask.PrefixLength,
+        var (q, k, v) = (AttentionOperand("attention_q", query, bf16), AttentionOperand("attention_k", key, bf16), AttentionOperand("attention_v", value, bf16));
+        Kernel("attention", $"attention_forward_{kernel}", geometry.SharedMemoryBytes).Launch(geometry, Stream,
+            q, k, v, Segments(segmentIds, mask), (int)mask.Mode, mask.Window, mask.PrefixLength,
             shape.Sequence, shape.Heads, shape.KvHeads, AttentionScale(shape), Own(output).Pointer, Own(logSumExp).Pointer);
     }
 
@@ -30,21 +35,23 @@ public sealed partial class CudaBackend : IAttentionOps
             queryGradient, keyGradient, valueGradient);
         if (query.ElementCount == 0)
             return;
-        var headDim = AttentionHeadDim(shape);
+        var (kernel, bf16) = AttentionKernels(shape);
         var rows = shape.Batch * shape.Sequence * shape.Heads;
         var delta = Scratch("attention_delta", DType.Float32, rows);
-        var (dOut, q, k, v, lse) = (Own(outputGradient).Pointer, Own(query).Pointer, Own(key).Pointer, Own(value).Pointer, Own(logSumExp).Pointer);
+        var lse = Own(logSumExp).Pointer;
         var segments = Segments(segmentIds, mask);
         var scale = AttentionScale(shape);
-        var keyTiles = KernelLaunch.AttentionKeyTiles(shape, Device.MaxSharedMemoryPerBlockOptIn);
-        var queryTiles = KernelLaunch.AttentionQueryTiles(shape, backward: true, Device.MaxSharedMemoryPerBlockOptIn);
+        var keyTiles = KernelLaunch.AttentionKeyTiles(shape, bf16, Device.MaxSharedMemoryPerBlockOptIn);
+        var queryTiles = KernelLaunch.AttentionQueryTiles(shape, backward: true, bf16, Device.MaxSharedMemoryPerBlockOptIn);
         MakeCurrent();
         Kernel("attention", "attention_backward_delta").Launch(KernelLaunch.WarpPerRow(rows), Stream,
-            dOut, Own(output).Pointer, rows, shape.Sequence, shape.Heads, shape.HeadDim, delta.Pointer);
-        Kernel("attention", $"attention_backward_kv_d{headDim}", keyTiles.SharedMemoryBytes).Launch(keyTiles, Stream,
+            Own(outputGradient).Pointer, Own(output).Pointer, rows, shape.Sequence, shape.Heads, shape.HeadDim, delta.Pointer);
+        var (dOut, q) = (AttentionOperand("attention_d_out", outputGradient, bf16), AttentionOperand("attention_q", query, bf16));
+        var (k, v) = (AttentionOperand("attention_k", key, bf16), AttentionOperand("attention_v", value, bf16));
+        Kernel("attention", $"attention_backward_kv_{kernel}", keyTiles.SharedMemoryBytes).Launch(keyTiles, Stream,
             dOut, q, k, v, lse, delta.Pointer, segments, (int)mask.Mode, mask.Window, mask.PrefixLength, shape.Sequence, shape.Heads, shape.KvHeads,
             scale, Own(keyGradient).Pointer, Own(valueGradient).Pointer);
-        Kernel("attention", $"attention_backward_q_d{headDim}", queryTiles.SharedMemoryBytes).Launch(queryTiles, Stream,
+        Kernel("attention", $"attention_backward_q_{kernel}", queryTiles.SharedMemoryBytes).Launch(queryTiles, Stream,
             dOut, q, k, v, lse, delta.Pointer, segments, (int)mask.Mode, mask.Window, mask.PrefixLength, shape.Sequence, shape.Heads, shape.KvHeads,
             scale, Own(queryGradient).Pointer);
     }
@@ -52,9 +59,19 @@ public sealed partial class CudaBackend : IAttentionOps
     // The CPU twin's scale, computed the same way so both round it identically.
     private static float AttentionScale(AttentionGeometry shape) => 1f / MathF.Sqrt(shape.HeadDim);
 
-    private static int AttentionHeadDim(AttentionGeometry shape) => shape.HeadDim is 16 or 32 or 64 or 128
-        ? shape.HeadDim
-        : throw new ArgumentException($"head_dim {shape.HeadDim}: the CUDA attention kernels support 16, 32, 64 and 128", nameof(shape));
+    // The kernels' name suffix (precision and head dim) and whether they take bf16 operands.
+    private (string Suffix, bool Bf16) AttentionKernels(AttentionGeometry shape)
+    {
+        if (shape.HeadDim is not (16 or 32 or 64 or 128))
+            throw new ArgumentException($"head_dim {shape.HeadDim}: the CUDA attention kernels support 16, 32, 64 and 128", nameof(shape));
+        var bf16 = MatmulPrecision == MatmulPrecision.BFloat16;
+        return ($"{(bf16 ? "bf16" : "tf32")}_d{shape.HeadDim}", bf16);
+    }
+
+    // The tensor itself for TF32; for bf16, a copy in the scratch buffer `name`. Head dims are multiples of 8, so the
+    // tensor converts as one row with no padding and each head's rows stay 16-byte aligned.
+    private DevicePointer AttentionOperand(string name, Tensor tensor, bool bf16) =>
+        bf16 ? ToBf16(name, Float32(tensor, name), 1, checked((int)tensor.ElementCount)).Pointer : Own(tensor).Pointer;
 
     // Segment ids only matter in document mode; elsewhere the kernels get a null pointer and never read them.
     private static DevicePointer Segments(Tensor? segmentIds, AttentionMask mask) =>

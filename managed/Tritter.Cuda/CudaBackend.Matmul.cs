@@ -13,8 +13,8 @@ public sealed partial class CudaBackend : IMatmulOps
     private readonly HashSet<string> _matmulSharedOptIn = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// What the dense products round their operands to: TF32 by default; bf16 for twice the rate where its 4x coarser
-    /// operands are acceptable (<c>tritter train --matmul-precision bf16</c>). Set it between ops, not during a
+    /// What the dense products and the training attention round their operands to: TF32 by default; bf16 for twice the
+    /// rate where its 4x coarser operands are acceptable (<c>tritter train --matmul-precision bf16</c>). Set it between ops, not during a
     /// recorded step.
     /// </summary>
     public MatmulPrecision MatmulPrecision { get; set; } = MatmulPrecision.Tf32;

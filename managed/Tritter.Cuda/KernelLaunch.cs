@@ -304,41 +304,41 @@ public static class KernelLaunch
     public const int AttentionThreads = 128;
 
     /// <summary>
-    /// <c>attention_forward_d*</c> and <c>attention_backward_q_d*</c>: a block per (query tile, head, batch). The forward
-    /// stages three tiles (q, k, v) of <c>headDim + 4</c>-float rows and the tiles' segment ids. The backward keeps q and
-    /// dO and streams k and v with their key rows' segment ids, in two stages (double-buffered) where they fit
-    /// <paramref name="sharedLimit"/>, the device's shared memory per block, else one; the kernel reads the stage
-    /// count back from the launch's shared memory size.
+    /// <c>attention_forward_*</c> and <c>attention_backward_q_*</c>: a block per (query tile, head, batch). Both keep a
+    /// query-side tile set (the forward q, the backward q and dO) and stream k and v with their key rows' segment ids,
+    /// then the query rows' segment ids; rows are <c>headDim + 4</c> floats (TF32) or <c>headDim + 8</c> bf16 elements
+    /// (<see cref="AttentionStages"/> says how many stages).
     /// </summary>
-    public static LaunchGeometry AttentionQueryTiles(AttentionGeometry shape, bool backward, int sharedLimit)
+    public static LaunchGeometry AttentionQueryTiles(AttentionGeometry shape, bool backward, bool bf16, int sharedLimit)
     {
-        var tile = AttentionTile * (shape.HeadDim + AttentionPad);
-        var floats = backward
-            ? AttentionFloats(stages => 2 * tile + stages * (2 * tile + AttentionTile) + AttentionTile, sharedLimit)
-            : 3 * tile + 2 * AttentionTile;
-        return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.Heads, (uint)shape.Batch), new Dim3(AttentionThreads),
-            (uint)(floats * sizeof(float)));
+        var tile = AttentionTileBytes(shape.HeadDim, bf16);
+        var bytes = AttentionStages(stages => (backward ? 2 : 1) * tile + stages * (2 * tile + AttentionTile * 4) + AttentionTile * 4,
+            twoStages: backward || bf16, sharedLimit);
+        return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.Heads, (uint)shape.Batch), new Dim3(AttentionThreads), (uint)bytes);
     }
 
     /// <summary>
-    /// <c>attention_backward_kv_d*</c>: a block per (key tile, kv head, batch). It keeps k and v and the key rows'
-    /// segment ids and streams q and dO with, per query row, the log-sum-exp, D and segment id, in two stages where they
-    /// fit <paramref name="sharedLimit"/>, else one (as <see cref="AttentionQueryTiles"/>).
+    /// <c>attention_backward_kv_*</c>: a block per (key tile, kv head, batch). It keeps k and v and the key rows'
+    /// segment ids and streams q and dO with, per query row, the log-sum-exp, D and segment id (as <see cref="AttentionQueryTiles"/>).
     /// </summary>
-    public static LaunchGeometry AttentionKeyTiles(AttentionGeometry shape, int sharedLimit)
+    public static LaunchGeometry AttentionKeyTiles(AttentionGeometry shape, bool bf16, int sharedLimit)
     {
-        var tile = AttentionTile * (shape.HeadDim + AttentionPad);
-        var floats = AttentionFloats(stages => 2 * tile + stages * (2 * tile + 3 * AttentionTile) + AttentionTile, sharedLimit);
-        return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.KvHeads, (uint)shape.Batch), new Dim3(AttentionThreads),
-            (uint)(floats * sizeof(float)));
+        var tile = AttentionTileBytes(shape.HeadDim, bf16);
+        var bytes = AttentionStages(stages => 2 * tile + stages * (2 * tile + 3 * AttentionTile * 4) + AttentionTile * 4, twoStages: true, sharedLimit);
+        return new LaunchGeometry(new Dim3((uint)Tiles(shape.Sequence), (uint)shape.KvHeads, (uint)shape.Batch), new Dim3(AttentionThreads), (uint)bytes);
     }
 
-    // The two-stage layout where it fits the limit, else the one-stage one.
-    private static int AttentionFloats(Func<int, int> floats, int sharedLimit) =>
-        floats(2) * sizeof(float) <= sharedLimit ? floats(2) : floats(1);
+    /// <summary>
+    /// The bytes of an attention kernel's layout with two stages of streamed tiles (double-buffered) where
+    /// <paramref name="twoStages"/> asks for them and they fit <paramref name="sharedLimit"/>, the device's shared memory
+    /// per block, else with one; the kernel reads the stage count back from the launch's shared memory size. The TF32
+    /// forward keeps one stage: its three tiles let two blocks share an SM, which hides the loads as well.
+    /// </summary>
+    private static int AttentionStages(Func<int, int> bytes, bool twoStages, int sharedLimit) =>
+        twoStages && bytes(2) <= sharedLimit ? bytes(2) : bytes(1);
 
-    // Floats of padding per staged row (kernels/attention.cu's Layout::kStride).
-    private const int AttentionPad = 4;
+    // Bytes of one staged tile: rows padded to headDim + 4 floats or headDim + 8 bf16 (kernels/attention.cu's kStride).
+    private static int AttentionTileBytes(int headDim, bool bf16) => AttentionTile * (bf16 ? (headDim + 8) * 2 : (headDim + 4) * 4);
 
     private static int Tiles(int sequence) => (sequence + AttentionTile - 1) / AttentionTile;
 

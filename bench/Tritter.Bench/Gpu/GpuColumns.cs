@@ -3,6 +3,7 @@ using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
+using Tritter.Cuda;
 
 namespace Tritter.Bench.Gpu;
 
@@ -19,10 +20,19 @@ public sealed class GpuColumnsConfig : ManualConfig
         new DeviceColumn("% mma peak", (m, c) => MmaRoofline(c) is { } kind
             ? 100 * m.Flops / (m.Milliseconds * 1e-3) / 1e12 / Roofline.MmaPeak(kind) : double.NaN));
 
-    /// <summary>The tensor-core roofline a case is compared with: its method's attribute, else its suite's, else none.</summary>
-    public static MmaKind? MmaRoofline(BenchmarkCase benchmarkCase) =>
-        (benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<MmaRooflineAttribute>()
-            ?? benchmarkCase.Descriptor.Type.GetCustomAttribute<MmaRooflineAttribute>(inherit: true))?.Kind;
+    /// <summary>
+    /// The tensor-core roofline a case is compared with: its method's attribute, else the mma of its
+    /// <see cref="MatmulPrecision"/> parameter where it has one, else its suite's attribute, else none.
+    /// </summary>
+    public static MmaKind? MmaRoofline(BenchmarkCase benchmarkCase)
+    {
+        if (benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<MmaRooflineAttribute>() is { } method)
+            return method.Kind;
+        foreach (var parameter in benchmarkCase.Parameters.Items)
+            if (parameter.Value is MatmulPrecision precision)
+                return precision == MatmulPrecision.BFloat16 ? MmaKind.Bf16 : MmaKind.Tf32;
+        return benchmarkCase.Descriptor.Type.GetCustomAttribute<MmaRooflineAttribute>(inherit: true)?.Kind;
+    }
 }
 
 /// <summary>A column computed from the median device-side measurement of each case.</summary>

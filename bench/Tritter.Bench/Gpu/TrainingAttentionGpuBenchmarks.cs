@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Tritter.Core.Backends;
 using Tritter.Core.Config;
 using Tritter.Core.Tensors;
+using Tritter.Cuda;
 
 namespace Tritter.Bench.Gpu;
 
@@ -9,10 +10,10 @@ namespace Tritter.Bench.Gpu;
 /// Training attention (flash-attention style) at the 7B shape: batch 1, 32 query heads, 8 KV heads, head_dim 128,
 /// causal, 2K and 4K tokens. Compute-bound: TFLOP/s counts the matrix products a causal kernel must do, half of the
 /// dense <c>4 T^2 d heads</c> for the forward (QK^T and PV) and of <c>10 T^2 d heads</c> for the backward (QK^T, dO V^T,
-/// P^T dO, dS^T Q, dS K), the convention of FlashAttention's reports. Bytes are the tensors read and written once. The
-/// kernels multiply on TF32 <c>mma.sync</c>, so the roofline is that instruction's measured peak.
+/// P^T dO, dS^T Q, dS K), the convention of FlashAttention's reports. Bytes are the tensors read and written once (the
+/// bf16 cases also convert q, k, v and dO, inside the timing). The kernels multiply on TF32 or bf16 <c>mma.sync</c>, so
+/// the roofline is that instruction's measured peak.
 /// </summary>
-[MmaRoofline(MmaKind.Tf32)]
 public class TrainingAttentionGpuBenchmarks : GpuBenchmark
 {
     private const int Batch = 1, Heads = 32, KvHeads = 8, HeadDim = 128;
@@ -22,6 +23,10 @@ public class TrainingAttentionGpuBenchmarks : GpuBenchmark
     /// <summary>Tokens per sequence.</summary>
     [Params(2048, 4096)]
     public int Sequence { get; set; }
+
+    /// <summary>What the products round their operands to.</summary>
+    [Params(MatmulPrecision.BFloat16, MatmulPrecision.Tf32)]
+    public MatmulPrecision Precision { get; set; }
 
     private long QueryBytes => (long)Batch * Sequence * Heads * HeadDim * sizeof(float);
     private long KeyBytes => (long)Batch * Sequence * KvHeads * HeadDim * sizeof(float);
@@ -34,6 +39,7 @@ public class TrainingAttentionGpuBenchmarks : GpuBenchmark
     public void Setup()
     {
         OpenDevice();
+        Gpu.MatmulPrecision = Precision;
         var random = new Random(1);
         float[] Floats(long n) => [.. Enumerable.Range(0, (int)n).Select(_ => (float)(random.NextDouble() * 2 - 1))];
         TensorShape queryShape = [Batch, Sequence, Heads, HeadDim];

@@ -53,7 +53,7 @@ internal static class TrainCommand
         };
         var matmulPrecision = new Option<string>("--matmul-precision")
         {
-            Description = "What the GPU's dense products round float32 operands to: bf16 (twice TF32's tensor-core rate, what bf16 autocast does; a 1B step 24% faster on an H100) or tf32 (8x finer). The CPU computes in float32 either way.",
+            Description = "What the GPU's dense products and attention round float32 operands to: bf16 (twice TF32's tensor-core rate, what bf16 autocast does; a 1B step 24% faster on an H100) or tf32 (8x finer). The CPU computes in float32 either way.",
             DefaultValueFactory = _ => "bf16",
         };
 
@@ -152,7 +152,7 @@ internal static class TrainCommand
         if (backend is CudaBackend gpu)
         {
             gpu.MatmulPrecision = s.MatmulPrecision;
-            why += $", {s.MatmulPrecision} dense products";
+            why += $", {s.MatmulPrecision} products";
         }
         var data = TrainingData.Load(s.Data.FullName, s.Tokenizer?.FullName);
         var config = LoadConfig(s, data);

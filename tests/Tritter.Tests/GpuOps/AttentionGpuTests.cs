@@ -2,12 +2,18 @@ using Tritter.Core.Backends;
 using Tritter.Core.Config;
 using Tritter.Core.Tensors;
 using Tritter.Cpu;
+using Tritter.Cuda;
 using Tritter.Tests.Support;
 
 namespace Tritter.Tests.GpuOps;
 
-/// <summary>The CUDA training attention, forward and backward, against the CPU backend, for every mask and GQA group.</summary>
-public sealed class AttentionGpuTests : GpuFixture
+/// <summary>
+/// The CUDA training attention at each <see cref="MatmulPrecision"/> (TF32 or bf16 tensor cores), forward and backward,
+/// against the CPU backend, for every mask and GQA group.
+/// </summary>
+[TestFixture(MatmulPrecision.Tf32)]
+[TestFixture(MatmulPrecision.BFloat16)]
+public sealed class AttentionGpuTests(MatmulPrecision precision) : GpuFixture
 {
     // Prefix and window lengths that end inside a 64-row tile, so tiles are partly visible and partly skipped.
     private static readonly AttentionMask[] Masks =
@@ -38,16 +44,22 @@ public sealed class AttentionGpuTests : GpuFixture
     private const double OutputTolerance = 2e-5;
     private const double GradientTolerance = 2e-4;
 
-    // The GPU multiplies on TF32 tensor cores: each operand rounds to nearest with 10 mantissa bits (relative error
-    // <= u = 2^-11), so every product term of every result carries a relative error <= 2u, and a score
-    // s = scale q.k one <= 2u scale sum_d |q_d k_d| <= 2u Dot. P = exp(s - lse) takes the errors of s and of the
-    // forward's lse (<= 2u Dot as well) as relative errors of each term, <= 4u Dot. Every result is a sum of such terms,
-    // so it is held to 2u (1 + 2 Dot) of the magnitudes the float32 bounds already floor at, on top of those bounds. A
-    // float64 simulation of these roundings on every shape, causal and bidirectional, stays within 0.22 of it.
-    private const double Tf32Unit = 1.0 / 2048;
+    // The GPU multiplies on tensor cores: each operand rounds to nearest with 10 (TF32) or 7 (bf16) mantissa bits
+    // (relative error <= u = 2^-11 or 2^-8), so every product term of every result carries a relative error <= 2u, and a
+    // score s = scale q.k one <= 2u scale sum_d |q_d k_d| <= 2u Dot. P = exp(s - lse) takes the errors of s and of the
+    // forward's lse (<= 2u Dot as well) as relative errors of each term, <= 4u Dot; bf16 rounds P and dS once more where
+    // they become an operand, which is the second of the two roundings of their product terms. Every result is a sum
+    // of such terms, so it is held to 2u (1 + 2 Dot) of the magnitudes the float32 bounds already floor at, on top of
+    // those bounds. A float64 simulation of the TF32 roundings on every shape, causal and bidirectional, stays within
+    // 0.22 of it.
+    private readonly double _unit = precision == MatmulPrecision.Tf32 ? 1.0 / 2048 : 1.0 / 256;
+
+    /// <summary>Runs the fixture's products at its precision.</summary>
+    [OneTimeSetUp]
+    public void UsePrecision() => Gpu.MatmulPrecision = precision;
 
     // Dot: the largest scale sum_d |q_d k_d| over (batch, query head, query, key) of the data.
-    private static double Tf32Tolerance(AttentionData data, AttentionGeometry g)
+    private double RoundingTolerance(AttentionData data, AttentionGeometry g)
     {
         var (group, scale, dot) = (g.Heads / g.KvHeads, 1.0 / Math.Sqrt(g.HeadDim), 0.0);
         for (var b = 0; b < g.Batch; b++)
@@ -64,7 +76,7 @@ public sealed class AttentionGpuTests : GpuFixture
                         dot = Math.Max(dot, sum * scale);
                     }
                 }
-        return 2 * Tf32Unit * (1 + 2 * dot);
+        return 2 * _unit * (1 + 2 * dot);
     }
 
     [Test]
@@ -87,17 +99,17 @@ public sealed class AttentionGpuTests : GpuFixture
         // magnitude of the terms before the cancellation: |dO| |v| |k| (or |q|), each dot product's sqrt(d) growth
         // undone by the 1/sqrt(d) scale.
         var (dOut, value) = (GpuCompare.Rms(data.OutputGradient), GpuCompare.Rms(data.Value));
-        var tf32 = Tf32Tolerance(data, geometry);
+        var rounding = RoundingTolerance(data, geometry);
         for (var i = 0; i < expected.Length; i++)
         {
             var (name, values) = expected[i];
             var (tolerance, floor) = name switch
             {
-                "output" => (OutputTolerance + tf32, GpuCompare.Rms(values)),
-                "log-sum-exp" => (OutputTolerance + tf32, 1.0),
-                "query gradient" => (GradientTolerance + tf32, GpuCompare.Rms(values) + dOut * value * GpuCompare.Rms(data.Key)),
-                "key gradient" => (GradientTolerance + tf32, GpuCompare.Rms(values) + dOut * value * GpuCompare.Rms(data.Query)),
-                _ => (GradientTolerance + tf32, GpuCompare.Rms(values)),
+                "output" => (OutputTolerance + rounding, GpuCompare.Rms(values)),
+                "log-sum-exp" => (OutputTolerance + rounding, 1.0),
+                "query gradient" => (GradientTolerance + rounding, GpuCompare.Rms(values) + dOut * value * GpuCompare.Rms(data.Key)),
+                "key gradient" => (GradientTolerance + rounding, GpuCompare.Rms(values) + dOut * value * GpuCompare.Rms(data.Query)),
+                _ => (GradientTolerance + rounding, GpuCompare.Rms(values)),
             };
             GpuCompare.Close(values, actual[i].Values, tolerance, floor, name);
             GpuCompare.BitEqual(actual[i].Values, again[i].Values, name);
