@@ -7,7 +7,7 @@
 // gradient. Only the reductions (mean|w|, sum(dEff q)) add in another order than the CPU's vector lanes; they are
 // deterministic here (fixed block sizes, fixed chunks), so a rerun gives the same bits. Codes pass through int, as the CPU's sbyte, so that a small negative input gives +0, not rintf's -0, after scaling.
 //
-// Floors: the quantisers are bandwidth-bound, 8 to 16 bytes per weight (read w, write the effective weight, and the
+// Floors: the quantisers are bandwidth-bound, 6 to 16 bytes per weight (read w, write the effective weight, and the
 // int8 code or the gradients); each re-reads its row from L1/L2 for the second pass. The packed input gradient is
 // 2 M N K float operations on the FMA units (no tensor cores, so that it matches the CPU bit for bit), reading the
 // weights as 2 bits each.
@@ -20,11 +20,34 @@ constexpr int kMeanChunk = 4096;       // elements per partial sum of mean|W| (t
 
 __device__ __forceinline__ float ternary_sign(float w, float alpha) { return fabsf(w) > alpha ? copysignf(1.0f, w) : 0.0f; }
 
-// sum |row[i]| / width over one block.
+// Rows of a multiple of 4 floats (every preset's) are read and written 16 bytes a thread at a time: four times the
+// bytes in flight of a float a thread, which is what keeps these one-block-per-row kernels near the copy bandwidth.
+// Either way a block adds in a fixed order, so the result is deterministic.
+__device__ __forceinline__ bool row_vectors(const float* row, int width) { return (width & 3) == 0 && aligned16(row); }
+
+__device__ __forceinline__ float4 load4(const float* p) { return *reinterpret_cast<const float4*>(p); }
+
+__device__ __forceinline__ void store4(float* p, float a, float b, float c, float d) { *reinterpret_cast<float4*>(p) = make_float4(a, b, c, d); }
+
+__device__ __forceinline__ void store4(__nv_bfloat16* p, float a, float b, float c, float d)
+{
+    const __nv_bfloat162 low = __floats2bfloat162_rn(a, b), high = __floats2bfloat162_rn(c, d);
+    *reinterpret_cast<uint2*>(p) = make_uint2(*reinterpret_cast<const uint32_t*>(&low), *reinterpret_cast<const uint32_t*>(&high));
+}
+
+// sum |row[i]| / width over one block; its order of additions depends on the row alone, so every quantiser of a row
+// (ternarize_rows_*, their backward, ternary_pack_rows_f32) draws the same threshold.
 __device__ __forceinline__ float row_threshold(const float* row, int width, float* shared32)
 {
     float sum = 0.0f;
-    for (int i = threadIdx.x; i < width; i += blockDim.x) sum = __fadd_rn(sum, fabsf(row[i]));
+    if (row_vectors(row, width))
+        for (int i = 4 * threadIdx.x; i < width; i += 4 * blockDim.x)
+        {
+            const float4 w = load4(row + i);
+            sum = __fadd_rn(__fadd_rn(__fadd_rn(__fadd_rn(sum, fabsf(w.x)), fabsf(w.y)), fabsf(w.z)), fabsf(w.w));
+        }
+    else
+        for (int i = threadIdx.x; i < width; i += blockDim.x) sum = __fadd_rn(sum, fabsf(row[i]));
     return __fdiv_rn(block_sum(sum, shared32), (float)width);
 }
 }
@@ -38,10 +61,20 @@ __device__ __forceinline__ void ternarize_rows(const float* __restrict__ weight,
 {
     __shared__ float sums[32];
     const int64_t offset = (int64_t)blockIdx.x * width;
-    const float alpha = row_threshold(weight + offset, width, sums);
+    const float* row = weight + offset;
+    Effective* out = effective + offset;
+    const bool vectors = row_vectors(row, width) && aligned16(out);
+    const float alpha = row_threshold(row, width, sums);
     const float s = scale[blockIdx.x];
-    for (int i = threadIdx.x; i < width; i += blockDim.x)
-        effective[offset + i] = Effective(__fmul_rn(ternary_sign(weight[offset + i], alpha), s));
+    if (vectors)
+        for (int i = 4 * threadIdx.x; i < width; i += 4 * blockDim.x)
+        {
+            const float4 w = load4(row + i);
+            store4(out + i, __fmul_rn(ternary_sign(w.x, alpha), s), __fmul_rn(ternary_sign(w.y, alpha), s), __fmul_rn(ternary_sign(w.z, alpha), s),
+                __fmul_rn(ternary_sign(w.w, alpha), s));
+        }
+    else
+        for (int i = threadIdx.x; i < width; i += blockDim.x) out[i] = Effective(__fmul_rn(ternary_sign(row[i], alpha), s));
 }
 
 TRITTER_KERNEL void ternarize_rows_f32(const float* __restrict__ weight, const float* __restrict__ scale,
@@ -63,14 +96,30 @@ TRITTER_KERNEL void ternarize_rows_backward_f32(const float* __restrict__ weight
 {
     __shared__ float sums[32];
     const int64_t offset = (int64_t)blockIdx.x * width;
-    const float alpha = row_threshold(weight + offset, width, sums);
+    const float* row = weight + offset;
+    const float* g = effective_gradient + offset;
+    float* dw = weight_gradient + offset;
+    const bool vectors = row_vectors(row, width) && aligned16(g) && aligned16(dw);
+    const float alpha = row_threshold(row, width, sums);
     const float s = scale[blockIdx.x];
     float dot = 0.0f;
-    for (int i = threadIdx.x; i < width; i += blockDim.x) {
-        const float g = effective_gradient[offset + i];
-        weight_gradient[offset + i] = __fadd_rn(weight_gradient[offset + i], __fmul_rn(g, s));
-        dot = __fadd_rn(dot, __fmul_rn(g, ternary_sign(weight[offset + i], alpha)));
-    }
+    if (vectors)
+        for (int i = 4 * threadIdx.x; i < width; i += 4 * blockDim.x)
+        {
+            const float4 w = load4(row + i), e = load4(g + i), d = load4(dw + i);
+            store4(dw + i, __fadd_rn(d.x, __fmul_rn(e.x, s)), __fadd_rn(d.y, __fmul_rn(e.y, s)), __fadd_rn(d.z, __fmul_rn(e.z, s)),
+                __fadd_rn(d.w, __fmul_rn(e.w, s)));
+            dot = __fadd_rn(dot, __fmul_rn(e.x, ternary_sign(w.x, alpha)));
+            dot = __fadd_rn(dot, __fmul_rn(e.y, ternary_sign(w.y, alpha)));
+            dot = __fadd_rn(dot, __fmul_rn(e.z, ternary_sign(w.z, alpha)));
+            dot = __fadd_rn(dot, __fmul_rn(e.w, ternary_sign(w.w, alpha)));
+        }
+    else
+        for (int i = threadIdx.x; i < width; i += blockDim.x)
+        {
+            dw[i] = __fadd_rn(dw[i], __fmul_rn(g[i], s));
+            dot = __fadd_rn(dot, __fmul_rn(g[i], ternary_sign(row[i], alpha)));
+        }
     dot = block_sum(dot, sums);
     if (threadIdx.x == 0) scale_gradient[blockIdx.x] = __fadd_rn(scale_gradient[blockIdx.x], dot);
 }

@@ -18,7 +18,8 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
 {
     private static readonly object[] RowShapes =
     [
-        new object[] { 1, 1 }, new object[] { 3, 7 }, new object[] { 37, 1023 }, new object[] { 130, 4097 },
+        new object[] { 1, 1 }, new object[] { 3, 7 }, new object[] { 37, 1023 }, new object[] { 130, 4097 }, new object[] { 5, 1028 },
+        new object[] { 70, 2048 },
     ];
 
     private static readonly int[] TensorSizes = [1, 7, 4097, 300_001];
