@@ -23,5 +23,11 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public double SumOfSquares(Tensor tensor) => Ops.AdamW.SumOfSquares(Floats(tensor, nameof(tensor)));
+    public double SumOfSquares(IReadOnlyList<Tensor> tensors)
+    {
+        var total = 0.0;
+        foreach (var tensor in tensors)
+            total += Ops.AdamW.SumOfSquares(Floats(tensor, nameof(tensors)));
+        return total;
+    }
 }

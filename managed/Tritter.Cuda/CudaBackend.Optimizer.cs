@@ -1,5 +1,6 @@
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
+using Tritter.Native.Cuda;
 
 namespace Tritter.Cuda;
 
@@ -23,17 +24,22 @@ public sealed partial class CudaBackend : IOptimizerOps
     }
 
     /// <inheritdoc />
-    public double SumOfSquares(Tensor tensor)
+    public double SumOfSquares(IReadOnlyList<Tensor> tensors)
     {
-        var x = Float32(tensor, nameof(tensor));
-        var geometry = KernelLaunch.Elementwise(tensor.ElementCount, Device);
-        var blocks = (int)geometry.Grid.X;
-        var partials = Scratch("sumsq_partials", DType.UInt8, (long)blocks * sizeof(double));
+        var geometries = tensors.Select(t => KernelLaunch.Elementwise(t.ElementCount, Device)).ToArray();
+        var blocks = geometries.Sum(g => (int)g.Grid.X);
+        var partials = Scratch("sumsq_partials", DType.UInt8, Math.Max(1, (long)blocks * sizeof(double)));
         MakeCurrent();
-        Kernel("adamw", "sum_squares_f32").Launch(geometry, Stream, x.Pointer, tensor.ElementCount, partials.Pointer);
-        Span<double> host = stackalloc double[blocks];
-        ReadScratch(partials, host);
-        // Block order, on the host: the same partials always add up to the same total.
+        var at = partials.Pointer.Address;
+        for (var i = 0; i < tensors.Count; i++)
+        {
+            var x = Float32(tensors[i], nameof(tensors));
+            Kernel("adamw", "sum_squares_f32").Launch(geometries[i], Stream, x.Pointer, x.ElementCount, new DevicePointer(at));
+            at += geometries[i].Grid.X * sizeof(double);
+        }
+        var host = new double[blocks];
+        ReadScratch(partials, host.AsSpan());
+        // Tensor by tensor in block order, on the host: the same partials always add up to the same total.
         var total = 0.0;
         foreach (var partial in host)
             total += partial;

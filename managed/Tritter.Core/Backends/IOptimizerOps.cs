@@ -11,6 +11,9 @@ public interface IOptimizerOps
     /// </summary>
     void AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings);
 
-    /// <summary>Sum of squared elements, accumulated in float64, for global-norm clipping.</summary>
-    double SumOfSquares(Tensor tensor);
+    /// <summary>
+    /// Sum of the squared elements of every tensor together, accumulated in float64, for global-norm clipping: one
+    /// result for the lot, so that a device backend waits for the device once, not once a tensor.
+    /// </summary>
+    double SumOfSquares(IReadOnlyList<Tensor> tensors);
 }

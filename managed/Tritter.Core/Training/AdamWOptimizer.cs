@@ -34,7 +34,7 @@ public sealed class AdamWOptimizer : IDisposable
     public int Step { get; private set; }
 
     /// <summary>L2 norm of all gradients together.</summary>
-    public double GradientNorm() => Math.Sqrt(_parameters.Sum(p => _backend.SumOfSquares(p.Gradient)));
+    public double GradientNorm() => Math.Sqrt(_backend.SumOfSquares([.. _parameters.Select(p => p.Gradient)]));
 
     /// <summary>
     /// Clips the gradients to <paramref name="maxGradientNorm"/> (if positive) and updates every parameter; returns the

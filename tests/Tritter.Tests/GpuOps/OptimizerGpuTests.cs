@@ -38,19 +38,29 @@ public sealed class OptimizerGpuTests : GpuFixture
     }
 
     // All terms are positive, so there is no cancellation: the CPU's float32 block sums (4096 terms, relative error a
-    // few 1e-7) and the GPU's float64 sums must agree to 1e-5 relative.
+    // few 1e-7) and the GPU's float64 sums must agree to 1e-5 relative. Three tensors of n, n / 3 + 1 and 5 elements,
+    // as the gradient norm sums many of every size in one call.
     [TestCaseSource(nameof(Sizes))]
     public void SumOfSquares_matches_cpu(int n)
     {
         var random = TestRandom.Create();
-        var values = TestRandom.Floats(random, n, 3f);
+        var values = new[] { n, n / 3 + 1, 5 }.Select(count => TestRandom.Floats(random, count, 3f)).ToArray();
         using var cpu = new CpuBackend();
-        using var cpuTensor = HostTensors.Floats(cpu, values, [n]);
-        using var gpuTensor = HostTensors.Floats(Gpu, values, [n]);
-        var expected = cpu.SumOfSquares(cpuTensor);
-        var actual = Gpu.SumOfSquares(gpuTensor);
-        Assert.That(actual, Is.EqualTo(expected).Within(1e-5 * expected));
-        Assert.That(Gpu.SumOfSquares(gpuTensor), Is.EqualTo(actual), "deterministic");
+        var cpuTensors = values.Select(v => HostTensors.Floats(cpu, v, [v.Length])).ToArray();
+        var gpuTensors = values.Select(v => HostTensors.Floats(Gpu, v, [v.Length])).ToArray();
+        try
+        {
+            var expected = cpu.SumOfSquares(cpuTensors);
+            var actual = Gpu.SumOfSquares(gpuTensors);
+            Assert.That(actual, Is.EqualTo(expected).Within(1e-5 * expected));
+            Assert.That(Gpu.SumOfSquares(gpuTensors), Is.EqualTo(actual), "deterministic");
+            Assert.That(Gpu.SumOfSquares(gpuTensors[..1]), Is.EqualTo(cpu.SumOfSquares(cpuTensors[..1])).Within(1e-5 * expected), "one tensor");
+        }
+        finally
+        {
+            foreach (var t in cpuTensors.Concat(gpuTensors))
+                t.Dispose();
+        }
     }
 
     [Test]

@@ -96,6 +96,6 @@ public sealed class AdamWTests
         using var tensor = Floats(backend, x, [n]);
         var expected = x.Sum(v => (double)v * v);
         // float32 blocks of 4096 then float64: relative 1e-6.
-        Assert.That(backend.SumOfSquares(tensor), Is.EqualTo(expected).Within(1e-6 * expected));
+        Assert.That(backend.SumOfSquares([tensor]), Is.EqualTo(expected).Within(1e-6 * expected));
     }
 }
