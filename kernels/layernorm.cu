@@ -88,17 +88,21 @@ TRITTER_KERNEL void layernorm_param_partials_f32(const float* __restrict__ dy, c
     partials[((int64_t)gridDim.y + blockIdx.y) * width + column] = bias_sum;
 }
 
-// weight_gradient[c] += sum of the chunks' weight partials, in chunk order; the same for the bias. A thread per column.
+// weight_gradient[c] += sum of the chunks' weight partials; the same for the bias. A warp per column: lane l sums chunks
+// l, l + 32, ... in order, then the warp adds its lanes in a fixed tree, so the order depends only on the chunk count.
 TRITTER_KERNEL void layernorm_param_sum_f32(const float* __restrict__ partials, int chunks, int width,
     float* __restrict__ weight_gradient, float* __restrict__ bias_gradient)
 {
-    const int column = blockIdx.x * blockDim.x + threadIdx.x;
+    const int column = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (column >= width) return;
     float weight_sum = 0.0f, bias_sum = 0.0f;
-    for (int k = 0; k < chunks; k++) {
+    for (int k = lane; k < chunks; k += 32) {
         weight_sum = __fadd_rn(weight_sum, partials[(int64_t)k * width + column]);
         bias_sum = __fadd_rn(bias_sum, partials[((int64_t)chunks + k) * width + column]);
     }
+    weight_sum = warp_sum(weight_sum);
+    bias_sum = warp_sum(bias_sum);
+    if (lane != 0) return;
     weight_gradient[column] = __fadd_rn(weight_gradient[column], weight_sum);
     bias_gradient[column] = __fadd_rn(bias_gradient[column], bias_sum);
 }

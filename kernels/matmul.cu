@@ -29,6 +29,7 @@
 // 16-byte copies need the contiguous extent (always the leading dimension here) to be a multiple of 4 and the base
 // 16-byte aligned; otherwise each float is copied alone (4-byte cp.async, same zero-fill).
 #include "matmul_store.cuh"
+#include "reduce.cuh"
 #include "tf32.cuh"
 
 // The launch side (KernelLaunch.Matmul*) assumes these defaults; the overrides exist for tuning builds only.
@@ -225,7 +226,8 @@ TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_weight_gradient_f32(con
 }
 
 // Bias gradient, deterministic without atomics: block (x, y) sums rows [y * rows_per_chunk, ...) of its columns in row
-// order into partials[y, column]; matmul_column_sum adds the partials in chunk order onto the existing gradient.
+// order into partials[y, column]; matmul_column_sum adds the partials onto the existing gradient, a warp per column in
+// a fixed order (lane l the chunks l, l + 32, ..., then a tree over the lanes).
 TRITTER_KERNEL void matmul_column_partials_f32(const float* __restrict__ matrix, float* __restrict__ partials, int rows, int width,
     int rows_per_chunk)
 {
@@ -241,11 +243,13 @@ TRITTER_KERNEL void matmul_column_partials_f32(const float* __restrict__ matrix,
 
 TRITTER_KERNEL void matmul_column_sum_f32(const float* __restrict__ partials, int chunks, int width, float* __restrict__ sums)
 {
-    const int column = blockIdx.x * blockDim.x + threadIdx.x;
+    const int column = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (column >= width)
         return;
     float sum = 0.0f;
-    for (int chunk = 0; chunk < chunks; chunk++)
+    for (int chunk = lane; chunk < chunks; chunk += 32)
         sum += partials[(int64_t)chunk * width + column];
-    sums[column] += sum;
+    sum = warp_sum(sum);
+    if (lane == 0)
+        sums[column] += sum;
 }

@@ -67,7 +67,7 @@ public sealed partial class CudaBackend : IMatmulOps
         var (geometry, rowsPerChunk, chunks) = KernelLaunch.ColumnPartials(rows, outFeatures);
         var partials = Scratch("matmul_bias_partials", DType.Float32, (long)chunks * outFeatures);
         Kernel("matmul", "matmul_column_partials_f32").Launch(geometry, Stream, dy.Pointer, partials.Pointer, rows, outFeatures, rowsPerChunk);
-        Kernel("matmul", "matmul_column_sum_f32").Launch(KernelLaunch.Columns(outFeatures), Stream, partials.Pointer, chunks, outFeatures, db.Pointer);
+        Kernel("matmul", "matmul_column_sum_f32").Launch(KernelLaunch.ColumnSums(outFeatures), Stream, partials.Pointer, chunks, outFeatures, db.Pointer);
     }
 
     private void MatmulBackwardTf32(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, int rows, int inFeatures, int outFeatures)

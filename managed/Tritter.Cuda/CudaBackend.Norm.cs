@@ -41,7 +41,7 @@ public sealed partial class CudaBackend : INormOps
             dy.Pointer, x.Pointer, w.Pointer, mu.Pointer, rstd.Pointer, dx.Pointer, rows, width);
         Kernel("layernorm", "layernorm_param_partials_f32").Launch(geometry, Stream,
             dy.Pointer, x.Pointer, mu.Pointer, rstd.Pointer, partials.Pointer, rows, width, rowsPerChunk);
-        Kernel("layernorm", "layernorm_param_sum_f32").Launch(KernelLaunch.Columns(width), Stream,
+        Kernel("layernorm", "layernorm_param_sum_f32").Launch(KernelLaunch.ColumnSums(width), Stream,
             partials.Pointer, chunks, width, dw.Pointer, db.Pointer);
     }
 }

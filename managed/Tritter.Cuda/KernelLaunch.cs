@@ -186,22 +186,25 @@ public static class KernelLaunch
     }
 
     /// <summary>
-    /// Column partial sums over rows (<c>layernorm_param_partials_f32</c>): a thread per column, blocks along y each
-    /// summing a chunk of 32 rows, or more so that there are at most 256 chunks: the sum over the chunks is one serial
-    /// loop per column, and a norm of 128 columns over 32,768 rows (a 1B step's q/k norms) in 1,024 chunks took 117 us
-    /// in one block (ncu, H100). The chunking depends only on the shape, so the summation order, and the result, is the
-    /// same on every device.
+    /// Column partial sums over rows (<c>layernorm_param_partials_f32</c>, <c>matmul_column_partials_f32</c>): a thread
+    /// per column, blocks along y each summing a chunk of 32 rows, or more so that there are at most 1,024 chunks, which
+    /// the sums over the chunks (<see cref="ColumnSums"/>) take 32 a lane. The chunking depends only on the shape, so the
+    /// summation order, and the result, is the same on every device.
     /// </summary>
     public static (LaunchGeometry Geometry, int RowsPerChunk, int Chunks) ColumnPartials(int rows, int width)
     {
-        const int maxChunks = 256;
+        const int maxChunks = 1024;
         var rowsPerChunk = Math.Max(32, (rows + maxChunks - 1) / maxChunks);
         var chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
         return (new LaunchGeometry(new Dim3((uint)((width + 255) / 256), (uint)chunks), new Dim3(256)), rowsPerChunk, chunks);
     }
 
-    /// <summary>A thread per column of <paramref name="width"/>, 256 per block.</summary>
-    public static LaunchGeometry Columns(int width) => new(new Dim3((uint)((width + 255) / 256)), new Dim3(256));
+    /// <summary>
+    /// The sums over <see cref="ColumnPartials"/>' chunks (<c>layernorm_param_sum_f32</c>, <c>matmul_column_sum_f32</c>):
+    /// a warp per column, as a thread per column summing the chunks one after another was latency-bound (a norm of 128
+    /// columns over 32,768 rows, a 1B step's q/k norms, took 31 us in 256 chunks on an H100).
+    /// </summary>
+    public static LaunchGeometry ColumnSums(int width) => WarpPerRow(width);
 
     /// <summary>Output tile of one <c>matmul_*</c> block (<c>MM_BM</c> = <c>MM_BN</c> in the kernel).</summary>
     public const int MatmulTile = 128;
