@@ -6,20 +6,24 @@ namespace Tritter.Cpu;
 public sealed partial class CpuBackend
 {
     /// <inheritdoc />
-    public void AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings)
+    public void AdamW(IReadOnlyList<AdamWParameter> parameters, AdamWSettings settings)
     {
-        var (p, g) = (Float32(parameter, nameof(parameter)), Float32(gradient, nameof(gradient)));
-        var momentType = OpShapes.AdamW(parameter, gradient, firstMoment, secondMoment, settings);
-        var (m, v) = (Typed(firstMoment, momentType, nameof(firstMoment)), Typed(secondMoment, momentType, nameof(secondMoment)));
-        CpuParallel.ForChunks(parameter.ElementCount, (start, length) =>
+        var momentType = OpShapes.AdamW(parameters, settings);
+        foreach (var (parameter, gradient, firstMoment, secondMoment, decays) in parameters)
         {
-            var ps = p.Span<float>().Slice(start, length);
-            var gs = g.Span<float>().Slice(start, length);
-            if (momentType == DType.BFloat16)
-                Ops.AdamW.Update(ps, gs, m.Span<ushort>().Slice(start, length), v.Span<ushort>().Slice(start, length), settings);
-            else
-                Ops.AdamW.Update(ps, gs, m.Span<float>().Slice(start, length), v.Span<float>().Slice(start, length), settings);
-        });
+            var (p, g) = (Float32(parameter, nameof(parameters)), Float32(gradient, nameof(parameters)));
+            var (m, v) = (Typed(firstMoment, momentType, nameof(parameters)), Typed(secondMoment, momentType, nameof(parameters)));
+            var own = decays ? settings : settings with { WeightDecay = 0 };
+            CpuParallel.ForChunks(parameter.ElementCount, (start, length) =>
+            {
+                var ps = p.Span<float>().Slice(start, length);
+                var gs = g.Span<float>().Slice(start, length);
+                if (momentType == DType.BFloat16)
+                    Ops.AdamW.Update(ps, gs, m.Span<ushort>().Slice(start, length), v.Span<ushort>().Slice(start, length), own);
+                else
+                    Ops.AdamW.Update(ps, gs, m.Span<float>().Slice(start, length), v.Span<float>().Slice(start, length), own);
+            });
+        }
     }
 
     /// <inheritdoc />

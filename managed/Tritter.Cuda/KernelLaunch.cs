@@ -345,6 +345,18 @@ public static class KernelLaunch
 
     private static int Tiles(int sequence) => (sequence + AttentionTile - 1) / AttentionTile;
 
+    /// <summary>Elements a block of <c>adamw_*</c> and <c>sum_squares_f32</c> takes of one tensor of their table (<c>kChunk</c>).</summary>
+    public const int SlotChunk = 16384;
+
+    /// <summary>The chunks of one tensor of <paramref name="count"/> elements in an <c>adamw.cu</c> table.</summary>
+    public static long SlotChunks(long count) => (count + SlotChunk - 1) / SlotChunk;
+
+    /// <summary><c>adamw_*</c> and <c>sum_squares_f32</c>: a block of 256 threads per chunk of the whole table.</summary>
+    public static LaunchGeometry Slots(long chunks) => new(new Dim3(checked((uint)chunks)), new Dim3(256));
+
+    /// <summary><c>sum_partials_f64</c>: one block of 1,024 threads.</summary>
+    public static readonly LaunchGeometry SumPartials = new(new Dim3(1), new Dim3(1024));
+
     /// <summary>Elements per partial sum of <c>ternary_magnitude_partials_f32</c> (<c>kMeanChunk</c> in the kernel).</summary>
     public const int MagnitudeChunk = 4096;
 

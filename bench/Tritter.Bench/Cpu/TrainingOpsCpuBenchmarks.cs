@@ -71,5 +71,5 @@ public class TrainingOpsCpuBenchmarks
 
     /// <summary>AdamW over 4096 x 11008 parameters.</summary>
     [Benchmark]
-    public void AdamW() => _cpu.AdamW(_p, _g, _m, _v, Settings);
+    public void AdamW() => _cpu.AdamW([new AdamWParameter(_p, _g, _m, _v, Decays: true)], Settings);
 }

@@ -5,16 +5,15 @@ using Tritter.Core.Tensors;
 namespace Tritter.Bench.Gpu;
 
 /// <summary>
-/// AdamW on one parameter tensor: a 1B attention projection (2048 x 2048) and a 7B MLP matrix (4096 x 11008),
-/// rotating over parameter sets totalling at least 512 MiB. Floor: 28 bytes per parameter (read parameter, gradient
-/// and both moments; write parameter and both moments).
+/// AdamW as a training step launches it, one launch over many parameter tensors: copies of a 1B attention projection
+/// (2048 x 2048) or a 7B MLP matrix (4096 x 11008), enough of them to total at least 512 MiB so that none is in L2.
+/// Floor: 28 bytes per parameter (read parameter, gradient and both moments; write parameter and both moments).
 /// </summary>
 public class AdamWGpuBenchmarks : GpuBenchmark
 {
     private const long RotationBytes = 512L << 20;
     private static readonly AdamWSettings Settings = new(1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 10, 1f);
-    private readonly List<(Tensor P, Tensor G, Tensor M, Tensor V)> _sets = [];
-    private int _next;
+    private readonly List<AdamWParameter> _sets = [];
 
     /// <summary>Rows x columns of the parameter.</summary>
     [Params("2048x2048", "4096x11008")]
@@ -33,8 +32,8 @@ public class AdamWGpuBenchmarks : GpuBenchmark
         OpenDevice();
         for (var s = 0; s < TensorFill.Sets(16 * Count, RotationBytes); s++)
         {
-            _sets.Add((TensorFill.Uniform(Gpu, [Rows, Columns], 4 * s), TensorFill.Uniform(Gpu, [Rows, Columns], 4 * s + 1),
-                TensorFill.Uniform(Gpu, [Rows, Columns], 4 * s + 2), TensorFill.Constant(Gpu, [Rows, Columns], 1e-4f)));
+            _sets.Add(new AdamWParameter(TensorFill.Uniform(Gpu, [Rows, Columns], 4 * s), TensorFill.Uniform(Gpu, [Rows, Columns], 4 * s + 1),
+                TensorFill.Uniform(Gpu, [Rows, Columns], 4 * s + 2), TensorFill.Constant(Gpu, [Rows, Columns], 1e-4f), Decays: true));
         }
         Gpu.Synchronize();
     }
@@ -45,17 +44,13 @@ public class AdamWGpuBenchmarks : GpuBenchmark
     {
         foreach (var set in _sets)
         {
-            foreach (var t in new[] { set.P, set.G, set.M, set.V })
+            foreach (var t in new[] { set.Parameter, set.Gradient, set.FirstMoment, set.SecondMoment })
                 t.Dispose();
         }
         CloseDevice();
     }
 
-    /// <summary>One AdamW update of the tensor.</summary>
+    /// <summary>One AdamW update of every tensor.</summary>
     [Benchmark]
-    public void Step()
-    {
-        var set = _sets[_next++ % _sets.Count];
-        Timed(() => Gpu.AdamW(set.P, set.G, set.M, set.V, Settings), 28 * Count);
-    }
+    public void Step() => Timed(() => Gpu.AdamW(_sets, Settings), 28 * Count * _sets.Count);
 }

@@ -6,10 +6,11 @@ namespace Tritter.Core.Backends;
 public interface IOptimizerOps
 {
     /// <summary>
-    /// One AdamW step over a parameter, its gradient and its two moment tensors, all one size: parameter and gradient
-    /// float32, the moments float32 or bfloat16 (updated in float32, stored rounded to nearest even).
+    /// One AdamW step over every parameter of a model at once (a device backend launches it once, not once a
+    /// parameter): each with its gradient and two moment tensors of its size, the moments float32 or bfloat16 (updated
+    /// in float32, stored rounded to nearest even), the same type for all.
     /// </summary>
-    void AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings);
+    void AdamW(IReadOnlyList<AdamWParameter> parameters, AdamWSettings settings);
 
     /// <summary>
     /// Sum of the squared elements of every tensor together, accumulated in float64, for global-norm clipping: one

@@ -37,20 +37,27 @@ public static class OpShapes
     }
 
     /// <summary>
-    /// AdamW: float32 parameter and gradient, moments of one size in float32 or bfloat16 (both the same), steps from 1;
-    /// returns the moments' type.
+    /// AdamW: float32 parameters and gradients, moments of each parameter's size in float32 or bfloat16 (one type for
+    /// every moment), steps from 1; returns the moments' type (float32 for no parameters).
     /// </summary>
-    public static DType AdamW(Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, AdamWSettings settings)
+    public static DType AdamW(IReadOnlyList<AdamWParameter> parameters, AdamWSettings settings)
     {
-        if (firstMoment.Type is not (DType.Float32 or DType.BFloat16))
-            throw new ArgumentException($"moments must be Float32 or BFloat16, got {firstMoment}", nameof(firstMoment));
-        TensorChecks.RequireType(secondMoment, firstMoment.Type, nameof(secondMoment));
-        TensorChecks.RequireSameCount(parameter, nameof(parameter), gradient, nameof(gradient));
-        TensorChecks.RequireSameCount(parameter, nameof(parameter), firstMoment, nameof(firstMoment));
-        TensorChecks.RequireSameCount(parameter, nameof(parameter), secondMoment, nameof(secondMoment));
         if (settings.Step < 1)
             throw new ArgumentOutOfRangeException(nameof(settings), settings.Step, "AdamW steps count from 1");
-        return firstMoment.Type;
+        var momentType = parameters.Count > 0 ? parameters[0].FirstMoment.Type : DType.Float32;
+        if (momentType is not (DType.Float32 or DType.BFloat16))
+            throw new ArgumentException($"moments must be Float32 or BFloat16, got {parameters[0].FirstMoment}", nameof(parameters));
+        foreach (var (parameter, gradient, first, second, _) in parameters)
+        {
+            TensorChecks.RequireType(parameter, DType.Float32, nameof(parameters));
+            TensorChecks.RequireType(gradient, DType.Float32, nameof(parameters));
+            TensorChecks.RequireType(first, momentType, nameof(parameters));
+            TensorChecks.RequireType(second, momentType, nameof(parameters));
+            TensorChecks.RequireSameCount(parameter, "parameter", gradient, "gradient");
+            TensorChecks.RequireSameCount(parameter, "parameter", first, "first moment");
+            TensorChecks.RequireSameCount(parameter, "parameter", second, "second moment");
+        }
+        return momentType;
     }
 
     /// <summary>Cross-entropy: int32 targets, one logits row of <c>vocab</c> per target; returns (rows, vocab).</summary>

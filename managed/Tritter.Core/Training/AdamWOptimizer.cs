@@ -14,6 +14,7 @@ public sealed class AdamWOptimizer : IDisposable
     private readonly IReadOnlyList<NamedParameter> _parameters;
     private readonly Tensor[] _firstMoments;
     private readonly Tensor[] _secondMoments;
+    private readonly AdamWParameter[] _updates;
 
     /// <summary>Allocates zeroed moments of <paramref name="momentType"/> (Float32 or BFloat16) for every parameter.</summary>
     public AdamWOptimizer(IBackend backend, IReadOnlyList<NamedParameter> parameters, DType momentType = DType.Float32)
@@ -25,6 +26,7 @@ public sealed class AdamWOptimizer : IDisposable
         MomentType = momentType;
         _firstMoments = [.. parameters.Select(p => Zeroed(p.Value.Shape))];
         _secondMoments = [.. parameters.Select(p => Zeroed(p.Value.Shape))];
+        _updates = [.. parameters.Select((p, i) => new AdamWParameter(p.Value, p.Gradient, _firstMoments[i], _secondMoments[i], p.WeightDecay))];
     }
 
     /// <summary>The element type of the moments.</summary>
@@ -52,13 +54,7 @@ public sealed class AdamWOptimizer : IDisposable
         var norm = (gradientNorm ?? GradientNorm()) / accumulatedBatches;
         var scale = (maxGradientNorm > 0 && norm > maxGradientNorm ? maxGradientNorm / norm : 1.0) / accumulatedBatches;
         Step++;
-        for (var i = 0; i < _parameters.Count; i++)
-        {
-            var p = _parameters[i];
-            var settings = new AdamWSettings((float)learningRate, (float)beta1, (float)beta2, (float)epsilon,
-                p.WeightDecay ? (float)weightDecay : 0f, Step, (float)scale);
-            _backend.AdamW(p.Value, p.Gradient, _firstMoments[i], _secondMoments[i], settings);
-        }
+        _backend.AdamW(_updates, new AdamWSettings((float)learningRate, (float)beta1, (float)beta2, (float)epsilon, (float)weightDecay, Step, (float)scale));
         return norm;
     }
 

@@ -26,7 +26,7 @@ public sealed class AdamWTests
         for (var step = 1; step <= 3; step++)
         {
             using var gradient = Floats(backend, gradients[step - 1], [n]);
-            backend.AdamW(parameter, gradient, first, second, new AdamWSettings((float)lr, (float)b1, (float)b2, (float)eps, (float)wd, step, (float)gs));
+            backend.AdamW([new AdamWParameter(parameter, gradient, first, second, Decays: true)], new AdamWSettings((float)lr, (float)b1, (float)b2, (float)eps, (float)wd, step, (float)gs));
             for (var i = 0; i < n; i++)
             {
                 var g = gradients[step - 1][i] * gs;
@@ -64,7 +64,7 @@ public sealed class AdamWTests
         for (var step = 1; step <= 3; step++)
         {
             using var gradient = Floats(backend, gradients[step - 1], [n]);
-            backend.AdamW(parameter, gradient, first, second, new AdamWSettings((float)lr, (float)b1, (float)b2, (float)eps, (float)wd, step, (float)gs));
+            backend.AdamW([new AdamWParameter(parameter, gradient, first, second, Decays: true)], new AdamWSettings((float)lr, (float)b1, (float)b2, (float)eps, (float)wd, step, (float)gs));
             for (var i = 0; i < n; i++)
             {
                 var g = gradients[step - 1][i] * gs;
