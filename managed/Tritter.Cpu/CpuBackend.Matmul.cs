@@ -21,8 +21,7 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient,
-        bool overwriteWeightGradient = false)
+    public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient)
     {
         var (dy, x, w) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)), Float32(weight, nameof(weight)));
         var dw = Float32(weightGradient, nameof(weightGradient));
@@ -45,7 +44,7 @@ public sealed partial class CpuBackend
         var (dyt, xt) = (gradientTransposed.Memory, inputTransposed.Memory);
         CpuParallel.ForRows(outFeatures, (long)rows * inFeatures, (start, count) =>
             Ops.Matmul.MultiplyTransposed(dyt.Span.Slice(start * rows, count * rows), xt.Span,
-                dw.Span<float>().Slice(start * inFeatures, count * inFeatures), rows, accumulate: !overwriteWeightGradient));
+                dw.Span<float>().Slice(start * inFeatures, count * inFeatures), rows, accumulate: true));
         if (db is not null)
             Ops.Matmul.AccumulateRowSums(dyt.Span, db.Span<float>(), rows);
     }
