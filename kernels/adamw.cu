@@ -12,6 +12,7 @@
 // writes one float64 partial, and one block adds the partials in a fixed order (deterministic for a device).
 #include "reduce.cuh"
 #include <cuda_bf16.h>
+#include "bf16.cuh"
 
 // One tensor of the table: AdamW's parameter, gradient and moments (the sum of squares reads data[0]), its element
 // count, the first chunk of the launch that is its own, whether weight decay applies and whether every pointer is
@@ -67,11 +68,7 @@ __device__ __forceinline__ float4 load_moments(const __nv_bfloat16* m)
     return make_float4(low.x, low.y, high.x, high.y);
 }
 
-__device__ __forceinline__ void store_moments(__nv_bfloat16* m, float4 v)
-{
-    const __nv_bfloat162 low = __floats2bfloat162_rn(v.x, v.y), high = __floats2bfloat162_rn(v.z, v.w);
-    *reinterpret_cast<uint2*>(m) = make_uint2(*reinterpret_cast<const uint32_t*>(&low), *reinterpret_cast<const uint32_t*>(&high));
-}
+__device__ __forceinline__ void store_moments(__nv_bfloat16* m, float4 v) { store_bf16x4(m, v.x, v.y, v.z, v.w); }
 
 __device__ __forceinline__ float load_moment(const __nv_bfloat16* m) { return __bfloat162float(*m); }
 __device__ __forceinline__ void store_moment(__nv_bfloat16* m, float v) { *m = __float2bfloat16_rn(v); }

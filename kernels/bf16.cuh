@@ -33,3 +33,9 @@ __device__ __forceinline__ uint32_t pack_bf16(float low, float high)
     asm("cvt.rn.bf16x2.f32 %0, %1, %2;\n" : "=r"(packed) : "f"(high), "f"(low));
     return packed;
 }
+
+// Four floats rounded to nearest bf16 into 8 bytes at p (8-byte aligned), in order.
+__device__ __forceinline__ void store_bf16x4(void* p, float a, float b, float c, float d)
+{
+    *reinterpret_cast<uint2*>(p) = make_uint2(pack_bf16(a, b), pack_bf16(c, d));
+}

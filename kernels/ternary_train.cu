@@ -12,6 +12,7 @@
 // 2 M N K float operations on the FMA units (no tensor cores, so that it matches the CPU bit for bit), reading the
 // weights as 2 bits each.
 #include <cuda_bf16.h>
+#include "bf16.cuh"
 #include "reduce.cuh"
 
 namespace {
@@ -29,11 +30,7 @@ __device__ __forceinline__ float4 load4(const float* p) { return *reinterpret_ca
 
 __device__ __forceinline__ void store4(float* p, float a, float b, float c, float d) { *reinterpret_cast<float4*>(p) = make_float4(a, b, c, d); }
 
-__device__ __forceinline__ void store4(__nv_bfloat16* p, float a, float b, float c, float d)
-{
-    const __nv_bfloat162 low = __floats2bfloat162_rn(a, b), high = __floats2bfloat162_rn(c, d);
-    *reinterpret_cast<uint2*>(p) = make_uint2(*reinterpret_cast<const uint32_t*>(&low), *reinterpret_cast<const uint32_t*>(&high));
-}
+__device__ __forceinline__ void store4(__nv_bfloat16* p, float a, float b, float c, float d) { store_bf16x4(p, a, b, c, d); }
 
 // sum |row[i]| / width over one block; its order of additions depends on the row alone, so every quantiser of a row
 // (ternarize_rows_*, their backward, ternary_pack_rows_f32) draws the same threshold.
