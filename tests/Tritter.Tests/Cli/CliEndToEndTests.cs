@@ -65,14 +65,16 @@ public sealed class CliEndToEndTests
     /// on this repository's own code, the held-out loss is below 0.6 of the first step's loss. The first loss is about
     /// 7 nats (above ln 400 = 6.0, from the initialisation's scale); the corpus's unigram entropy under the 400-token
     /// vocabulary is about 4.9 nats, so 0.6 x 7 = 4.2 can only be reached by using context, not token frequencies
-    /// alone. Measured: 7.11 to 3.61 (0.51) on the corpus of 2026-11-23, a margin for a changing corpus.
+    /// alone. The learning rate is 3e-3: at 1e-2 whether a run leaves the unigram plateau (about 4.9) within 300 steps
+    /// depended on the corpus, so an edit to Tritter.Core's text could fail it (0.49 or 0.70 on two corpora one comment
+    /// apart); at 3e-3 six seeds on the corpus that stalled ended at 0.48-0.54.
     /// </summary>
     [Test]
     public async Task Held_out_loss_after_300_steps_is_below_0_6_of_the_initial_loss()
     {
         var run = Path.Combine(_root, "learning");
         var result = await Run("train", "--data", _data, "--tokenizer", _tokenizer, "--out", run, "--preset", "tiny", "--steps", "300",
-            "--batch", "4", "--seq-len", "64", "--lr", "1e-2", "--min-lr", "1e-3", "--warmup", "10", "--eval-every", "300", "--save-every", "0", "--seed", "3");
+            "--batch", "4", "--seq-len", "64", "--lr", "3e-3", "--min-lr", "1e-3", "--warmup", "10", "--eval-every", "300", "--save-every", "0", "--seed", "3");
         Assert.That(result.Code, Is.Zero, result.Error);
         var records = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var initial = records[0].GetProperty("loss").GetDouble();
