@@ -225,6 +225,13 @@ TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_weight_gradient_f32(con
     gemm_tf32<false, false, true>(output_gradient, input, nullptr, weight_gradient, out_features, in_features, rows, out_features, in_features);
 }
 
+// weight_gradient[out, in] = output_gradient[rows, out]^T input[rows, in]: the first contribution, with no read of C.
+TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_weight_gradient_set_f32(const float* __restrict__ output_gradient,
+    const float* __restrict__ input, float* __restrict__ weight_gradient, int rows, int in_features, int out_features)
+{
+    gemm_tf32<false, false, false>(output_gradient, input, nullptr, weight_gradient, out_features, in_features, rows, out_features, in_features);
+}
+
 // Bias gradient, deterministic without atomics: block (x, y) sums rows [y * rows_per_chunk, ...) of its columns in row
 // order into partials[y, column]; matmul_column_sum adds the partials onto the existing gradient, a warp per column in
 // a fixed order (lane l the chunks l, l + 32, ..., then a tree over the lanes).

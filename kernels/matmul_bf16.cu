@@ -255,3 +255,10 @@ TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_weight_g
 {
     gemm_bf16<false, false, true>(output_gradient, input, nullptr, weight_gradient, out_features, in_features, rows, ld_out, ld_in);
 }
+
+// weight_gradient[out, in] = output_gradient[rows, out]^T input[rows, in]: the first contribution, with no read of C.
+TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_weight_gradient_set_bf16(const uint16_t* __restrict__ output_gradient,
+    const uint16_t* __restrict__ input, float* __restrict__ weight_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
+{
+    gemm_bf16<false, false, false>(output_gradient, input, nullptr, weight_gradient, out_features, in_features, rows, ld_out, ld_in);
+}

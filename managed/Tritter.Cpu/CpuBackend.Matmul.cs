@@ -21,7 +21,8 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient)
+    public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient,
+        bool overwriteWeightGradient = false)
     {
         var (dy, x, w) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)), Float32(weight, nameof(weight)));
         var dw = Float32(weightGradient, nameof(weightGradient));
@@ -44,7 +45,7 @@ public sealed partial class CpuBackend
         var (dyt, xt) = (gradientTransposed.Memory, inputTransposed.Memory);
         CpuParallel.ForRows(outFeatures, (long)rows * inFeatures, (start, count) =>
             Ops.Matmul.MultiplyTransposed(dyt.Span.Slice(start * rows, count * rows), xt.Span,
-                dw.Span<float>().Slice(start * inFeatures, count * inFeatures), rows, accumulate: true));
+                dw.Span<float>().Slice(start * inFeatures, count * inFeatures), rows, accumulate: !overwriteWeightGradient));
         if (db is not null)
             Ops.Matmul.AccumulateRowSums(dyt.Span, db.Span<float>(), rows);
     }

@@ -47,7 +47,8 @@ public sealed partial class CudaBackend : IMatmulOps
     }
 
     /// <inheritdoc />
-    public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient)
+    public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient,
+        bool overwriteWeightGradient = false)
     {
         var (dy, x) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)));
         var dw = Float32(weightGradient, nameof(weightGradient));
@@ -58,10 +59,12 @@ public sealed partial class CudaBackend : IMatmulOps
         if (rows == 0)
             return;
         MakeCurrent();
+        // The kernels that overwrite dW are named *_set_*.
+        var weightKernel = overwriteWeightGradient ? "matmul_weight_gradient_set" : "matmul_weight_gradient";
         if (MatmulPrecision == MatmulPrecision.BFloat16)
-            MatmulBackwardBf16(dy, x, w, dx, dw, rows, inFeatures, outFeatures);
+            MatmulBackwardBf16(dy, x, w, dx, dw, weightKernel + "_bf16", rows, inFeatures, outFeatures);
         else
-            MatmulBackwardTf32(dy, x, w, dx, dw, rows, inFeatures, outFeatures);
+            MatmulBackwardTf32(dy, x, w, dx, dw, weightKernel + "_f32", rows, inFeatures, outFeatures);
         if (db is null || outFeatures == 0)
             return;
         var (geometry, rowsPerChunk, chunks) = KernelLaunch.ColumnPartials(rows, outFeatures);
@@ -70,7 +73,8 @@ public sealed partial class CudaBackend : IMatmulOps
         Kernel("matmul", "matmul_column_sum_f32").Launch(KernelLaunch.ColumnSums(outFeatures), Stream, partials.Pointer, chunks, outFeatures, db.Pointer);
     }
 
-    private void MatmulBackwardTf32(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, int rows, int inFeatures, int outFeatures)
+    private void MatmulBackwardTf32(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, string weightKernel, int rows, int inFeatures,
+        int outFeatures)
     {
         if (dx is not null && inFeatures > 0)
         {
@@ -81,11 +85,12 @@ public sealed partial class CudaBackend : IMatmulOps
         if (outFeatures == 0 || inFeatures == 0)
             return;
         var weightShared = KernelLaunch.MatmulSharedBytes(aKContiguous: false, bKContiguous: false);
-        MatmulKernel("matmul", "matmul_weight_gradient_f32", weightShared).Launch(KernelLaunch.Matmul(outFeatures, inFeatures, weightShared), Stream,
+        MatmulKernel("matmul", weightKernel, weightShared).Launch(KernelLaunch.Matmul(outFeatures, inFeatures, weightShared), Stream,
             dy.Pointer, x.Pointer, dw.Pointer, rows, inFeatures, outFeatures);
     }
 
-    private void MatmulBackwardBf16(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, int rows, int inFeatures, int outFeatures)
+    private void MatmulBackwardBf16(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, string weightKernel, int rows, int inFeatures,
+        int outFeatures)
     {
         if (inFeatures == 0)
             return;
@@ -101,7 +106,7 @@ public sealed partial class CudaBackend : IMatmulOps
         if (outFeatures == 0)
             return;
         var xs = ToBf16("matmul_bf16_x", x, rows, inFeatures);
-        MatmulKernel("matmul_bf16", "matmul_weight_gradient_bf16", shared).Launch(KernelLaunch.MatmulBf16(outFeatures, inFeatures), Stream,
+        MatmulKernel("matmul_bf16", weightKernel, shared).Launch(KernelLaunch.MatmulBf16(outFeatures, inFeatures), Stream,
             dys.Pointer, xs.Pointer, dw.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
     }
 

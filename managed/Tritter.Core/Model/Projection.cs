@@ -16,6 +16,10 @@ internal sealed class Projection
     private readonly QuantizationScheme? _scheme;
     private readonly ProjectionWorkspace _workspace;
 
+    // Whether the next AccumulateBackward is the first since BeginBackward: it overwrites the effective-weight
+    // gradient instead of adding to a cleared one.
+    private bool _firstChunk;
+
     public Projection(IBackend backend, ParameterSet parameters, ProjectionWorkspace workspace, string name, int inFeatures, int outFeatures,
         bool useBitnet, QuantizationScheme scheme, bool hasBias)
     {
@@ -94,17 +98,14 @@ internal sealed class Projection
     }
 
     /// <summary>
-    /// Starts a backward pass that <see cref="AccumulateBackward"/> may feed in several row chunks (the output head) and
+    /// Starts a backward pass that <see cref="AccumulateBackward"/> feeds in one or more row chunks (the output head) and
     /// <see cref="EndBackward"/> completes: the reference scheme's effective-weight gradient is converted to the shadow
     /// weights and scales once, however many chunks there are.
     /// </summary>
     public void BeginBackward()
     {
         PrepareWeights();
-        if (_scheme != QuantizationScheme.Reference)
-            return;
-        using var gradient = _workspace.EffectiveGradient(OutFeatures, InFeatures);
-        _backend.Fill(gradient, 0);
+        _firstChunk = true;
     }
 
     /// <summary>The backward products of some rows: overwrites their <paramref name="inputGradient"/> (when given).</summary>
@@ -116,7 +117,8 @@ internal sealed class Projection
         {
             case QuantizationScheme.Reference:
                 using (var gradient = _workspace.EffectiveGradient(OutFeatures, InFeatures))
-                    _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, gradient, Bias?.Gradient);
+                    _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, gradient, Bias?.Gradient, overwriteWeightGradient: _firstChunk);
+                _firstChunk = false;
                 break;
             case QuantizationScheme.Paper:
                 // The per-tensor quantiser's straight-through gradient is the identity, so dW_eff lands on the shadow weights.
@@ -128,10 +130,10 @@ internal sealed class Projection
         }
     }
 
-    /// <summary>Completes the backward pass started by <see cref="BeginBackward"/>.</summary>
+    /// <summary>Completes the backward pass started by <see cref="BeginBackward"/> (with no chunk fed, there is nothing to add).</summary>
     public void EndBackward()
     {
-        if (_scheme != QuantizationScheme.Reference)
+        if (_scheme != QuantizationScheme.Reference || _firstChunk)
             return;
         using var gradient = _workspace.EffectiveGradient(OutFeatures, InFeatures);
         _backend.TernarizeRowsBackward(Weight.Value, gradient, Scale!.Value, Weight.Gradient, Scale.Gradient);

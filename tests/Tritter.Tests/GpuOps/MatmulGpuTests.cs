@@ -111,6 +111,22 @@ public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
         Check(doubled, Read(Gpu, weightGradient), HostTensors.ToDouble(w0), "weight gradient accumulated twice");
     }
 
+    // Overwriting dW (the first contribution of a step) gives the bits of accumulating onto zeros, whatever it held.
+    [TestCaseSource(nameof(Shapes))]
+    public void Weight_gradient_overwrite_equals_accumulating_onto_zeros(int[] shape)
+    {
+        var (rows, inFeatures, outFeatures) = (shape[0], shape[1], shape[2]);
+        var random = TestRandom.Create();
+        using var input = Floats(Gpu, TestRandom.Floats(random, rows * inFeatures), [rows, inFeatures]);
+        using var weight = Floats(Gpu, TestRandom.Floats(random, outFeatures * inFeatures), [outFeatures, inFeatures]);
+        using var outputGradient = Floats(Gpu, TestRandom.Floats(random, rows * outFeatures), [rows, outFeatures]);
+        using var zeros = Floats(Gpu, new float[outFeatures * inFeatures], [outFeatures, inFeatures]);
+        using var stale = Floats(Gpu, TestRandom.Floats(random, outFeatures * inFeatures, 10f), [outFeatures, inFeatures]);
+        Gpu.MatmulBackward(outputGradient, input, weight, null, zeros, null);
+        Gpu.MatmulBackward(outputGradient, input, weight, null, stale, null, overwriteWeightGradient: true);
+        GpuCompare.BitEqual(Read(Gpu, zeros), Read(Gpu, stale), "weight gradient");
+    }
+
     [Test]
     public void Forward_matches_cpu_backend_on_a_training_shape()
     {

@@ -61,6 +61,23 @@ public sealed class MatmulTests
         GradientCheck.Assert(v => GradientCheck.Weighted(Reference.Matmul(xd, wd, v, inFeatures, outFeatures), dy), bd, db, 1e-3, 1e-4, what: "db");
     }
 
+    // Overwriting dW gives the bits of accumulating onto zeros, whatever it held.
+    [TestCase(5, 7, 3)]
+    [TestCase(33, 64, 17)]
+    public void Weight_gradient_overwrite_equals_accumulating_onto_zeros(int rows, int inFeatures, int outFeatures)
+    {
+        var random = TestRandom.Create();
+        using var backend = new CpuBackend();
+        using var input = Floats(backend, TestRandom.Floats(random, rows * inFeatures), [rows, inFeatures]);
+        using var weight = Floats(backend, TestRandom.Floats(random, outFeatures * inFeatures), [outFeatures, inFeatures]);
+        using var outputGradient = Floats(backend, TestRandom.Floats(random, rows * outFeatures), [rows, outFeatures]);
+        using var zeros = Floats(backend, new float[outFeatures * inFeatures], [outFeatures, inFeatures]);
+        using var stale = Floats(backend, TestRandom.Floats(random, outFeatures * inFeatures, 10f), [outFeatures, inFeatures]);
+        backend.MatmulBackward(outputGradient, input, weight, null, zeros, null);
+        backend.MatmulBackward(outputGradient, input, weight, null, stale, null, overwriteWeightGradient: true);
+        Assert.That(Read(backend, stale), Is.EqualTo(Read(backend, zeros)));
+    }
+
     [Test]
     public void Mismatched_shapes_are_rejected()
     {
