@@ -140,8 +140,6 @@ __device__ __forceinline__ void gemm_tf32(const float* __restrict__ a, const flo
     const bool vector_a = (lda & 3) == 0 && aligned16(a), vector_b = (ldb & 3) == 0 && aligned16(b);
     const int k_tiles = (k + MM_BK - 1) / MM_BK;
 
-    float acc[MM_M_TILES][MM_N_TILES][4] = {};
-
 #pragma unroll
     for (int s = 0; s < MM_STAGES - 1; s++)
     {
@@ -152,6 +150,9 @@ __device__ __forceinline__ void gemm_tf32(const float* __restrict__ a, const flo
         }
         commit_copies();
     }
+    float acc[MM_M_TILES][MM_N_TILES][4] = {};
+    if (Accumulate)
+        load_accumulators(acc, c, m, n, block_m + warp_m, block_n + warp_n);
 
     for (int kt = 0; kt < k_tiles; kt++)
     {
@@ -201,7 +202,7 @@ __device__ __forceinline__ void gemm_tf32(const float* __restrict__ a, const flo
     }
     wait_copies<0>();
 
-    store_accumulators<Accumulate>(acc, c, bias, m, n, block_m + warp_m, block_n + warp_n);
+    store_accumulators(acc, c, bias, m, n, block_m + warp_m, block_n + warp_n);
 }
 
 // output[rows, out] = input[rows, in] weight[out, in]^T + bias[out] (bias may be null).

@@ -175,12 +175,14 @@ __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const 
 #pragma unroll
     for (int s = 0; s < MB_STAGES - 1; s++)
         load_stage(s, s);
+    float acc[4][8][4] = {};
+    if (Accumulate)
+        load_accumulators(acc, c, m, n, block_m + warp_m, block_n + warp_n);
     // Tile t has landed once at most STAGES - 2 later groups are pending; the barrier makes it so for every thread.
     wait_copies<MB_STAGES - 2>();
     __syncthreads();
     load_fragments(0, 0, 0);
 
-    float acc[4][8][4] = {};
     int read_stage = 0, write_stage = MB_STAGES - 1;
     for (int kt = 0; kt < k_tiles; kt++)
     {
@@ -210,7 +212,7 @@ __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const 
     }
     wait_copies<0>();
 
-    store_accumulators<Accumulate>(acc, c, bias, m, n, block_m + warp_m, block_n + warp_n);
+    store_accumulators(acc, c, bias, m, n, block_m + warp_m, block_n + warp_n);
 }
 
 }  // namespace
