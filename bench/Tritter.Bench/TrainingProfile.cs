@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Tritter.Core.Config;
+using Tritter.Core.Memory;
 using Tritter.Cuda;
 using Tritter.Native.Cuda;
 
@@ -53,7 +54,8 @@ internal static class TrainingProfile
         gpu.Synchronize();
         var perStep = clock.Elapsed.TotalMilliseconds / timedSteps;
         Console.WriteLine($"{config.QuantizationScheme} {preset} {batch}x{sequence}{(lean ? " lean" : "")} {gpu.MatmulPrecision}: training step {perStep:F1} ms " +
-            $"({batch * sequence * 1000 / perStep:F0} tokens/s, {step.Flops / perStep / 1e9:F0} model TFLOP/s), host-timed over {timedSteps} steps");
+            $"({batch * sequence * 1000 / perStep:F0} tokens/s, {step.Flops / perStep / 1e9:F0} model TFLOP/s), host-timed over {timedSteps} steps; " +
+            $"peak tensor memory {ByteSize.Format(gpu.Memory.PeakBytes)}, device memory in use {ByteSize.Format(gpu.DeviceBytesInUse)} (scratch and the context included)");
         using (new CudaProfilerRange())
         {
             step.Step();
