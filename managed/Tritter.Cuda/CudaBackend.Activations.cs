@@ -29,4 +29,29 @@ public sealed partial class CudaBackend
         Kernel("sqrelu", "sqrelu_backward_f32").Launch(KernelLaunch.Elementwise(input.ElementCount, Device), Stream,
             x.Pointer, dy.Pointer, dx.Pointer, input.ElementCount);
     }
+
+    /// <inheritdoc />
+    public void SquaredReluGate(Tensor gate, Tensor up, Tensor output)
+    {
+        var (g, u, y) = (Float32(gate, nameof(gate)), Float32(up, nameof(up)), Float32(output, nameof(output)));
+        TensorChecks.RequireSameCount(gate, nameof(gate), up, nameof(up));
+        TensorChecks.RequireSameCount(gate, nameof(gate), output, nameof(output));
+        MakeCurrent();
+        Kernel("sqrelu", "sqrelu_gate_forward_f32").Launch(KernelLaunch.Elementwise(gate.ElementCount, Device), Stream,
+            g.Pointer, u.Pointer, y.Pointer, gate.ElementCount);
+    }
+
+    /// <inheritdoc />
+    public void SquaredReluGateBackward(Tensor gate, Tensor up, Tensor outputGradient, Tensor gateGradient, Tensor upGradient)
+    {
+        var (g, u, dy) = (Float32(gate, nameof(gate)), Float32(up, nameof(up)), Float32(outputGradient, nameof(outputGradient)));
+        var (dg, du) = (Float32(gateGradient, nameof(gateGradient)), Float32(upGradient, nameof(upGradient)));
+        TensorChecks.RequireSameCount(gate, nameof(gate), up, nameof(up));
+        TensorChecks.RequireSameCount(gate, nameof(gate), outputGradient, nameof(outputGradient));
+        TensorChecks.RequireSameCount(gate, nameof(gate), gateGradient, nameof(gateGradient));
+        TensorChecks.RequireSameCount(gate, nameof(gate), upGradient, nameof(upGradient));
+        MakeCurrent();
+        Kernel("sqrelu", "sqrelu_gate_backward_f32").Launch(KernelLaunch.Elementwise(gate.ElementCount, Device), Stream,
+            g.Pointer, u.Pointer, dy.Pointer, dg.Pointer, du.Pointer, gate.ElementCount);
+    }
 }

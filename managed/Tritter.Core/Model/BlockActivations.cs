@@ -36,7 +36,6 @@ internal sealed class BlockActivations
         MlpInput = arena.Input(Hidden, d, quantize);
         Gate = arena.Float([batch, sequence, inter]);
         Up = arena.Float([batch, sequence, inter]);
-        GateActivated = arena.Float([batch, sequence, inter]);
         Gated = arena.Float([batch, sequence, inter]);
         DownInput = arena.Input(Gated, inter, quantize);
         Down = arena.Float([batch, sequence, d]);
@@ -81,7 +80,6 @@ internal sealed class BlockActivations
     public LinearInput MlpInput { get; }
     public Tensor Gate { get; }
     public Tensor Up { get; }
-    public Tensor GateActivated { get; }
     public Tensor Gated { get; }
     public LinearInput DownInput { get; }
     public Tensor Down { get; }
@@ -97,7 +95,6 @@ internal sealed class BlockGradients(TensorArena arena, TritterConfig config, in
     public Tensor Hidden { get; } = arena.Float([batch, sequence, config.HiddenSize]);
     public Tensor HiddenScratch { get; } = arena.Float([batch, sequence, config.HiddenSize]);
     public Tensor Gated { get; } = arena.Float([batch, sequence, config.IntermediateSize]);
-    public Tensor GateActivated { get; } = arena.Float([batch, sequence, config.IntermediateSize]);
     public Tensor Gate { get; } = arena.Float([batch, sequence, config.IntermediateSize]);
     public Tensor Up { get; } = arena.Float([batch, sequence, config.IntermediateSize]);
     public Tensor AttentionOutput { get; } = arena.Float([batch, sequence, config.NumHeads, config.HeadDim]);

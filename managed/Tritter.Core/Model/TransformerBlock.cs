@@ -67,8 +67,7 @@ internal sealed class TransformerBlock
         a.MlpInput.Prepare(b);
         _gate.Forward(a.MlpInput, a.Gate);
         _up.Forward(a.MlpInput, a.Up);
-        b.SquaredRelu(a.Gate, a.GateActivated);
-        b.Multiply(a.GateActivated, a.Up, a.Gated);
+        b.SquaredReluGate(a.Gate, a.Up, a.Gated);
         a.DownInput.Prepare(b);
         _down.Forward(a.DownInput, a.Down);
         b.Add(a.Hidden, a.Down, a.PreNormOutput);
@@ -85,9 +84,7 @@ internal sealed class TransformerBlock
         // x' = LN_post(h + down): the residual sends the same gradient to h and to the MLP output.
         _normPost.Backward(outputGradient, a.PreNormOutput, a.NormPostStatistics, g.Hidden);
         _down.Backward(g.Hidden, a.DownInput, g.Gated);
-        b.Multiply(g.Gated, a.Up, g.GateActivated);
-        b.Multiply(g.Gated, a.GateActivated, g.Up);
-        b.SquaredReluBackward(a.Gate, g.GateActivated, g.Gate);
+        b.SquaredReluGateBackward(a.Gate, a.Up, g.Gated, g.Gate, g.Up);
         _gate.Backward(g.Gate, a.MlpInput, g.HiddenScratch);
         b.Accumulate(g.HiddenScratch, g.Hidden);
         _up.Backward(g.Up, a.MlpInput, g.HiddenScratch);

@@ -38,14 +38,14 @@ public sealed class TrainingMemoryEstimateTests
         const int batch = 2, sequence = 8, rows = batch * sequence;
         long d = c.HiddenSize, kv = c.KvSize, inter = c.IntermediateSize, heads = c.NumHeads, vocab = c.VocabSize;
         // Per block: 9 hidden-wide tensors (LN_in out, q raw/normed/rotated, attention out and projection, h, down,
-        // pre-norm), 4 KV-wide (k raw/normed/rotated, v), 4 MLP-wide, LayerNorm statistics (mean and 1/std) of LN_in,
+        // pre-norm), 4 KV-wide (k raw/normed/rotated, v), 3 MLP-wide (gate, up, gated), LayerNorm statistics (mean and 1/std) of LN_in,
         // LN_post and QK-Norm, and one softmax log-sum-exp per (sequence, head, query).
-        var block = rows * (9 * d + 4 * kv + 4 * inter + 2 * (1 + 1 + heads + c.NumKvHeads)) + batch * heads * sequence;
+        var block = rows * (9 * d + 4 * kv + 3 * inter + 2 * (1 + 1 + heads + c.NumKvHeads)) + batch * heads * sequence;
         // Around the blocks: the layer outputs, final norm and its statistics, logits and their gradient, per-token
         // losses, target embeddings and the embedding loss's gradients, the final and two stream gradients.
         var top = rows * ((c.NumLayers + 1) * d + d + 2 + 2 * vocab + 1 + d + 1 + d + d + d + 2 * d);
-        // Shared backward scratch: 6 hidden-wide, 3 KV-wide, 4 MLP-wide.
-        var scratch = rows * (6 * d + 3 * kv + 4 * inter);
+        // Shared backward scratch: 6 hidden-wide, 3 KV-wide, 3 MLP-wide.
+        var scratch = rows * (6 * d + 3 * kv + 3 * inter);
         var floats = c.NumLayers * block + top + scratch;
         Assert.That(TritterActivations.PlannedBytes(c, batch, sequence, recomputeBlocks: false), Is.EqualTo(floats * 4 + 3 * rows * 4), "three int32 token tensors");
         Assert.That(TritterActivations.PlannedBytes(c, batch, sequence, recomputeBlocks: true), Is.EqualTo((block + top + scratch) * 4 + 3 * rows * 4),

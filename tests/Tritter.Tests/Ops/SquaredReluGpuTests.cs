@@ -5,7 +5,7 @@ using Tritter.Tests.Support;
 
 namespace Tritter.Tests.Ops;
 
-/// <summary>The CUDA squared ReLU against the CPU op.</summary>
+/// <summary>The CUDA squared ReLU and gated activation against the CPU ops.</summary>
 public sealed class SquaredReluGpuTests : GpuFixture
 {
     // Odd sizes exercise the scalar tail after the float4 loop; the large one spans many grid-stride steps.
@@ -27,6 +27,46 @@ public sealed class SquaredReluGpuTests : GpuFixture
             Assert.That(gpuY[i], Is.EqualTo(cpuY[i]).Within(1).Ulps, $"y[{i}] of {n}");
             Assert.That(gpuDx[i], Is.EqualTo(cpuDx[i]).Within(1).Ulps, $"dx[{i}] of {n}");
         }
+    }
+
+    [TestCaseSource(nameof(Sizes))]
+    public void Gated_forward_and_backward_match_cpu(int n)
+    {
+        var random = TestRandom.Create();
+        var (gate, up, dy) = (TestRandom.Floats(random, n, 3f), TestRandom.Floats(random, n, 2f), TestRandom.Floats(random, n));
+        using var cpu = new CpuBackend();
+        var expected = RunGated(cpu, gate, up, dy);
+        var actual = RunGated(Gpu, gate, up, dy);
+        // The same float32 operations in the same order on both sides (no additions to contract): bit-equal expected,
+        // one ulp of slack as above.
+        for (var i = 0; i < n; i++)
+        {
+            Assert.That(actual.Y[i], Is.EqualTo(expected.Y[i]).Within(1).Ulps, $"y[{i}] of {n}");
+            Assert.That(actual.DGate[i], Is.EqualTo(expected.DGate[i]).Within(1).Ulps, $"d gate[{i}] of {n}");
+            Assert.That(actual.DUp[i], Is.EqualTo(expected.DUp[i]).Within(1).Ulps, $"d up[{i}] of {n}");
+        }
+    }
+
+    private static (float[] Y, float[] DGate, float[] DUp) RunGated<TBackend>(TBackend backend, float[] gate, float[] up, float[] dy)
+        where TBackend : ITensorStore, IActivationOps
+    {
+        var n = gate.Length;
+        var tensors = new Tensor[6];
+        for (var i = 0; i < tensors.Length; i++)
+            tensors[i] = backend.Allocate(DType.Float32, [n]);
+        var (g, u, d, y, dg, du) = (tensors[0], tensors[1], tensors[2], tensors[3], tensors[4], tensors[5]);
+        backend.Upload<float>(g, gate);
+        backend.Upload<float>(u, up);
+        backend.Upload<float>(d, dy);
+        backend.SquaredReluGate(g, u, y);
+        backend.SquaredReluGateBackward(g, u, d, dg, du);
+        var (values, gateGradient, upGradient) = (new float[n], new float[n], new float[n]);
+        backend.Download<float>(y, values);
+        backend.Download<float>(dg, gateGradient);
+        backend.Download<float>(du, upGradient);
+        foreach (var t in tensors)
+            t.Dispose();
+        return (values, gateGradient, upGradient);
     }
 
     private static (float[] Y, float[] Dx) Run<TBackend>(TBackend backend, float[] x, float[] dy)
