@@ -219,6 +219,13 @@ TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_input_gradient_f32(cons
     gemm_tf32<true, false, false>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, out_features, in_features);
 }
 
+// input_gradient[rows, in] += output_gradient[rows, out] weight[out, in]: a projection whose input also feeds others.
+TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_input_gradient_add_f32(const float* __restrict__ output_gradient,
+    const float* __restrict__ weight, float* __restrict__ input_gradient, int rows, int in_features, int out_features)
+{
+    gemm_tf32<true, false, true>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, out_features, in_features);
+}
+
 // weight_gradient[out, in] += output_gradient[rows, out]^T input[rows, in].
 TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_weight_gradient_f32(const float* __restrict__ output_gradient,
     const float* __restrict__ input, float* __restrict__ weight_gradient, int rows, int in_features, int out_features)

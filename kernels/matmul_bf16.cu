@@ -251,6 +251,13 @@ TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_input_gr
     gemm_bf16<true, false, false>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, ld_out, ld_in);
 }
 
+// input_gradient[rows, in] += output_gradient[rows, out] weight[out, in]: a projection whose input also feeds others.
+TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_input_gradient_add_bf16(const uint16_t* __restrict__ output_gradient,
+    const uint16_t* __restrict__ weight, float* __restrict__ input_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
+{
+    gemm_bf16<true, false, true>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, ld_out, ld_in);
+}
+
 // weight_gradient[out, in] += output_gradient[rows, out]^T input[rows, in]; dY rows padded to ld_out, X rows to ld_in.
 TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_weight_gradient_bf16(const uint16_t* __restrict__ output_gradient,
     const uint16_t* __restrict__ input, float* __restrict__ weight_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)

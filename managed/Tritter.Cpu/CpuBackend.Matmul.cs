@@ -22,7 +22,7 @@ public sealed partial class CpuBackend
 
     /// <inheritdoc />
     public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient,
-        bool overwriteWeightGradient = false)
+        bool overwriteWeightGradient = false, bool accumulateInputGradient = false)
     {
         var (dy, x, w) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)), Float32(weight, nameof(weight)));
         var dw = Float32(weightGradient, nameof(weightGradient));
@@ -36,7 +36,7 @@ public sealed partial class CpuBackend
             var wt = weightTransposed.Memory;
             CpuParallel.ForRows(rows, (long)inFeatures * outFeatures, (start, count) =>
                 Ops.Matmul.MultiplyTransposed(dy.Span<float>().Slice(start * outFeatures, count * outFeatures), wt.Span,
-                    dx.Span<float>().Slice(start * inFeatures, count * inFeatures), outFeatures, accumulate: false));
+                    dx.Span<float>().Slice(start * inFeatures, count * inFeatures), outFeatures, accumulate: accumulateInputGradient));
         }
         using var gradientTransposed = MemoryOwner<float>.Allocate((int)outputGradient.ElementCount);
         using var inputTransposed = MemoryOwner<float>.Allocate((int)input.ElementCount);

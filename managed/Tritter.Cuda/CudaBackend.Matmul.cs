@@ -48,7 +48,7 @@ public sealed partial class CudaBackend : IMatmulOps
 
     /// <inheritdoc />
     public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient,
-        bool overwriteWeightGradient = false)
+        bool overwriteWeightGradient = false, bool accumulateInputGradient = false)
     {
         var (dy, x) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)));
         var dw = Float32(weightGradient, nameof(weightGradient));
@@ -59,12 +59,13 @@ public sealed partial class CudaBackend : IMatmulOps
         if (rows == 0)
             return;
         MakeCurrent();
-        // The kernels that overwrite dW are named *_set_*.
+        // The kernels that overwrite dW are named *_set_*, those that add to dX *_add_*.
+        var inputKernel = accumulateInputGradient ? "matmul_input_gradient_add" : "matmul_input_gradient";
         var weightKernel = overwriteWeightGradient ? "matmul_weight_gradient_set" : "matmul_weight_gradient";
         if (MatmulPrecision == MatmulPrecision.BFloat16)
-            MatmulBackwardBf16(dy, x, w, dx, dw, weightKernel + "_bf16", rows, inFeatures, outFeatures);
+            MatmulBackwardBf16(dy, x, w, dx, dw, inputKernel + "_bf16", weightKernel + "_bf16", rows, inFeatures, outFeatures);
         else
-            MatmulBackwardTf32(dy, x, w, dx, dw, weightKernel + "_f32", rows, inFeatures, outFeatures);
+            MatmulBackwardTf32(dy, x, w, dx, dw, inputKernel + "_f32", weightKernel + "_f32", rows, inFeatures, outFeatures);
         if (db is null || outFeatures == 0)
             return;
         var (geometry, rowsPerChunk, chunks) = KernelLaunch.ColumnPartials(rows, outFeatures);
@@ -73,13 +74,13 @@ public sealed partial class CudaBackend : IMatmulOps
         Kernel("matmul", "matmul_column_sum_f32").Launch(KernelLaunch.ColumnSums(outFeatures), Stream, partials.Pointer, chunks, outFeatures, db.Pointer);
     }
 
-    private void MatmulBackwardTf32(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, string weightKernel, int rows, int inFeatures,
-        int outFeatures)
+    private void MatmulBackwardTf32(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, string inputKernel, string weightKernel,
+        int rows, int inFeatures, int outFeatures)
     {
         if (dx is not null && inFeatures > 0)
         {
             var shared = KernelLaunch.MatmulSharedBytes(aKContiguous: true, bKContiguous: false);
-            MatmulKernel("matmul", "matmul_input_gradient_f32", shared).Launch(KernelLaunch.Matmul(rows, inFeatures, shared), Stream,
+            MatmulKernel("matmul", inputKernel, shared).Launch(KernelLaunch.Matmul(rows, inFeatures, shared), Stream,
                 dy.Pointer, w.Pointer, dx.Pointer, rows, inFeatures, outFeatures);
         }
         if (outFeatures == 0 || inFeatures == 0)
@@ -89,8 +90,8 @@ public sealed partial class CudaBackend : IMatmulOps
             dy.Pointer, x.Pointer, dw.Pointer, rows, inFeatures, outFeatures);
     }
 
-    private void MatmulBackwardBf16(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, string weightKernel, int rows, int inFeatures,
-        int outFeatures)
+    private void MatmulBackwardBf16(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, string inputKernel, string weightKernel,
+        int rows, int inFeatures, int outFeatures)
     {
         if (inFeatures == 0)
             return;
@@ -100,7 +101,7 @@ public sealed partial class CudaBackend : IMatmulOps
         if (dx is not null)
         {
             var ws = ToBf16("matmul_bf16_w", w, outFeatures, inFeatures);
-            MatmulKernel("matmul_bf16", "matmul_input_gradient_bf16", shared).Launch(KernelLaunch.MatmulBf16(rows, inFeatures), Stream,
+            MatmulKernel("matmul_bf16", inputKernel, shared).Launch(KernelLaunch.MatmulBf16(rows, inFeatures), Stream,
                 dys.Pointer, ws.Pointer, dx.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
         }
         if (outFeatures == 0)

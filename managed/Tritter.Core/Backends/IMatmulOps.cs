@@ -12,12 +12,13 @@ public interface IMatmulOps
     void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output);
 
     /// <summary>
-    /// The backward products of <see cref="Matmul"/>: <c>inputGradient = outputGradient weight</c> (overwritten, skipped
-    /// when null), <c>weightGradient += outputGradient^T input</c> (or <c>=</c> with <paramref name="overwriteWeightGradient"/>,
+    /// The backward products of <see cref="Matmul"/>: <c>inputGradient = outputGradient weight</c> (skipped when null; or
+    /// <c>+=</c> with <paramref name="accumulateInputGradient"/>, for an input that feeds several products),
+    /// <c>weightGradient += outputGradient^T input</c> (or <c>=</c> with <paramref name="overwriteWeightGradient"/>,
     /// which spares the caller clearing it and the product reading it back), <c>biasGradient += column sums of outputGradient</c>.
     /// </summary>
     void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient,
-        bool overwriteWeightGradient = false);
+        bool overwriteWeightGradient = false, bool accumulateInputGradient = false);
 
     /// <summary>
     /// The element type in which a producer of <c>[out, <paramref name="inFeatures"/>]</c> weights for these products

@@ -93,7 +93,6 @@ internal sealed class BlockActivations
 internal sealed class BlockGradients(TensorArena arena, TritterConfig config, int batch, int sequence)
 {
     public Tensor Hidden { get; } = arena.Float([batch, sequence, config.HiddenSize]);
-    public Tensor HiddenScratch { get; } = arena.Float([batch, sequence, config.HiddenSize]);
     public Tensor Gated { get; } = arena.Float([batch, sequence, config.IntermediateSize]);
     public Tensor Gate { get; } = arena.Float([batch, sequence, config.IntermediateSize]);
     public Tensor Up { get; } = arena.Float([batch, sequence, config.IntermediateSize]);

@@ -89,11 +89,14 @@ internal sealed class Projection
         }
     }
 
-    /// <summary>Overwrites <paramref name="inputGradient"/> (when given) and accumulates the parameter gradients.</summary>
-    public void Backward(Tensor outputGradient, LinearInput input, Tensor? inputGradient)
+    /// <summary>
+    /// Overwrites <paramref name="inputGradient"/> (when given; adds to it with <paramref name="accumulateInputGradient"/>)
+    /// and accumulates the parameter gradients.
+    /// </summary>
+    public void Backward(Tensor outputGradient, LinearInput input, Tensor? inputGradient, bool accumulateInputGradient = false)
     {
         BeginBackward();
-        AccumulateBackward(outputGradient, input, inputGradient);
+        AccumulateBackward(outputGradient, input, inputGradient, accumulateInputGradient);
         EndBackward();
     }
 
@@ -108,8 +111,11 @@ internal sealed class Projection
         _firstChunk = true;
     }
 
-    /// <summary>The backward products of some rows: overwrites their <paramref name="inputGradient"/> (when given).</summary>
-    public void AccumulateBackward(Tensor outputGradient, LinearInput input, Tensor? inputGradient)
+    /// <summary>
+    /// The backward products of some rows: overwrites their <paramref name="inputGradient"/> (when given; adds to it with
+    /// <paramref name="accumulateInputGradient"/>).
+    /// </summary>
+    public void AccumulateBackward(Tensor outputGradient, LinearInput input, Tensor? inputGradient, bool accumulateInputGradient = false)
     {
         // Views of the workspace own no memory, so they are left to the collector (the float path's weight is a parameter).
         var weight = EffectiveWeight;
@@ -117,15 +123,18 @@ internal sealed class Projection
         {
             case QuantizationScheme.Reference:
                 using (var gradient = _workspace.EffectiveGradient(OutFeatures, InFeatures))
-                    _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, gradient, Bias?.Gradient, overwriteWeightGradient: _firstChunk);
+                    _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, gradient, Bias?.Gradient, overwriteWeightGradient: _firstChunk,
+                        accumulateInputGradient: accumulateInputGradient);
                 _firstChunk = false;
                 break;
             case QuantizationScheme.Paper:
                 // The per-tensor quantiser's straight-through gradient is the identity, so dW_eff lands on the shadow weights.
-                _backend.MatmulBackward(outputGradient, input.Dequantized!, weight, inputGradient, Weight.Gradient, Bias?.Gradient);
+                _backend.MatmulBackward(outputGradient, input.Dequantized!, weight, inputGradient, Weight.Gradient, Bias?.Gradient,
+                    accumulateInputGradient: accumulateInputGradient);
                 break;
             default:
-                _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, Weight.Gradient, Bias?.Gradient);
+                _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, Weight.Gradient, Bias?.Gradient,
+                    accumulateInputGradient: accumulateInputGradient);
                 break;
         }
     }

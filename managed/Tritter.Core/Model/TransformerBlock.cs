@@ -85,10 +85,8 @@ internal sealed class TransformerBlock
         _normPost.Backward(outputGradient, a.PreNormOutput, a.NormPostStatistics, g.Hidden);
         _down.Backward(g.Hidden, a.DownInput, g.Gated);
         b.SquaredReluGateBackward(a.Gate, a.Up, g.Gated, g.Gate, g.Up);
-        _gate.Backward(g.Gate, a.MlpInput, g.HiddenScratch);
-        b.Accumulate(g.HiddenScratch, g.Hidden);
-        _up.Backward(g.Up, a.MlpInput, g.HiddenScratch);
-        b.Accumulate(g.HiddenScratch, g.Hidden);
+        _gate.Backward(g.Gate, a.MlpInput, g.Hidden, accumulateInputGradient: true);
+        _up.Backward(g.Up, a.MlpInput, g.Hidden, accumulateInputGradient: true);
 
         // h = x + o_proj(attn): the gradient of h reaches x directly and through attention.
         _output.Backward(g.Hidden, a.OutputInput, g.AttentionOutput);
@@ -99,10 +97,8 @@ internal sealed class TransformerBlock
         _queryNorm.Backward(g.QueryRotated, a.Query, a.QueryStatistics, g.Query);
         _keyNorm.Backward(g.KeyRotated, a.Key, a.KeyStatistics, g.Key);
         _query.Backward(g.Query, a.AttentionInput, g.NormIn);
-        _key.Backward(g.Key, a.AttentionInput, g.HiddenScratch);
-        b.Accumulate(g.HiddenScratch, g.NormIn);
-        _value.Backward(g.Value, a.AttentionInput, g.HiddenScratch);
-        b.Accumulate(g.HiddenScratch, g.NormIn);
+        _key.Backward(g.Key, a.AttentionInput, g.NormIn, accumulateInputGradient: true);
+        _value.Backward(g.Value, a.AttentionInput, g.NormIn, accumulateInputGradient: true);
         _normIn.Backward(g.NormIn, a.Input, a.NormInStatistics, inputGradient);
         b.Accumulate(g.Hidden, inputGradient);
     }

@@ -111,6 +111,27 @@ public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
         Check(doubled, Read(Gpu, weightGradient), HostTensors.ToDouble(w0), "weight gradient accumulated twice");
     }
 
+    // dX added onto a start (a projection whose input feeds others) against float64: the start enters the accumulators
+    // before the products, so its bound is the product's plus the start's own magnitude.
+    [TestCaseSource(nameof(Shapes))]
+    public void Input_gradient_accumulates_onto_its_start(int[] shape)
+    {
+        var (rows, inFeatures, outFeatures) = (shape[0], shape[1], shape[2]);
+        var random = TestRandom.Create();
+        var w = TestRandom.Floats(random, outFeatures * inFeatures);
+        var dy = TestRandom.Floats(random, rows * outFeatures);
+        var x0 = TestRandom.Floats(random, rows * inFeatures, 10f);
+        using var input = Floats(Gpu, TestRandom.Floats(random, rows * inFeatures), [rows, inFeatures]);
+        using var weight = Floats(Gpu, w, [outFeatures, inFeatures]);
+        using var outputGradient = Floats(Gpu, dy, [rows, outFeatures]);
+        using var inputGradient = Floats(Gpu, x0, [rows, inFeatures]);
+        using var weightGradient = Gpu.Allocate(DType.Float32, [outFeatures, inFeatures]);
+        Gpu.MatmulBackward(outputGradient, input, weight, inputGradient, weightGradient, null, overwriteWeightGradient: true,
+            accumulateInputGradient: true);
+        var inputProduct = Product.Of(rows, inFeatures, outFeatures, (n, m) => dy[n * outFeatures + m], (m, k) => w[m * inFeatures + k]);
+        Check(inputProduct, Read(Gpu, inputGradient), HostTensors.ToDouble(x0), "input gradient accumulated");
+    }
+
     // Overwriting dW (the first contribution of a step) gives the bits of accumulating onto zeros, whatever it held.
     [TestCaseSource(nameof(Shapes))]
     public void Weight_gradient_overwrite_equals_accumulating_onto_zeros(int[] shape)

@@ -44,8 +44,8 @@ public sealed class TrainingMemoryEstimateTests
         // Around the blocks: the layer outputs, final norm and its statistics, logits and their gradient, per-token
         // losses, target embeddings and the embedding loss's gradients, the final and two stream gradients.
         var top = rows * ((c.NumLayers + 1) * d + d + 2 + 2 * vocab + 1 + d + 1 + d + d + d + 2 * d);
-        // Shared backward scratch: 6 hidden-wide, 3 KV-wide, 3 MLP-wide.
-        var scratch = rows * (6 * d + 3 * kv + 3 * inter);
+        // Shared backward scratch: 5 hidden-wide, 3 KV-wide, 3 MLP-wide.
+        var scratch = rows * (5 * d + 3 * kv + 3 * inter);
         var floats = c.NumLayers * block + top + scratch;
         Assert.That(TritterActivations.PlannedBytes(c, batch, sequence, recomputeBlocks: false), Is.EqualTo(floats * 4 + 3 * rows * 4), "three int32 token tensors");
         Assert.That(TritterActivations.PlannedBytes(c, batch, sequence, recomputeBlocks: true), Is.EqualTo((block + top + scratch) * 4 + 3 * rows * 4),

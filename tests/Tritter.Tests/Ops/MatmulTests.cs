@@ -78,6 +78,27 @@ public sealed class MatmulTests
         Assert.That(Read(backend, stale), Is.EqualTo(Read(backend, zeros)));
     }
 
+    // Adding dX onto a start gives the bits of the overwriting product added to it afterwards (the unfused sequence).
+    [TestCase(5, 7, 3)]
+    [TestCase(33, 64, 17)]
+    public void Input_gradient_accumulation_equals_adding_the_product_afterwards(int rows, int inFeatures, int outFeatures)
+    {
+        var random = TestRandom.Create();
+        var start = TestRandom.Floats(random, rows * inFeatures, 10f);
+        using var backend = new CpuBackend();
+        using var input = Floats(backend, TestRandom.Floats(random, rows * inFeatures), [rows, inFeatures]);
+        using var weight = Floats(backend, TestRandom.Floats(random, outFeatures * inFeatures), [outFeatures, inFeatures]);
+        using var outputGradient = Floats(backend, TestRandom.Floats(random, rows * outFeatures), [rows, outFeatures]);
+        using var weightGradient = backend.Allocate(DType.Float32, [outFeatures, inFeatures]);
+        using var product = backend.Allocate(DType.Float32, [rows, inFeatures]);
+        using var accumulated = Floats(backend, start, [rows, inFeatures]);
+        backend.MatmulBackward(outputGradient, input, weight, product, weightGradient, null, overwriteWeightGradient: true);
+        backend.MatmulBackward(outputGradient, input, weight, accumulated, weightGradient, null, overwriteWeightGradient: true,
+            accumulateInputGradient: true);
+        var expected = Read(backend, product).Select((v, i) => start[i] + v).ToArray();
+        Assert.That(Read(backend, accumulated), Is.EqualTo(expected));
+    }
+
     [Test]
     public void Mismatched_shapes_are_rejected()
     {
