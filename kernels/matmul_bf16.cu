@@ -133,10 +133,12 @@ __device__ __forceinline__ void block_tile(int m, int& block_m, int& block_n)
     block_n = (within / height) * MB_BN;
 }
 
-// C[M, N] = A B (+ bias[n]) (+ C when Accumulate); lda / ldb are the operands' padded row lengths.
-template <bool AKContiguous, bool BKContiguous, bool Accumulate>
+// C[M, N] = A B (+ bias[n]) (+ C when Accumulate); lda / ldb are the operands' padded row lengths. SplitK: block z
+// sums only k tiles [z split_tiles, (z + 1) split_tiles) into its own C[z] (split_k_sum adds them up), for products
+// with too few output tiles to fill the device and a long K.
+template <bool AKContiguous, bool BKContiguous, bool Accumulate, bool SplitK = false>
 __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const uint16_t* __restrict__ b, const float* __restrict__ bias,
-    float* __restrict__ c, int m, int n, int k, int lda, int ldb)
+    float* __restrict__ c, int m, int n, int k, int lda, int ldb, int split_tiles = 0)
 {
     extern __shared__ __align__(128) uint8_t shared[];
     const uint32_t base = shared_address(shared);
@@ -147,7 +149,11 @@ __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const 
     // Chunks are checked against the padded extents: K contiguous rows are padded along k, the others along m or n.
     const int a_rows = AKContiguous ? m : lda, a_depth = AKContiguous ? lda : k;
     const int b_rows = BKContiguous ? n : ldb, b_depth = BKContiguous ? ldb : k;
-    const int k_tiles = (k + MB_BK - 1) / MB_BK;
+    const int all_tiles = (k + MB_BK - 1) / MB_BK;
+    const int first_tile = SplitK ? blockIdx.z * split_tiles : 0;
+    const int k_tiles = SplitK ? min(split_tiles, all_tiles - first_tile) : all_tiles;
+    if (SplitK)
+        c += (int64_t)blockIdx.z * m * n;
     const OperandCopy<AKContiguous, MB_BM> copy_a(a, lda, a_rows, a_depth, block_m);
     const OperandCopy<BKContiguous, MB_BN> copy_b(b, ldb, b_rows, b_depth, block_n);
     // Stage s holds tile t with s = t % STAGES; the stage indices below advance with the tiles instead of dividing.
@@ -155,8 +161,8 @@ __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const 
         if (tile < k_tiles)
         {
             const uint32_t at = base + stage * MB_STAGE_BYTES;
-            copy_a.copy(at, tile);
-            copy_b.copy(at + MB_A_BYTES, tile);
+            copy_a.copy(at, first_tile + tile);
+            copy_b.copy(at + MB_A_BYTES, first_tile + tile);
         }
         commit_copies();
     };
@@ -256,6 +262,40 @@ TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_input_gr
     const uint16_t* __restrict__ weight, float* __restrict__ input_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
 {
     gemm_bf16<true, false, true>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, ld_out, ld_in);
+}
+
+// partials[z, rows, in] = output_gradient[rows, out z-th k range] weight[that range, in]: dX split over out into
+// gridDim.z ranges of split_tiles k tiles (the output head's chunks: few rows, 65,536 outputs), summed by split_k_sum.
+TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_input_gradient_split_bf16(const uint16_t* __restrict__ output_gradient,
+    const uint16_t* __restrict__ weight, float* __restrict__ partials, int rows, int in_features, int out_features, int ld_out, int ld_in,
+    int split_tiles)
+{
+    gemm_bf16<true, false, false, true>(output_gradient, weight, nullptr, partials, rows, in_features, out_features, ld_out, ld_in, split_tiles);
+}
+
+// c[i] = (accumulate ? c[i] : 0) + partials[0, i] + ... + partials[splits - 1, i], in that order (deterministic).
+TRITTER_KERNEL void matmul_split_sum_f32(const float* __restrict__ partials, int splits, int64_t count, float* __restrict__ c, int accumulate)
+{
+    const bool vector = (count & 3) == 0 && aligned16(partials) && aligned16(c);
+    const int64_t items = vector ? count / 4 : count;
+    for (int64_t i = global_thread(); i < items; i += grid_threads())
+    {
+        if (vector)
+        {
+            float4 sum = accumulate ? reinterpret_cast<const float4*>(c)[i] : make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+            for (int z = 0; z < splits; z++)
+            {
+                const float4 p = reinterpret_cast<const float4*>(partials + z * count)[i];
+                sum = make_float4(sum.x + p.x, sum.y + p.y, sum.z + p.z, sum.w + p.w);
+            }
+            reinterpret_cast<float4*>(c)[i] = sum;
+            continue;
+        }
+        float sum = accumulate ? c[i] : 0.0f;
+        for (int z = 0; z < splits; z++)
+            sum += partials[z * count + i];
+        c[i] = sum;
+    }
 }
 
 // weight_gradient[out, in] += output_gradient[rows, out]^T input[rows, in]; dY rows padded to ld_out, X rows to ld_in.

@@ -63,7 +63,7 @@ public sealed partial class CudaBackend : IMatmulOps
         var inputKernel = accumulateInputGradient ? "matmul_input_gradient_add" : "matmul_input_gradient";
         var weightKernel = overwriteWeightGradient ? "matmul_weight_gradient_set" : "matmul_weight_gradient";
         if (MatmulPrecision == MatmulPrecision.BFloat16)
-            MatmulBackwardBf16(dy, x, w, dx, dw, inputKernel + "_bf16", weightKernel + "_bf16", rows, inFeatures, outFeatures);
+            MatmulBackwardBf16(dy, x, w, dx, dw, accumulateInputGradient, weightKernel + "_bf16", rows, inFeatures, outFeatures);
         else
             MatmulBackwardTf32(dy, x, w, dx, dw, inputKernel + "_f32", weightKernel + "_f32", rows, inFeatures, outFeatures);
         if (db is null || outFeatures == 0)
@@ -90,7 +90,7 @@ public sealed partial class CudaBackend : IMatmulOps
             dy.Pointer, x.Pointer, dw.Pointer, rows, inFeatures, outFeatures);
     }
 
-    private void MatmulBackwardBf16(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, string inputKernel, string weightKernel,
+    private void MatmulBackwardBf16(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, bool accumulateInputGradient, string weightKernel,
         int rows, int inFeatures, int outFeatures)
     {
         if (inFeatures == 0)
@@ -99,16 +99,36 @@ public sealed partial class CudaBackend : IMatmulOps
         var dys = ToBf16("matmul_bf16_dy", dy, rows, outFeatures);
         const uint shared = KernelLaunch.MatmulBf16SharedBytes;
         if (dx is not null)
-        {
-            var ws = ToBf16("matmul_bf16_w", w, outFeatures, inFeatures);
-            MatmulKernel("matmul_bf16", inputKernel, shared).Launch(KernelLaunch.MatmulBf16(rows, inFeatures), Stream,
-                dys.Pointer, ws.Pointer, dx.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
-        }
+            InputGradientBf16(dys, ToBf16("matmul_bf16_w", w, outFeatures, inFeatures), dx, accumulateInputGradient, rows, inFeatures, outFeatures);
         if (outFeatures == 0)
             return;
         var xs = ToBf16("matmul_bf16_x", x, rows, inFeatures);
         MatmulKernel("matmul_bf16", weightKernel, shared).Launch(KernelLaunch.MatmulBf16(outFeatures, inFeatures), Stream,
             dys.Pointer, xs.Pointer, dw.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
+    }
+
+    /// <summary>
+    /// <c>dx (+)= dy w</c> on bf16 copies; where the output's tiles are too few to fill the device and the product's k
+    /// (the output features) is long, as in the output head's chunks, over ranges of k into partial outputs that one
+    /// more pass adds up in a fixed order.
+    /// </summary>
+    private void InputGradientBf16(CudaTensor dys, CudaTensor ws, CudaTensor dx, bool accumulate, int rows, int inFeatures, int outFeatures)
+    {
+        var (ldIn, ldOut) = (KernelLaunch.Bf16Leading(inFeatures), KernelLaunch.Bf16Leading(outFeatures));
+        const uint shared = KernelLaunch.MatmulBf16SharedBytes;
+        var (splits, splitTiles) = KernelLaunch.MatmulBf16KSplits(rows, inFeatures, outFeatures, Device.MultiprocessorCount);
+        if (splits == 1)
+        {
+            MatmulKernel("matmul_bf16", accumulate ? "matmul_input_gradient_add_bf16" : "matmul_input_gradient_bf16", shared)
+                .Launch(KernelLaunch.MatmulBf16(rows, inFeatures), Stream, dys.Pointer, ws.Pointer, dx.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
+            return;
+        }
+        var count = (long)rows * inFeatures;
+        var partials = Scratch("matmul_bf16_split_partials", DType.Float32, splits * count);
+        MatmulKernel("matmul_bf16", "matmul_input_gradient_split_bf16", shared).Launch(KernelLaunch.MatmulBf16(rows, inFeatures, splits), Stream,
+            dys.Pointer, ws.Pointer, partials.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn, splitTiles);
+        Kernel("matmul_bf16", "matmul_split_sum_f32").Launch(KernelLaunch.Elementwise(count, Device), Stream,
+            partials.Pointer, splits, count, dx.Pointer, accumulate ? 1 : 0);
     }
 
     /// <summary>The weight of a product: float32, or bf16 where <see cref="WeightType"/> names it.</summary>

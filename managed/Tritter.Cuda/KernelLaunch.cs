@@ -246,10 +246,31 @@ public static class KernelLaunch
     /// <summary>Shared memory of a <c>matmul_*_bf16</c> block: its stages of one k tile of each operand, bf16.</summary>
     public const uint MatmulBf16SharedBytes = MatmulBf16Stages * (MatmulBf16TileM + MatmulBf16TileN) * MatmulBf16Depth * 2;
 
-    /// <summary>A <c>matmul_*_bf16</c> launch for an <paramref name="m"/> x <paramref name="n"/> output: one block per tile.</summary>
-    public static LaunchGeometry MatmulBf16(int m, int n) =>
-        new(new Dim3((uint)((n + MatmulBf16TileN - 1) / MatmulBf16TileN), (uint)((m + MatmulBf16TileM - 1) / MatmulBf16TileM)),
+    /// <summary>
+    /// A <c>matmul_*_bf16</c> launch for an <paramref name="m"/> x <paramref name="n"/> output: one block per tile, times
+    /// <paramref name="splits"/> ranges of k over the grid's z (<see cref="MatmulBf16KSplits"/>).
+    /// </summary>
+    public static LaunchGeometry MatmulBf16(int m, int n, int splits = 1) =>
+        new(new Dim3((uint)((n + MatmulBf16TileN - 1) / MatmulBf16TileN), (uint)((m + MatmulBf16TileM - 1) / MatmulBf16TileM), (uint)splits),
             new Dim3(MatmulBf16Threads), MatmulBf16SharedBytes);
+
+    /// <summary>
+    /// How a bf16 product of an <paramref name="m"/> x <paramref name="n"/> output over <paramref name="k"/> splits its k
+    /// range (<c>matmul_input_gradient_split_bf16</c>): not at all where its tiles already give every SM two blocks (what
+    /// fits one), else into as many ranges as keep the blocks within two an SM, each at least 16 k tiles long so that
+    /// summing the partial outputs stays small beside the product. Returns the ranges and the k tiles in each.
+    /// </summary>
+    public static (int Splits, int SplitTiles) MatmulBf16KSplits(int m, int n, int k, int multiprocessors)
+    {
+        const int minimumTiles = 16;
+        var blocks = (long)((m + MatmulBf16TileM - 1) / MatmulBf16TileM) * ((n + MatmulBf16TileN - 1) / MatmulBf16TileN);
+        var tiles = (k + MatmulBf16Depth - 1) / MatmulBf16Depth;
+        var splits = (int)Math.Min(2L * multiprocessors / Math.Max(1, blocks), tiles / minimumTiles);
+        if (splits < 2)
+            return (1, tiles);
+        var perSplit = (tiles + splits - 1) / splits;
+        return ((tiles + perSplit - 1) / perSplit, perSplit);
+    }
 
     /// <summary>The row length of a bf16 operand copy: <paramref name="columns"/> rounded up to whole 16-byte chunks (8 elements).</summary>
     public static int Bf16Leading(int columns) => (columns + 7) / 8 * 8;

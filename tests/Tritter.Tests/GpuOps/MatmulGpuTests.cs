@@ -21,6 +21,8 @@ public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
     [
         new[] { 1, 1, 1 }, new[] { 7, 63, 65 }, new[] { 16, 512, 172 }, new[] { 65, 172, 64 }, new[] { 300, 1000, 63 },
         new[] { 1025, 300, 172 }, new[] { 130, 1031, 1000 }, new[] { 1, 7, 300 },
+        // Two output tiles of dX over K = 4100 (65 k tiles): the bf16 dX runs as 4 k ranges of 17, 17, 17 and 14 tiles.
+        new[] { 100, 200, 4100 },
     ];
 
     // Each operand is rounded to nearest with 11 (TF32) or 8 (bf16) significant bits, relative error u <= 2^-11 or 2^-8,
