@@ -86,10 +86,13 @@ TRITTER_KERNEL void ternarize_rows_bf16(const float* __restrict__ weight, const 
     ternarize_rows(weight, scale, effective, width);
 }
 
-// One block per row: weight_gradient += dEff * scale[r]; scale_gradient[r] += sum(dEff * q).
-TRITTER_KERNEL void ternarize_rows_backward_f32(const float* __restrict__ weight, const float* __restrict__ effective_gradient,
-                                                const float* __restrict__ scale, float* __restrict__ weight_gradient,
-                                                float* __restrict__ scale_gradient, int width)
+namespace {
+
+// One block per row: weight_gradient (+)= dEff * scale[r]; scale_gradient[r] (+)= sum(dEff * q), overwritten for
+// Overwrite (the first contribution of a step, which spares the clearing of the gradients and their read here).
+template <bool Overwrite>
+__device__ __forceinline__ void ternarize_rows_backward(const float* __restrict__ weight, const float* __restrict__ effective_gradient,
+    const float* __restrict__ scale, float* __restrict__ weight_gradient, float* __restrict__ scale_gradient, int width)
 {
     __shared__ float sums[32];
     const int64_t offset = (int64_t)blockIdx.x * width;
@@ -103,7 +106,8 @@ TRITTER_KERNEL void ternarize_rows_backward_f32(const float* __restrict__ weight
     if (vectors)
         for (int i = 4 * threadIdx.x; i < width; i += 4 * blockDim.x)
         {
-            const float4 w = load4(row + i), e = load4(g + i), d = load4(dw + i);
+            const float4 w = load4(row + i), e = load4(g + i);
+            const float4 d = Overwrite ? make_float4(0.0f, 0.0f, 0.0f, 0.0f) : load4(dw + i);
             store4(dw + i, __fadd_rn(d.x, __fmul_rn(e.x, s)), __fadd_rn(d.y, __fmul_rn(e.y, s)), __fadd_rn(d.z, __fmul_rn(e.z, s)),
                 __fadd_rn(d.w, __fmul_rn(e.w, s)));
             dot = __fadd_rn(dot, __fmul_rn(e.x, ternary_sign(w.x, alpha)));
@@ -114,11 +118,27 @@ TRITTER_KERNEL void ternarize_rows_backward_f32(const float* __restrict__ weight
     else
         for (int i = threadIdx.x; i < width; i += blockDim.x)
         {
-            dw[i] = __fadd_rn(dw[i], __fmul_rn(g[i], s));
+            dw[i] = __fadd_rn(Overwrite ? 0.0f : dw[i], __fmul_rn(g[i], s));
             dot = __fadd_rn(dot, __fmul_rn(g[i], ternary_sign(row[i], alpha)));
         }
     dot = block_sum(dot, sums);
-    if (threadIdx.x == 0) scale_gradient[blockIdx.x] = __fadd_rn(scale_gradient[blockIdx.x], dot);
+    if (threadIdx.x == 0) scale_gradient[blockIdx.x] = __fadd_rn(Overwrite ? 0.0f : scale_gradient[blockIdx.x], dot);
+}
+
+}  // namespace
+
+TRITTER_KERNEL void ternarize_rows_backward_f32(const float* __restrict__ weight, const float* __restrict__ effective_gradient,
+                                                const float* __restrict__ scale, float* __restrict__ weight_gradient,
+                                                float* __restrict__ scale_gradient, int width)
+{
+    ternarize_rows_backward<false>(weight, effective_gradient, scale, weight_gradient, scale_gradient, width);
+}
+
+TRITTER_KERNEL void ternarize_rows_backward_set_f32(const float* __restrict__ weight, const float* __restrict__ effective_gradient,
+                                                    const float* __restrict__ scale, float* __restrict__ weight_gradient,
+                                                    float* __restrict__ scale_gradient, int width)
+{
+    ternarize_rows_backward<true>(weight, effective_gradient, scale, weight_gradient, scale_gradient, width);
 }
 
 // First pass of mean|W|: partials[b] = sum |w| over chunk b of kMeanChunk elements, one block per chunk.

@@ -16,14 +16,14 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void TernarizeRowsBackward(Tensor weight, Tensor effectiveWeightGradient, Tensor scale, Tensor weightGradient, Tensor scaleGradient)
+    public void TernarizeRowsBackward(Tensor weight, Tensor effectiveWeightGradient, Tensor scale, Tensor weightGradient, Tensor scaleGradient, bool overwrite = false)
     {
         var (w, ge, s) = (Float32(weight, nameof(weight)), Float32(effectiveWeightGradient, nameof(effectiveWeightGradient)), Float32(scale, nameof(scale)));
         var (gw, gs) = (Float32(weightGradient, nameof(weightGradient)), Float32(scaleGradient, nameof(scaleGradient)));
         var (rows, width) = TernaryShapes.TernarizeRowsBackward(weight, effectiveWeightGradient, scale, weightGradient, scaleGradient);
         CpuParallel.ForRows(rows, 6L * width, (start, count) =>
             Ops.Ternary.TernarizeRowsBackward(w.Span<float>().Slice(start * width, count * width), ge.Span<float>().Slice(start * width, count * width),
-                s.Span<float>().Slice(start, count), gw.Span<float>().Slice(start * width, count * width), gs.Span<float>().Slice(start, count)));
+                s.Span<float>().Slice(start, count), gw.Span<float>().Slice(start * width, count * width), gs.Span<float>().Slice(start, count), overwrite));
     }
 
     /// <inheritdoc />

@@ -21,7 +21,7 @@ public sealed partial class CudaBackend : ITernaryOps
     }
 
     /// <inheritdoc />
-    public void TernarizeRowsBackward(Tensor weight, Tensor effectiveWeightGradient, Tensor scale, Tensor weightGradient, Tensor scaleGradient)
+    public void TernarizeRowsBackward(Tensor weight, Tensor effectiveWeightGradient, Tensor scale, Tensor weightGradient, Tensor scaleGradient, bool overwrite = false)
     {
         var (w, ge, s) = (Float32(weight, nameof(weight)), Float32(effectiveWeightGradient, nameof(effectiveWeightGradient)), Float32(scale, nameof(scale)));
         var (gw, gs) = (Float32(weightGradient, nameof(weightGradient)), Float32(scaleGradient, nameof(scaleGradient)));
@@ -29,7 +29,7 @@ public sealed partial class CudaBackend : ITernaryOps
         if (rows == 0 || width == 0)
             return;
         MakeCurrent();
-        Kernel("ternary_train", "ternarize_rows_backward_f32").Launch(KernelLaunch.BlockPerRow(rows), Stream,
+        Kernel("ternary_train", overwrite ? "ternarize_rows_backward_set_f32" : "ternarize_rows_backward_f32").Launch(KernelLaunch.BlockPerRow(rows), Stream,
             w.Pointer, ge.Pointer, s.Pointer, gw.Pointer, gs.Pointer, width);
     }
 

@@ -17,9 +17,10 @@ public interface ITernaryOps
 
     /// <summary>
     /// Straight-through gradient of <see cref="TernarizeRows"/>: <c>weightGradient += effectiveGradient * scale[row]</c>,
-    /// <c>scaleGradient[row] += sum(effectiveGradient * q)</c>.
+    /// <c>scaleGradient[row] += sum(effectiveGradient * q)</c>; with <paramref name="overwrite"/>, <c>=</c> both (the bits
+    /// of adding onto zeros, without the caller clearing the gradients first).
     /// </summary>
-    void TernarizeRowsBackward(Tensor weight, Tensor effectiveWeightGradient, Tensor scale, Tensor weightGradient, Tensor scaleGradient);
+    void TernarizeRowsBackward(Tensor weight, Tensor effectiveWeightGradient, Tensor scale, Tensor weightGradient, Tensor scaleGradient, bool overwrite = false);
 
     /// <summary>
     /// Paper scheme, per tensor: <c>gamma = mean|W|</c>, <c>q = clamp(round(W / gamma), -1, 1)</c> into int8

@@ -20,6 +20,9 @@ internal sealed class Projection
     // gradient instead of adding to a cleared one.
     private bool _firstChunk;
 
+    // Whether the weight and scale gradients hold stale values that the next EndBackward overwrites (DeferGradientClear).
+    private bool _gradientsDeferred;
+
     public Projection(IBackend backend, ParameterSet parameters, ProjectionWorkspace workspace, string name, int inFeatures, int outFeatures,
         bool useBitnet, QuantizationScheme scheme, bool hasBias)
     {
@@ -145,6 +148,31 @@ internal sealed class Projection
         if (_scheme != QuantizationScheme.Reference || _firstChunk)
             return;
         using var gradient = _workspace.EffectiveGradient(OutFeatures, InFeatures);
-        _backend.TernarizeRowsBackward(Weight.Value, gradient, Scale!.Value, Weight.Gradient, Scale.Gradient);
+        _backend.TernarizeRowsBackward(Weight.Value, gradient, Scale!.Value, Weight.Gradient, Scale.Gradient, overwrite: _gradientsDeferred);
+        _gradientsDeferred = false;
+    }
+
+    /// <summary>
+    /// Stands in for clearing this projection's own gradients before a step, where its next <see cref="EndBackward"/>
+    /// can overwrite them instead (the reference scheme's, whose only writer that is): returns the parameters it takes
+    /// over, which the caller then leaves uncleared, or none. <see cref="ClearDeferredGradients"/> clears them if no
+    /// backward pass came.
+    /// </summary>
+    public IReadOnlyList<NamedParameter> DeferGradientClear()
+    {
+        if (_scheme != QuantizationScheme.Reference)
+            return [];
+        _gradientsDeferred = true;
+        return [Weight, Scale!];
+    }
+
+    /// <summary>Clears the gradients that <see cref="DeferGradientClear"/> took over and no backward pass has written since.</summary>
+    public void ClearDeferredGradients()
+    {
+        if (!_gradientsDeferred)
+            return;
+        _backend.Fill(Weight.Gradient, 0);
+        _backend.Fill(Scale!.Gradient, 0);
+        _gradientsDeferred = false;
     }
 }

@@ -47,6 +47,9 @@ internal sealed class TransformerBlock
         _normPost = new Norm(backend, parameters, $"{prefix}.post_mlp_layernorm", d, epsilon);
     }
 
+    /// <summary>The block's linear layers.</summary>
+    public IEnumerable<Projection> Projections => [_query, _key, _value, _output, _gate, _up, _down];
+
     public void Forward(BlockActivations a, Tensor? segmentIds, AttentionMask mask)
     {
         var b = _backend;

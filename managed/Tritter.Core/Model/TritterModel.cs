@@ -58,6 +58,27 @@ public sealed class TritterModel : IDisposable
     }
 
     /// <summary>
+    /// Starts a step's gradients: as <see cref="ZeroGradients"/>, except that the projections whose first backward pass
+    /// can overwrite their gradients are left to do so (which spares a clearing pass and a read of every weight's
+    /// gradient). Call <see cref="CompleteGradients"/> after the step's backward passes, before reading the gradients.
+    /// </summary>
+    internal void StartGradients()
+    {
+        var deferred = Projections.SelectMany(p => p.DeferGradientClear()).ToHashSet();
+        foreach (var p in Parameters.Where(p => !deferred.Contains(p)))
+            _backend.Fill(p.Gradient, 0);
+    }
+
+    /// <summary>Clears any gradient that <see cref="StartGradients"/> left to a backward pass that did not come.</summary>
+    internal void CompleteGradients()
+    {
+        foreach (var p in Projections)
+            p.ClearDeferredGradients();
+    }
+
+    private IEnumerable<Projection> Projections => _blocks.SelectMany(b => b.Projections).Append(_head);
+
+    /// <summary>
     /// Runs the forward pass on <paramref name="batch"/> and returns the mean loss over non-padding targets:
     /// <c>(1 - alpha) CE + alpha MSE(h, E[next])</c>, h the final (normalised) hidden state, the MSE averaged over targets
     /// and hidden features; its gradient reaches both h and the target embeddings. The loss gradients are left in

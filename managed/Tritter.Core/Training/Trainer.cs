@@ -58,7 +58,7 @@ public sealed class Trainer : IDisposable
             throw new ArgumentException("a step needs at least one batch", nameof(microBatches));
         var started = Stopwatch.GetTimestamp();
         var step = _optimizer.Step + 1;
-        _model.ZeroGradients();
+        _model.StartGradients();
         var loss = 0.0;
         var tokens = 0;
         var alpha = Alpha(step);
@@ -68,6 +68,7 @@ public sealed class Trainer : IDisposable
             _model.Backward(_activations);
             tokens += batch.Tokens.Length;
         }
+        _model.CompleteGradients();
         var schedule = _options.Schedule;
         var learningRate = schedule.LearningRate(step);
         var summedNorm = _optimizer.GradientNorm();

@@ -30,9 +30,12 @@ public static class Ternary
         }
     }
 
-    /// <summary><c>weightGradient += effectiveGradient * scale[row]</c>; <c>scaleGradient[row] += sum(effectiveGradient * q)</c>.</summary>
+    /// <summary>
+    /// <c>weightGradient += effectiveGradient * scale[row]</c>; <c>scaleGradient[row] += sum(effectiveGradient * q)</c>
+    /// (<c>=</c> both with <paramref name="overwrite"/>).
+    /// </summary>
     public static void TernarizeRowsBackward(ReadOnlySpan<float> weight, ReadOnlySpan<float> effectiveWeightGradient, ReadOnlySpan<float> scale,
-        Span<float> weightGradient, Span<float> scaleGradient)
+        Span<float> weightGradient, Span<float> scaleGradient, bool overwrite = false)
     {
         var width = SpanChecks.Width(weight.Length, scale.Length, nameof(weight));
         SpanChecks.Length(weight.Length, effectiveWeightGradient.Length, nameof(effectiveWeightGradient));
@@ -43,12 +46,15 @@ public static class Ternary
             var w = weight.Slice(r * width, width);
             var ge = effectiveWeightGradient.Slice(r * width, width);
             var gw = weightGradient.Slice(r * width, width);
-            TensorPrimitives.MultiplyAdd(ge, scale[r], gw, gw);
+            if (overwrite)
+                TensorPrimitives.Multiply(ge, scale[r], gw);
+            else
+                TensorPrimitives.MultiplyAdd(ge, scale[r], gw, gw);
             var alpha = RowThreshold(w);
             var sum = 0f;
             for (var i = 0; i < width; i++)
                 sum += ge[i] * Sign(w[i], alpha);
-            scaleGradient[r] += sum;
+            scaleGradient[r] = overwrite ? sum : scaleGradient[r] + sum;
         }
     }
 

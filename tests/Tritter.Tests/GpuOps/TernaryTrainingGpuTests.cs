@@ -113,6 +113,21 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         GpuCompare.BitEqual(actualScale, againScale, "scale gradient");
     }
 
+    // Overwriting (the first contribution of a step) gives the bits of accumulating onto zeros, whatever the gradients held.
+    [TestCaseSource(nameof(RowShapes))]
+    public void TernarizeRowsBackward_overwrite_equals_accumulating_onto_zeros(int rows, int width)
+    {
+        var random = TestRandom.Create();
+        var weight = TestRandom.Floats(random, rows * width);
+        var effectiveGradient = TestRandom.Floats(random, rows * width);
+        var scale = TestRandom.Floats(random, rows, 2f);
+        var (zerosWeight, zerosScale) = Backward(Gpu, weight, effectiveGradient, scale, new float[rows * width], new float[rows], rows, width);
+        var (setWeight, setScale) = Backward(Gpu, weight, effectiveGradient, scale, TestRandom.Floats(random, rows * width, 10f),
+            TestRandom.Floats(random, rows, 10f), rows, width, overwrite: true);
+        GpuCompare.BitEqual(zerosWeight, setWeight, "weight gradient");
+        GpuCompare.BitEqual(zerosScale, setScale, "scale gradient");
+    }
+
     [TestCaseSource(nameof(TensorSizes))]
     public void TernarizeTensor_matches_cpu(int count)
     {
@@ -323,7 +338,7 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
     }
 
     private static (float[] Weight, float[] Scale) Backward<TBackend>(TBackend backend, float[] weight, float[] effectiveGradient, float[] scale,
-        float[] weightGradient, float[] scaleGradient, int rows, int width)
+        float[] weightGradient, float[] scaleGradient, int rows, int width, bool overwrite = false)
         where TBackend : ITensorStore, ITernaryOps
     {
         using var w = HostTensors.Floats(backend, weight, [rows, width]);
@@ -331,7 +346,7 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
         using var s = HostTensors.Floats(backend, scale, [rows]);
         using var gw = HostTensors.Floats(backend, weightGradient, [rows, width]);
         using var gs = HostTensors.Floats(backend, scaleGradient, [rows]);
-        backend.TernarizeRowsBackward(w, ge, s, gw, gs);
+        backend.TernarizeRowsBackward(w, ge, s, gw, gs, overwrite);
         return (HostTensors.Read(backend, gw), HostTensors.Read(backend, gs));
     }
 

@@ -44,6 +44,26 @@ public sealed class TernaryTests
         }
     }
 
+    // Overwriting gives the bits of accumulating onto zeros, whatever the gradients held.
+    [TestCase(1, 3)]
+    [TestCase(19, 33)]
+    public void Reference_scheme_backward_overwrite_equals_accumulating_onto_zeros(int rows, int width)
+    {
+        var random = TestRandom.Create();
+        using var backend = new CpuBackend();
+        using var weight = Floats(backend, TestRandom.Floats(random, rows * width), [rows, width]);
+        using var scale = Floats(backend, TestRandom.Floats(random, rows, 2f), [rows, 1]);
+        using var effectiveGradient = Floats(backend, TestRandom.Floats(random, rows * width), [rows, width]);
+        using var zerosWeight = Floats(backend, new float[rows * width], [rows, width]);
+        using var zerosScale = Floats(backend, new float[rows], [rows, 1]);
+        using var staleWeight = Floats(backend, TestRandom.Floats(random, rows * width, 10f), [rows, width]);
+        using var staleScale = Floats(backend, TestRandom.Floats(random, rows, 10f), [rows, 1]);
+        backend.TernarizeRowsBackward(weight, effectiveGradient, scale, zerosWeight, zerosScale);
+        backend.TernarizeRowsBackward(weight, effectiveGradient, scale, staleWeight, staleScale, overwrite: true);
+        Assert.That(Read(backend, staleWeight), Is.EqualTo(Read(backend, zerosWeight)));
+        Assert.That(Read(backend, staleScale), Is.EqualTo(Read(backend, zerosScale)));
+    }
+
     [TestCase(1, 3)]
     [TestCase(19, 33)]
     public void Paper_scheme_rounds_by_the_tensor_mean_magnitude(int rows, int width)
