@@ -16,8 +16,8 @@ public sealed partial class CudaBackend : ILossOps
         if (rows == 0)
             return;
         MakeCurrent();
-        Kernel("loss", "cross_entropy_f32").Launch(KernelLaunch.BlockPerRow(rows), Stream,
-            x.Pointer, Own(targets).Pointer, l.Pointer, g.Pointer, vocab, gradientScale, IdErrorRecord);
+        Kernel("loss", "cross_entropy_f32").Launch(KernelLaunch.CrossEntropy(rows, Device), Stream,
+            x.Pointer, Own(targets).Pointer, l.Pointer, g.Pointer, rows, vocab, gradientScale, IdErrorRecord);
     }
 
     /// <inheritdoc />

@@ -152,6 +152,9 @@ public static class KernelLaunch
     /// <summary>One block of 256 threads per row, for row gathers and reductions over long rows (embedding, cross-entropy).</summary>
     public static LaunchGeometry BlockPerRow(int rows) => new(new Dim3((uint)rows), new Dim3(256));
 
+    /// <summary><c>cross_entropy_f32</c>: a block of 1024 threads per SM (or per row, where there are fewer), looping over the rows.</summary>
+    public static LaunchGeometry CrossEntropy(int rows, CudaDeviceInfo device) => new(new Dim3((uint)Math.Min(rows, device.MultiprocessorCount)), new Dim3(1024));
+
     /// <summary>
     /// Rows this wide or wider are normalised by a block each (<see cref="NormRowBlocks"/>), narrower ones by a warp each
     /// (<see cref="WarpPerRow"/>): chosen by width alone, so a row's bits do not depend on the rows beside it.
