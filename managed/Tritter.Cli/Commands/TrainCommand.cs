@@ -53,7 +53,7 @@ internal static class TrainCommand
         };
         var matmulPrecision = new Option<string>("--matmul-precision")
         {
-            Description = "What the GPU's dense products and attention round float32 operands to: bf16 (twice TF32's tensor-core rate, what bf16 autocast does; a 1B step 24% faster on an H100) or tf32 (8x finer). The CPU computes in float32 either way.",
+            Description = "What the GPU's dense products and attention round float32 operands to: bf16 (twice TF32's tensor-core rate, what bf16 autocast does; a 1B step at 2,048 tokens 1.8x faster on an H100: 95 against 174 ms in one run) or tf32 (8x finer). The CPU computes in float32 either way.",
             DefaultValueFactory = _ => "bf16",
         };
 
