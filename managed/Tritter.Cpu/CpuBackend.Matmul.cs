@@ -10,6 +10,17 @@ public sealed partial class CpuBackend
     public DType WeightType(int inFeatures) => DType.Float32;
 
     /// <inheritdoc />
+    public void ConvertOperand(Tensor source, Tensor destination)
+    {
+        var from = Float32(source, nameof(source));
+        TensorChecks.RequireSameCount(source, nameof(source), destination, nameof(destination));
+        if (destination.Type == DType.BFloat16)
+            BFloat16Bits.FromSingle(from.Span<float>(), Typed(destination, DType.BFloat16, nameof(destination)).Span<ushort>());
+        else
+            from.Span<float>().CopyTo(Float32(destination, nameof(destination)).Span<float>());
+    }
+
+    /// <inheritdoc />
     public void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output)
     {
         var (x, w, y) = (Float32(input, nameof(input)), Float32(weight, nameof(weight)), Float32(output, nameof(output)));

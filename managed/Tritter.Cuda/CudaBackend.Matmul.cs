@@ -24,12 +24,32 @@ public sealed partial class CudaBackend : IMatmulOps
         MatmulPrecision == MatmulPrecision.BFloat16 && inFeatures == KernelLaunch.Bf16Leading(inFeatures) ? DType.BFloat16 : DType.Float32;
 
     /// <inheritdoc />
+    public void ConvertOperand(Tensor source, Tensor destination)
+    {
+        var from = Float32(source, nameof(source));
+        TensorChecks.RequireSameCount(source, nameof(source), destination, nameof(destination));
+        if (destination.Type != DType.BFloat16)
+        {
+            Copy(source, Float32(destination, nameof(destination)));
+            return;
+        }
+        var columns = destination.Shape.Rank == 0 ? 1 : destination.Shape[destination.Shape.Rank - 1];
+        if (columns != KernelLaunch.Bf16Leading(columns))
+            throw new ArgumentException($"a bf16 operand's rows must be whole 8-element chunks; the last dimension is {columns}", nameof(destination));
+        var rows = checked((int)(destination.ElementCount / Math.Max(1, columns)));
+        if (rows == 0 || columns == 0)
+            return;
+        MakeCurrent();
+        Kernel("matmul_bf16", "matmul_to_bf16").Launch(KernelLaunch.ToBf16(rows, columns), Stream, from.Pointer, Own(destination).Pointer, rows, columns, columns);
+    }
+
+    /// <inheritdoc />
     public void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output)
     {
-        var (x, y) = (Float32(input, nameof(input)), Float32(output, nameof(output)));
+        var y = Float32(output, nameof(output));
         var b = bias is null ? null : Float32(bias, nameof(bias));
         var (rows, inFeatures, outFeatures) = OpShapes.Matmul(input, weight, bias, output);
-        var w = MatmulWeight(weight, inFeatures);
+        var (x, w) = (MatmulOperand(input, inFeatures, nameof(input)), MatmulOperand(weight, inFeatures, nameof(weight)));
         if (rows == 0 || outFeatures == 0)
             return;
         MakeCurrent();
@@ -50,12 +70,12 @@ public sealed partial class CudaBackend : IMatmulOps
     public void MatmulBackward(Tensor outputGradient, Tensor input, Tensor weight, Tensor? inputGradient, Tensor weightGradient, Tensor? biasGradient,
         bool overwriteWeightGradient = false, bool accumulateInputGradient = false)
     {
-        var (dy, x) = (Float32(outputGradient, nameof(outputGradient)), Float32(input, nameof(input)));
+        var dy = Float32(outputGradient, nameof(outputGradient));
         var dw = Float32(weightGradient, nameof(weightGradient));
         var dx = inputGradient is null ? null : Float32(inputGradient, nameof(inputGradient));
         var db = biasGradient is null ? null : Float32(biasGradient, nameof(biasGradient));
         var (rows, inFeatures, outFeatures) = OpShapes.MatmulBackward(outputGradient, input, weight, inputGradient, weightGradient, biasGradient);
-        var w = MatmulWeight(weight, inFeatures);
+        var (x, w) = (MatmulOperand(input, inFeatures, nameof(input)), MatmulOperand(weight, inFeatures, nameof(weight)));
         if (rows == 0)
             return;
         MakeCurrent();
@@ -131,13 +151,13 @@ public sealed partial class CudaBackend : IMatmulOps
             partials.Pointer, splits, count, dx.Pointer, accumulate ? 1 : 0);
     }
 
-    /// <summary>The weight of a product: float32, or bf16 where <see cref="WeightType"/> names it.</summary>
-    private CudaTensor MatmulWeight(Tensor weight, int inFeatures)
+    /// <summary>A weight or input of a product: float32, or bf16 where <see cref="WeightType"/> names it.</summary>
+    private CudaTensor MatmulOperand(Tensor operand, int inFeatures, string name)
     {
-        if (weight.Type == DType.BFloat16 && WeightType(inFeatures) != DType.BFloat16)
-            throw new ArgumentException($"a bf16 weight of {inFeatures} input features needs bf16 products ({MatmulPrecision} now) and a multiple of 8 features",
-                nameof(weight));
-        return weight.Type == DType.BFloat16 ? Own(weight) : Float32(weight, nameof(weight));
+        if (operand.Type == DType.BFloat16 && WeightType(inFeatures) != DType.BFloat16)
+            throw new ArgumentException($"a bf16 operand of {inFeatures} input features needs bf16 products ({MatmulPrecision} now) and a multiple of 8 features",
+                name);
+        return operand.Type == DType.BFloat16 ? Own(operand) : Float32(operand, name);
     }
 
     /// <summary>

@@ -22,9 +22,17 @@ public interface IMatmulOps
 
     /// <summary>
     /// The element type in which a producer of <c>[out, <paramref name="inFeatures"/>]</c> weights for these products
-    /// (<see cref="ITernaryOps.TernarizeRows"/>) should write them: <see cref="DType.Float32"/>, or
-    /// <see cref="DType.BFloat16"/> where the backend multiplies in bf16 anyway, so that no copy is made per product.
-    /// <see cref="Matmul"/> and <see cref="MatmulBackward"/> accept a weight of the type named here.
+    /// (<see cref="ITernaryOps.TernarizeRows"/>) or of <c>[rows, <paramref name="inFeatures"/>]</c> inputs
+    /// (<see cref="ConvertOperand"/>) should write them: <see cref="DType.Float32"/>, or <see cref="DType.BFloat16"/>
+    /// where the backend multiplies in bf16 anyway, so that no copy is made per product. <see cref="Matmul"/> and
+    /// <see cref="MatmulBackward"/> accept a weight and an input of the type named here.
     /// </summary>
     DType WeightType(int inFeatures);
+
+    /// <summary>
+    /// <paramref name="destination"/> = <paramref name="source"/> (float32) in the destination's type, bf16 rounded to
+    /// nearest even or float32 copied: an input that several products (and their backward passes) read, converted once
+    /// to <see cref="WeightType"/> of its last dimension.
+    /// </summary>
+    void ConvertOperand(Tensor source, Tensor destination);
 }

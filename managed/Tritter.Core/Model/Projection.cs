@@ -88,7 +88,7 @@ internal sealed class Projection
         }
         else
         {
-            _backend.Matmul(input.Values, EffectiveWeight, Bias?.Value, output);
+            _backend.Matmul(input.ProductInput(_backend), EffectiveWeight, Bias?.Value, output);
         }
     }
 
@@ -126,7 +126,7 @@ internal sealed class Projection
         {
             case QuantizationScheme.Reference:
                 using (var gradient = _workspace.EffectiveGradient(OutFeatures, InFeatures))
-                    _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, gradient, Bias?.Gradient, overwriteWeightGradient: _firstChunk,
+                    _backend.MatmulBackward(outputGradient, input.ProductInput(_backend), weight, inputGradient, gradient, Bias?.Gradient, overwriteWeightGradient: _firstChunk,
                         accumulateInputGradient: accumulateInputGradient);
                 _firstChunk = false;
                 break;
@@ -136,7 +136,7 @@ internal sealed class Projection
                     accumulateInputGradient: accumulateInputGradient);
                 break;
             default:
-                _backend.MatmulBackward(outputGradient, input.Values, weight, inputGradient, Weight.Gradient, Bias?.Gradient,
+                _backend.MatmulBackward(outputGradient, input.ProductInput(_backend), weight, inputGradient, Weight.Gradient, Bias?.Gradient,
                     accumulateInputGradient: accumulateInputGradient);
                 break;
         }

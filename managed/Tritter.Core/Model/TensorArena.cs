@@ -18,12 +18,15 @@ internal sealed class TensorArena(ITensorStore store) : IDisposable
 
     public Tensor Int32(TensorShape shape) => Track(store.Allocate(DType.Int32, shape));
 
-    /// <summary>A projection input over <paramref name="values"/> (rows of <paramref name="inFeatures"/>), quantised in the paper scheme.</summary>
+    /// <summary>
+    /// A projection input over <paramref name="values"/> (rows of <paramref name="inFeatures"/>), quantised in the paper
+    /// scheme, with a copy in the products' operand type where the store's products take another.
+    /// </summary>
     public LinearInput Input(Tensor values, int inFeatures, bool quantize)
     {
         var input = new LinearInput(store, values, inFeatures, quantize);
         _owned.Add(input);
-        Bytes += input.Quantized is null ? 0 : input.Quantized.Bytes + input.RowScale!.Bytes + input.Dequantized!.Bytes;
+        Bytes += (input.Operand?.Bytes ?? 0) + (input.Quantized is null ? 0 : input.Quantized.Bytes + input.RowScale!.Bytes + input.Dequantized!.Bytes);
         return input;
     }
 

@@ -69,7 +69,8 @@ public sealed class TritterActivations : IDisposable
     /// <summary>
     /// The <see cref="Bytes"/> a pass of <paramref name="batch"/> x <paramref name="sequence"/> would allocate (with
     /// <paramref name="recomputeBlocks"/> as <see cref="Training.TrainingOptions.RecomputeActivations"/>), measured by running
-    /// this allocation plan against a store that holds no memory.
+    /// this allocation plan against a store that holds no memory. Float32 products are assumed: with bf16 products a GPU
+    /// pass also holds a bf16 copy of each projection input, half of its bytes again.
     /// </summary>
     public static long PlannedBytes(TritterConfig config, int batch, int sequence, bool recomputeBlocks)
     {

@@ -134,6 +134,39 @@ public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
         Check(inputProduct, Read(Gpu, inputGradient), HostTensors.ToDouble(x0), "input gradient accumulated");
     }
 
+    // An input converted once to the products' operand type (ConvertOperand: the CPU's bf16 rounding, bit for bit) gives
+    // the products' bits for the float32 input, which they convert themselves; TF32 products refuse a bf16 input.
+    [TestCase(7, 64, 65)]
+    [TestCase(300, 1000, 63)]
+    public void Input_converted_once_gives_the_products_of_the_float_input(int rows, int inFeatures, int outFeatures)
+    {
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, rows * inFeatures);
+        using var input = Floats(Gpu, x, [rows, inFeatures]);
+        using var weight = Floats(Gpu, TestRandom.Floats(random, outFeatures * inFeatures), [outFeatures, inFeatures]);
+        using var outputGradient = Floats(Gpu, TestRandom.Floats(random, rows * outFeatures), [rows, outFeatures]);
+        using var operand = Gpu.Allocate(DType.BFloat16, [rows, inFeatures]);
+        Gpu.ConvertOperand(input, operand);
+        var bits = new ushort[x.Length];
+        Gpu.Download<ushort>(operand, bits);
+        Assert.That(bits, Is.EqualTo(x.Select(BFloat16Bits.FromSingle).ToArray()), "bf16 rounding");
+        using var output = Gpu.Allocate(DType.Float32, [rows, outFeatures]);
+        if (precision != MatmulPrecision.BFloat16)
+        {
+            Assert.That(() => Gpu.Matmul(operand, weight, null, output), Throws.ArgumentException.With.Message.Contains("needs bf16 products"));
+            return;
+        }
+        Gpu.Matmul(input, weight, null, output);
+        var expected = Read(Gpu, output);
+        Gpu.Matmul(operand, weight, null, output);
+        GpuCompare.BitEqual(expected, Read(Gpu, output), "output");
+        using var fromFloat = Gpu.Allocate(DType.Float32, [outFeatures, inFeatures]);
+        using var fromOperand = Gpu.Allocate(DType.Float32, [outFeatures, inFeatures]);
+        Gpu.MatmulBackward(outputGradient, input, weight, null, fromFloat, null, overwriteWeightGradient: true);
+        Gpu.MatmulBackward(outputGradient, operand, weight, null, fromOperand, null, overwriteWeightGradient: true);
+        GpuCompare.BitEqual(Read(Gpu, fromFloat), Read(Gpu, fromOperand), "weight gradient");
+    }
+
     // Overwriting dW (the first contribution of a step) gives the bits of accumulating onto zeros, whatever it held.
     [TestCaseSource(nameof(Shapes))]
     public void Weight_gradient_overwrite_equals_accumulating_onto_zeros(int[] shape)

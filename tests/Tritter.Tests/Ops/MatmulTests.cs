@@ -100,6 +100,31 @@ public sealed class MatmulTests
     }
 
     [Test]
+    public void Operands_convert_to_bf16_by_rounding_to_nearest_even_and_copy_as_float32()
+    {
+        var random = TestRandom.Create();
+        var x = TestRandom.Floats(random, 3 * 40, 100f);
+        using var backend = new CpuBackend();
+        using var input = Floats(backend, x, [3, 40]);
+        using var bf16 = backend.Allocate(DType.BFloat16, [3, 40]);
+        using var copy = backend.Allocate(DType.Float32, [3, 40]);
+        backend.ConvertOperand(input, bf16);
+        backend.ConvertOperand(input, copy);
+        var bits = new ushort[x.Length];
+        backend.Download<ushort>(bf16, bits);
+        // Round to nearest even from the float64 value: the nearer of the two bf16 neighbours (truncation and the next up).
+        for (var i = 0; i < x.Length; i++)
+        {
+            var down = BitConverter.SingleToUInt32Bits(x[i]) >> 16;
+            var (low, high) = (BFloat16Bits.ToSingle((ushort)down), BFloat16Bits.ToSingle((ushort)(down + 1)));
+            var expected = Math.Abs(x[i] - (double)low) < Math.Abs(high - (double)x[i]) ? low : Math.Abs(x[i] - (double)low) > Math.Abs(high - (double)x[i]) ? high
+                : (down & 1) == 0 ? low : high;
+            Assert.That(BFloat16Bits.ToSingle(bits[i]), Is.EqualTo(expected), $"element {i}: {x[i]}");
+        }
+        Assert.That(Read(backend, copy), Is.EqualTo(x));
+    }
+
+    [Test]
     public void Mismatched_shapes_are_rejected()
     {
         using var backend = new CpuBackend();
