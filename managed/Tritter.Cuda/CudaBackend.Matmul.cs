@@ -33,12 +33,15 @@ public sealed partial class CudaBackend : IMatmulOps
             Copy(source, Float32(destination, nameof(destination)));
             return;
         }
-        var columns = destination.Shape.Rank == 0 ? 1 : destination.Shape[destination.Shape.Rank - 1];
-        if (columns != KernelLaunch.Bf16Leading(columns))
-            throw new ArgumentException($"a bf16 operand's rows must be whole 8-element chunks; the last dimension is {columns}", nameof(destination));
-        var rows = checked((int)(destination.ElementCount / Math.Max(1, columns)));
-        if (rows == 0 || columns == 0)
+        var last = destination.Shape.Rank == 0 ? 1 : destination.Shape[destination.Shape.Rank - 1];
+        if (last != KernelLaunch.Bf16Leading(last))
+            throw new ArgumentException($"a bf16 operand's rows must be whole 8-element chunks; the last dimension is {last}", nameof(destination));
+        if (destination.ElementCount == 0)
             return;
+        // Rows of everything after the first dimension: with nothing to pad, how the elements split into rows only sets
+        // the grid, and short rows (attention's heads of 128) would leave most of each block idle.
+        var rows = destination.Shape.Rank <= 1 ? 1 : destination.Shape[0];
+        var columns = checked((int)(destination.ElementCount / rows));
         MakeCurrent();
         Kernel("matmul_bf16", "matmul_to_bf16").Launch(KernelLaunch.ToBf16(rows, columns), Stream, from.Pointer, Own(destination).Pointer, rows, columns, columns);
     }

@@ -150,6 +150,12 @@ public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
         var bits = new ushort[x.Length];
         Gpu.Download<ushort>(operand, bits);
         Assert.That(bits, Is.EqualTo(x.Select(BFloat16Bits.FromSingle).ToArray()), "bf16 rounding");
+        using var heads = Gpu.View(input, 0, [rows, inFeatures / 8, 8]);
+        using var headOperand = Gpu.Allocate(DType.BFloat16, [rows, inFeatures / 8, 8]);
+        Gpu.ConvertOperand(heads, headOperand);
+        var headBits = new ushort[x.Length];
+        Gpu.Download<ushort>(headOperand, headBits);
+        Assert.That(headBits, Is.EqualTo(bits), "bf16 rounding of a [rows, heads, 8] tensor");
         using var output = Gpu.Allocate(DType.Float32, [rows, outFeatures]);
         if (precision != MatmulPrecision.BFloat16)
         {
