@@ -34,8 +34,7 @@ public sealed partial class CudaBackend
     public void SquaredReluGate(Tensor gate, Tensor up, Tensor output)
     {
         var (g, u, y) = (Float32(gate, nameof(gate)), Float32(up, nameof(up)), Float32(output, nameof(output)));
-        TensorChecks.RequireSameCount(gate, nameof(gate), up, nameof(up));
-        TensorChecks.RequireSameCount(gate, nameof(gate), output, nameof(output));
+        OpShapes.SquaredReluGate(gate, (up, nameof(up)), (output, nameof(output)));
         MakeCurrent();
         Kernel("sqrelu", "sqrelu_gate_forward_f32").Launch(KernelLaunch.Elementwise(gate.ElementCount, Device), Stream,
             g.Pointer, u.Pointer, y.Pointer, gate.ElementCount);
@@ -46,10 +45,8 @@ public sealed partial class CudaBackend
     {
         var (g, u, dy) = (Float32(gate, nameof(gate)), Float32(up, nameof(up)), Float32(outputGradient, nameof(outputGradient)));
         var (dg, du) = (Float32(gateGradient, nameof(gateGradient)), Float32(upGradient, nameof(upGradient)));
-        TensorChecks.RequireSameCount(gate, nameof(gate), up, nameof(up));
-        TensorChecks.RequireSameCount(gate, nameof(gate), outputGradient, nameof(outputGradient));
-        TensorChecks.RequireSameCount(gate, nameof(gate), gateGradient, nameof(gateGradient));
-        TensorChecks.RequireSameCount(gate, nameof(gate), upGradient, nameof(upGradient));
+        OpShapes.SquaredReluGate(gate, (up, nameof(up)), (outputGradient, nameof(outputGradient)), (gateGradient, nameof(gateGradient)),
+            (upGradient, nameof(upGradient)));
         MakeCurrent();
         Kernel("sqrelu", "sqrelu_gate_backward_f32").Launch(KernelLaunch.Elementwise(gate.ElementCount, Device), Stream,
             g.Pointer, u.Pointer, dy.Pointer, dg.Pointer, du.Pointer, gate.ElementCount);

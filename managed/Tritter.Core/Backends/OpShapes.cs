@@ -9,6 +9,14 @@ namespace Tritter.Core.Backends;
 /// </summary>
 public static class OpShapes
 {
+    /// <summary>The gated squared ReLU: every tensor of the gate's element count, which it returns.</summary>
+    public static long SquaredReluGate(Tensor gate, params ReadOnlySpan<(Tensor Tensor, string Name)> others)
+    {
+        foreach (var (tensor, name) in others)
+            TensorChecks.RequireSameCount(gate, nameof(gate), tensor, name);
+        return gate.ElementCount;
+    }
+
     /// <summary>LayerNorm forward: returns (rows, width).</summary>
     public static (int Rows, int Width) LayerNorm(Tensor input, Tensor weight, Tensor bias, Tensor output, Tensor mean, Tensor reciprocalStd)
     {

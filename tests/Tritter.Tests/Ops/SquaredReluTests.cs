@@ -2,6 +2,7 @@ using Tritter.Core.Tensors;
 using Tritter.Cpu;
 using Tritter.Cpu.Ops;
 using Tritter.Tests.Support;
+using static Tritter.Tests.Support.HostTensors;
 
 namespace Tritter.Tests.Ops;
 
@@ -82,7 +83,7 @@ public sealed class SquaredReluTests
         var random = TestRandom.Create();
         var (gate, up, dy) = (TestRandom.Floats(random, n, 3f), TestRandom.Floats(random, n, 2f), TestRandom.Floats(random, n));
         using var backend = new CpuBackend();
-        var (g, u, d) = (Tensor(backend, gate), Tensor(backend, up), Tensor(backend, dy));
+        var (g, u, d) = (Floats(backend, gate, [n]), Floats(backend, up, [n]), Floats(backend, dy, [n]));
         using var activated = backend.Allocate(DType.Float32, [n]);
         using var unfused = backend.Allocate(DType.Float32, [n]);
         using var fused = backend.Allocate(DType.Float32, [n]);
@@ -115,19 +116,5 @@ public sealed class SquaredReluTests
         Assert.That(() => backend.SquaredRelu(input, output), Throws.ArgumentException.With.Message.Contains("element count"));
         Assert.That(() => backend.SquaredReluGate(input, input, output), Throws.ArgumentException.With.Message.Contains("element count"));
         Assert.That(() => backend.SquaredReluGateBackward(input, input, input, input, output), Throws.ArgumentException.With.Message.Contains("element count"));
-    }
-
-    private static Tensor Tensor(CpuBackend backend, float[] values)
-    {
-        var tensor = backend.Allocate(DType.Float32, [values.Length]);
-        backend.Upload<float>(tensor, values);
-        return tensor;
-    }
-
-    private static float[] Read(CpuBackend backend, Tensor tensor)
-    {
-        var values = new float[tensor.ElementCount];
-        backend.Download<float>(tensor, values);
-        return values;
     }
 }
