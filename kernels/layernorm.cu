@@ -96,6 +96,8 @@ TRITTER_KERNEL void layernorm_param_sum_f32(const float* __restrict__ partials, 
     const int column = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;
     if (column >= width) return;
     float weight_sum = 0.0f, bias_sum = 0.0f;
+    // Sixteen chunks' loads in flight before their adds (the adds keep their order): the loads are the latency.
+#pragma unroll 16
     for (int k = lane; k < chunks; k += 32) {
         weight_sum = __fadd_rn(weight_sum, partials[(int64_t)k * width + column]);
         bias_sum = __fadd_rn(bias_sum, partials[((int64_t)chunks + k) * width + column]);

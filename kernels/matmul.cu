@@ -262,6 +262,8 @@ TRITTER_KERNEL void matmul_column_sum_f32(const float* __restrict__ partials, in
     if (column >= width)
         return;
     float sum = 0.0f;
+    // Sixteen chunks' loads in flight before their adds (the adds keep their order): the loads are the latency.
+#pragma unroll 16
     for (int chunk = lane; chunk < chunks; chunk += 32)
         sum += partials[(int64_t)chunk * width + column];
     sum = warp_sum(sum);
