@@ -248,6 +248,8 @@ internal static class TrainCommand
             $"last held-out loss: {(evaluation.Count > 0 ? evaluation[^1].Item2 : double.NaN):F4}\n" +
             $"tokens/s this session: {line.Tokens / Math.Max(1e-9, line.Elapsed.TotalSeconds):F0}\n" +
             $"peak memory of the backend: {ByteSize.Format(run.Model.Backend.Memory.PeakBytes)}\n");
+        if (run.Model.Backend is CudaBackend gpu)
+            summary += $"device memory in use: {ByteSize.Format(gpu.DeviceBytesInUse)} (scratch buffers and the CUDA context included)\n";
         File.WriteAllText(Path.Combine(directory, "summary.txt"), summary);
         Console.Write(summary);
         Console.WriteLine($"records: {Path.Combine(directory, "metrics.jsonl")}, {Path.Combine(directory, "loss.png")}");
