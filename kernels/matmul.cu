@@ -121,10 +121,11 @@ __device__ __forceinline__ float2 load_pair(const float* tile, int row, int kk, 
     return make_float2(tile[Layout::at(row, k.x)], tile[Layout::at(row, k.y)]);
 }
 
-// C[M, N] = A B (+ bias[n]) (+ C when Accumulate); A(m, k) and B(k, n) as the layouts say, leading dimensions lda, ldb.
+// C[M, N] = A B (+ bias[n]) (+ addend[M, N] when Accumulate: C itself, or a residual); A(m, k) and B(k, n) as the
+// layouts say, leading dimensions lda, ldb.
 template <bool AKContiguous, bool BKContiguous, bool Accumulate>
 __device__ __forceinline__ void gemm_tf32(const float* __restrict__ a, const float* __restrict__ b, const float* __restrict__ bias,
-    float* __restrict__ c, int m, int n, int k, int lda, int ldb)
+    const float* addend, float* c, int m, int n, int k, int lda, int ldb)
 {
     // Pairing needs K-contiguous A; B follows A's choice so both see the same k order.
     constexpr bool paired = AKContiguous;
@@ -152,7 +153,7 @@ __device__ __forceinline__ void gemm_tf32(const float* __restrict__ a, const flo
     }
     float acc[MM_M_TILES][MM_N_TILES][4] = {};
     if (Accumulate)
-        load_accumulators(acc, c, m, n, block_m + warp_m, block_n + warp_n);
+        load_accumulators(acc, addend, m, n, block_m + warp_m, block_n + warp_n);
 
     for (int kt = 0; kt < k_tiles; kt++)
     {
@@ -209,35 +210,43 @@ __device__ __forceinline__ void gemm_tf32(const float* __restrict__ a, const flo
 TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_forward_f32(const float* __restrict__ input, const float* __restrict__ weight,
     const float* __restrict__ bias, float* __restrict__ output, int rows, int in_features, int out_features)
 {
-    gemm_tf32<true, true, false>(input, weight, bias, output, rows, out_features, in_features, in_features, in_features);
+    gemm_tf32<true, true, false>(input, weight, bias, nullptr, output, rows, out_features, in_features, in_features, in_features);
+}
+
+// output[rows, out] = residual[rows, out] + input[rows, in] weight[out, in]^T + bias[out]: a projection whose output
+// joins a residual stream.
+TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_forward_residual_f32(const float* __restrict__ input, const float* __restrict__ weight,
+    const float* __restrict__ bias, const float* __restrict__ residual, float* __restrict__ output, int rows, int in_features, int out_features)
+{
+    gemm_tf32<true, true, true>(input, weight, bias, residual, output, rows, out_features, in_features, in_features, in_features);
 }
 
 // input_gradient[rows, in] = output_gradient[rows, out] weight[out, in].
 TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_input_gradient_f32(const float* __restrict__ output_gradient,
     const float* __restrict__ weight, float* __restrict__ input_gradient, int rows, int in_features, int out_features)
 {
-    gemm_tf32<true, false, false>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, out_features, in_features);
+    gemm_tf32<true, false, false>(output_gradient, weight, nullptr, nullptr, input_gradient, rows, in_features, out_features, out_features, in_features);
 }
 
 // input_gradient[rows, in] += output_gradient[rows, out] weight[out, in]: a projection whose input also feeds others.
 TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_input_gradient_add_f32(const float* __restrict__ output_gradient,
     const float* __restrict__ weight, float* __restrict__ input_gradient, int rows, int in_features, int out_features)
 {
-    gemm_tf32<true, false, true>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, out_features, in_features);
+    gemm_tf32<true, false, true>(output_gradient, weight, nullptr, input_gradient, input_gradient, rows, in_features, out_features, out_features, in_features);
 }
 
 // weight_gradient[out, in] += output_gradient[rows, out]^T input[rows, in].
 TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_weight_gradient_f32(const float* __restrict__ output_gradient,
     const float* __restrict__ input, float* __restrict__ weight_gradient, int rows, int in_features, int out_features)
 {
-    gemm_tf32<false, false, true>(output_gradient, input, nullptr, weight_gradient, out_features, in_features, rows, out_features, in_features);
+    gemm_tf32<false, false, true>(output_gradient, input, nullptr, weight_gradient, weight_gradient, out_features, in_features, rows, out_features, in_features);
 }
 
 // weight_gradient[out, in] = output_gradient[rows, out]^T input[rows, in]: the first contribution, with no read of C.
 TRITTER_KERNEL void __launch_bounds__(MM_THREADS) matmul_weight_gradient_set_f32(const float* __restrict__ output_gradient,
     const float* __restrict__ input, float* __restrict__ weight_gradient, int rows, int in_features, int out_features)
 {
-    gemm_tf32<false, false, false>(output_gradient, input, nullptr, weight_gradient, out_features, in_features, rows, out_features, in_features);
+    gemm_tf32<false, false, false>(output_gradient, input, nullptr, nullptr, weight_gradient, out_features, in_features, rows, out_features, in_features);
 }
 
 // Bias gradient, deterministic without atomics: block (x, y) sums rows [y * rows_per_chunk, ...) of its columns in row

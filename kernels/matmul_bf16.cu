@@ -133,12 +133,12 @@ __device__ __forceinline__ void block_tile(int m, int& block_m, int& block_n)
     block_n = (within / height) * MB_BN;
 }
 
-// C[M, N] = A B (+ bias[n]) (+ C when Accumulate); lda / ldb are the operands' padded row lengths. SplitK: block z
-// sums only k tiles [z split_tiles, (z + 1) split_tiles) into its own C[z] (split_k_sum adds them up), for products
-// with too few output tiles to fill the device and a long K.
+// C[M, N] = A B (+ bias[n]) (+ addend[M, N] when Accumulate: C itself, or a residual); lda / ldb are the operands'
+// padded row lengths. SplitK: block z sums only k tiles [z split_tiles, (z + 1) split_tiles) into its own C[z]
+// (matmul_split_sum_f32 adds them up), for products with too few output tiles to fill the device and a long K.
 template <bool AKContiguous, bool BKContiguous, bool Accumulate, bool SplitK = false>
 __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const uint16_t* __restrict__ b, const float* __restrict__ bias,
-    float* __restrict__ c, int m, int n, int k, int lda, int ldb, int split_tiles = 0)
+    const float* addend, float* c, int m, int n, int k, int lda, int ldb, int split_tiles = 0)
 {
     extern __shared__ __align__(128) uint8_t shared[];
     const uint32_t base = shared_address(shared);
@@ -183,7 +183,7 @@ __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const 
         load_stage(s, s);
     float acc[4][8][4] = {};
     if (Accumulate)
-        load_accumulators(acc, c, m, n, block_m + warp_m, block_n + warp_n);
+        load_accumulators(acc, addend, m, n, block_m + warp_m, block_n + warp_n);
     // Tile t has landed once at most STAGES - 2 later groups are pending; the barrier makes it so for every thread.
     wait_copies<MB_STAGES - 2>();
     __syncthreads();
@@ -247,21 +247,30 @@ TRITTER_KERNEL void matmul_to_bf16(const float* __restrict__ source, uint32_t* _
 TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_forward_bf16(const uint16_t* __restrict__ input, const uint16_t* __restrict__ weight,
     const float* __restrict__ bias, float* __restrict__ output, int rows, int in_features, int out_features, int ld_in)
 {
-    gemm_bf16<true, true, false>(input, weight, bias, output, rows, out_features, in_features, ld_in, ld_in);
+    gemm_bf16<true, true, false>(input, weight, bias, nullptr, output, rows, out_features, in_features, ld_in, ld_in);
+}
+
+// output[rows, out] = residual[rows, out] + input[rows, in] weight[out, in]^T + bias[out]: a projection whose output
+// joins a residual stream.
+TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_forward_residual_bf16(const uint16_t* __restrict__ input,
+    const uint16_t* __restrict__ weight, const float* __restrict__ bias, const float* __restrict__ residual, float* __restrict__ output, int rows, int in_features,
+    int out_features, int ld_in)
+{
+    gemm_bf16<true, true, true>(input, weight, bias, residual, output, rows, out_features, in_features, ld_in, ld_in);
 }
 
 // input_gradient[rows, in] = output_gradient[rows, out] weight[out, in]; dY rows padded to ld_out, W rows to ld_in.
 TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_input_gradient_bf16(const uint16_t* __restrict__ output_gradient,
     const uint16_t* __restrict__ weight, float* __restrict__ input_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
 {
-    gemm_bf16<true, false, false>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, ld_out, ld_in);
+    gemm_bf16<true, false, false>(output_gradient, weight, nullptr, nullptr, input_gradient, rows, in_features, out_features, ld_out, ld_in);
 }
 
 // input_gradient[rows, in] += output_gradient[rows, out] weight[out, in]: a projection whose input also feeds others.
 TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_input_gradient_add_bf16(const uint16_t* __restrict__ output_gradient,
     const uint16_t* __restrict__ weight, float* __restrict__ input_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
 {
-    gemm_bf16<true, false, true>(output_gradient, weight, nullptr, input_gradient, rows, in_features, out_features, ld_out, ld_in);
+    gemm_bf16<true, false, true>(output_gradient, weight, nullptr, input_gradient, input_gradient, rows, in_features, out_features, ld_out, ld_in);
 }
 
 // partials[z, rows, in] = output_gradient[rows, out z-th k range] weight[that range, in]: dX split over out into
@@ -270,7 +279,7 @@ TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_input_gr
     const uint16_t* __restrict__ weight, float* __restrict__ partials, int rows, int in_features, int out_features, int ld_out, int ld_in,
     int split_tiles)
 {
-    gemm_bf16<true, false, false, true>(output_gradient, weight, nullptr, partials, rows, in_features, out_features, ld_out, ld_in, split_tiles);
+    gemm_bf16<true, false, false, true>(output_gradient, weight, nullptr, nullptr, partials, rows, in_features, out_features, ld_out, ld_in, split_tiles);
 }
 
 // c[i] = (accumulate ? c[i] : 0) + partials[0, i] + ... + partials[splits - 1, i], in that order (deterministic).
@@ -302,12 +311,12 @@ TRITTER_KERNEL void matmul_split_sum_f32(const float* __restrict__ partials, int
 TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_weight_gradient_bf16(const uint16_t* __restrict__ output_gradient,
     const uint16_t* __restrict__ input, float* __restrict__ weight_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
 {
-    gemm_bf16<false, false, true>(output_gradient, input, nullptr, weight_gradient, out_features, in_features, rows, ld_out, ld_in);
+    gemm_bf16<false, false, true>(output_gradient, input, nullptr, weight_gradient, weight_gradient, out_features, in_features, rows, ld_out, ld_in);
 }
 
 // weight_gradient[out, in] = output_gradient[rows, out]^T input[rows, in]: the first contribution, with no read of C.
 TRITTER_KERNEL void __launch_bounds__(MB_THREADS, MB_MIN_BLOCKS) matmul_weight_gradient_set_bf16(const uint16_t* __restrict__ output_gradient,
     const uint16_t* __restrict__ input, float* __restrict__ weight_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
 {
-    gemm_bf16<false, false, false>(output_gradient, input, nullptr, weight_gradient, out_features, in_features, rows, ld_out, ld_in);
+    gemm_bf16<false, false, false>(output_gradient, input, nullptr, nullptr, weight_gradient, out_features, in_features, rows, ld_out, ld_in);
 }

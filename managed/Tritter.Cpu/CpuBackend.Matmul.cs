@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using CommunityToolkit.HighPerformance.Buffers;
 using Tritter.Core.Backends;
 using Tritter.Core.Tensors;
@@ -21,14 +22,20 @@ public sealed partial class CpuBackend
     }
 
     /// <inheritdoc />
-    public void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output)
+    public void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output, Tensor? residual = null)
     {
         var (x, w, y) = (Float32(input, nameof(input)), Float32(weight, nameof(weight)), Float32(output, nameof(output)));
         var b = bias is null ? null : Float32(bias, nameof(bias));
-        var (rows, inFeatures, outFeatures) = OpShapes.Matmul(input, weight, bias, output);
+        var r = residual is null ? null : Float32(residual, nameof(residual));
+        var (rows, inFeatures, outFeatures) = OpShapes.Matmul(input, weight, bias, output, residual);
         CpuParallel.ForRows(rows, (long)inFeatures * outFeatures, (start, count) =>
+        {
+            var outputRows = y.Span<float>().Slice(start * outFeatures, count * outFeatures);
             Ops.Matmul.Forward(x.Span<float>().Slice(start * inFeatures, count * inFeatures), w.Span<float>(),
-                b is null ? default : b.Span<float>(), y.Span<float>().Slice(start * outFeatures, count * outFeatures), inFeatures, outFeatures));
+                b is null ? default : b.Span<float>(), outputRows, inFeatures, outFeatures);
+            if (r is not null)
+                TensorPrimitives.Add(outputRows, r.Span<float>().Slice(start * outFeatures, count * outFeatures), outputRows);
+        });
     }
 
     /// <inheritdoc />

@@ -47,11 +47,12 @@ public sealed partial class CudaBackend : IMatmulOps
     }
 
     /// <inheritdoc />
-    public void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output)
+    public void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output, Tensor? residual = null)
     {
         var y = Float32(output, nameof(output));
         var b = bias is null ? null : Float32(bias, nameof(bias));
-        var (rows, inFeatures, outFeatures) = OpShapes.Matmul(input, weight, bias, output);
+        var r = residual is null ? null : Float32(residual, nameof(residual));
+        var (rows, inFeatures, outFeatures) = OpShapes.Matmul(input, weight, bias, output, residual);
         var (x, w) = (MatmulOperand(input, inFeatures, nameof(input)), MatmulOperand(weight, inFeatures, nameof(weight)));
         if (rows == 0 || outFeatures == 0)
             return;
@@ -60,13 +61,22 @@ public sealed partial class CudaBackend : IMatmulOps
         {
             var ldIn = KernelLaunch.Bf16Leading(inFeatures);
             var (xs, ws) = (ToBf16("matmul_bf16_x", x, rows, inFeatures), ToBf16("matmul_bf16_w", w, outFeatures, inFeatures));
-            MatmulKernel("matmul_bf16", "matmul_forward_bf16", KernelLaunch.MatmulBf16SharedBytes).Launch(KernelLaunch.MatmulBf16(rows, outFeatures), Stream,
-                xs.Pointer, ws.Pointer, b is null ? default : b.Pointer, y.Pointer, rows, inFeatures, outFeatures, ldIn);
+            var forward = MatmulKernel("matmul_bf16", r is null ? "matmul_forward_bf16" : "matmul_forward_residual_bf16", KernelLaunch.MatmulBf16SharedBytes);
+            var geometry = KernelLaunch.MatmulBf16(rows, outFeatures);
+            if (r is null)
+                forward.Launch(geometry, Stream, xs.Pointer, ws.Pointer, b is null ? default : b.Pointer, y.Pointer, rows, inFeatures, outFeatures, ldIn);
+            else
+                forward.Launch(geometry, Stream, xs.Pointer, ws.Pointer, b is null ? default : b.Pointer, r.Pointer, y.Pointer, rows, inFeatures, outFeatures, ldIn);
             return;
         }
         var shared = KernelLaunch.MatmulSharedBytes(aKContiguous: true, bKContiguous: true);
-        MatmulKernel("matmul", "matmul_forward_f32", shared).Launch(KernelLaunch.Matmul(rows, outFeatures, shared), Stream,
-            x.Pointer, w.Pointer, b is null ? default : b.Pointer, y.Pointer, rows, inFeatures, outFeatures);
+        var tf32 = MatmulKernel("matmul", r is null ? "matmul_forward_f32" : "matmul_forward_residual_f32", shared);
+        if (r is null)
+            tf32.Launch(KernelLaunch.Matmul(rows, outFeatures, shared), Stream, x.Pointer, w.Pointer, b is null ? default : b.Pointer, y.Pointer, rows, inFeatures,
+                outFeatures);
+        else
+            tf32.Launch(KernelLaunch.Matmul(rows, outFeatures, shared), Stream, x.Pointer, w.Pointer, b is null ? default : b.Pointer, r.Pointer, y.Pointer, rows,
+                inFeatures, outFeatures);
     }
 
     /// <inheritdoc />

@@ -8,8 +8,11 @@ namespace Tritter.Core.Backends;
 /// </summary>
 public interface IMatmulOps
 {
-    /// <summary><c>output[n, m] = sum_k input[n, k] weight[m, k] + bias[m]</c>.</summary>
-    void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output);
+    /// <summary>
+    /// <c>output[n, m] = sum_k input[n, k] weight[m, k] + bias[m]</c>, plus <c>residual[n, m]</c> when given (a
+    /// projection whose output joins a residual stream; a tensor other than the output).
+    /// </summary>
+    void Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output, Tensor? residual = null);
 
     /// <summary>
     /// The backward products of <see cref="Matmul"/>: <c>inputGradient = outputGradient weight</c> (skipped when null; or

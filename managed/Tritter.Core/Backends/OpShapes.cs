@@ -94,8 +94,10 @@ public static class OpShapes
     }
 
     /// <summary>Dense linear layer forward: weight <c>[out, in]</c>, rows of <c>in</c>; returns (rows, in, out).</summary>
-    public static (int Rows, int InFeatures, int OutFeatures) Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output)
+    public static (int Rows, int InFeatures, int OutFeatures) Matmul(Tensor input, Tensor weight, Tensor? bias, Tensor output, Tensor? residual = null)
     {
+        if (residual is not null)
+            TensorChecks.RequireSameCount(output, nameof(output), residual, nameof(residual));
         TensorChecks.RequireRank(weight, 2, nameof(weight));
         var (outFeatures, inFeatures) = (weight.Shape[0], weight.Shape[1]);
         var rows = TensorChecks.RequireRows(input, inFeatures, nameof(input));

@@ -31,14 +31,12 @@ internal sealed class BlockActivations
         LogSumExp = arena.Float([batch, h, sequence]);
         AttentionOutput = arena.Float([batch, sequence, h, hd]);
         OutputInput = arena.Input(AttentionOutput, d, quantize);
-        AttentionProjected = arena.Float([batch, sequence, d]);
         Hidden = arena.Float([batch, sequence, d]);
         MlpInput = arena.Input(Hidden, d, quantize);
         Gate = arena.Float([batch, sequence, inter]);
         Up = arena.Float([batch, sequence, inter]);
         Gated = arena.Float([batch, sequence, inter]);
         DownInput = arena.Input(Gated, inter, quantize);
-        Down = arena.Float([batch, sequence, d]);
         PreNormOutput = arena.Float([batch, sequence, d]);
         NormPostStatistics = arena.Statistics(rows);
     }
@@ -73,7 +71,6 @@ internal sealed class BlockActivations
     public Tensor LogSumExp { get; }
     public Tensor AttentionOutput { get; }
     public LinearInput OutputInput { get; }
-    public Tensor AttentionProjected { get; }
 
     /// <summary>h = x + Attn(LN_in(x)).</summary>
     public Tensor Hidden { get; }
@@ -82,7 +79,6 @@ internal sealed class BlockActivations
     public Tensor Up { get; }
     public Tensor Gated { get; }
     public LinearInput DownInput { get; }
-    public Tensor Down { get; }
 
     /// <summary>h + MLP(h), the input of the post-MLP LayerNorm.</summary>
     public Tensor PreNormOutput { get; }

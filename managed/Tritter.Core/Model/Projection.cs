@@ -77,18 +77,23 @@ internal sealed class Projection
         _workspace.Owner = (this, EffectiveType);
     }
 
-    /// <summary><c>output = input W_eff^T + bias</c>; the paper scheme multiplies int8 activations by ternary weights.</summary>
-    public void Forward(LinearInput input, Tensor output)
+    /// <summary>
+    /// <c>output = input W_eff^T + bias</c>, plus <paramref name="residual"/> when given (a tensor other than the output);
+    /// the paper scheme multiplies int8 activations by ternary weights.
+    /// </summary>
+    public void Forward(LinearInput input, Tensor output, Tensor? residual = null)
     {
         PrepareWeights();
         if (_scheme == QuantizationScheme.Paper)
         {
             using var quantized = _workspace.QuantizedWeight(OutFeatures, InFeatures);
             _backend.TernaryInt8Matmul(input.Quantized!, input.RowScale!, quantized, _workspace.Gamma, Bias?.Value, output);
+            if (residual is not null)
+                _backend.Add(residual, output, output);
         }
         else
         {
-            _backend.Matmul(input.ProductInput(_backend), EffectiveWeight, Bias?.Value, output);
+            _backend.Matmul(input.ProductInput(_backend), EffectiveWeight, Bias?.Value, output, residual);
         }
     }
 

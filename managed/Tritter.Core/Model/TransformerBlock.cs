@@ -64,16 +64,14 @@ internal sealed class TransformerBlock
         b.Rope(a.KeyNormed, a.KeyRotated, _config.RopeTheta);
         b.Attention(a.QueryRotated, a.KeyRotated, a.Value, segmentIds, mask, a.AttentionOutput, a.LogSumExp);
         a.OutputInput.Prepare(b);
-        _output.Forward(a.OutputInput, a.AttentionProjected);
-        b.Add(a.Input, a.AttentionProjected, a.Hidden);
+        _output.Forward(a.OutputInput, a.Hidden, residual: a.Input);
 
         a.MlpInput.Prepare(b);
         _gate.Forward(a.MlpInput, a.Gate);
         _up.Forward(a.MlpInput, a.Up);
         b.SquaredReluGate(a.Gate, a.Up, a.Gated);
         a.DownInput.Prepare(b);
-        _down.Forward(a.DownInput, a.Down);
-        b.Add(a.Hidden, a.Down, a.PreNormOutput);
+        _down.Forward(a.DownInput, a.PreNormOutput, residual: a.Hidden);
         _normPost.Forward(a.PreNormOutput, a.Output, a.NormPostStatistics);
     }
 

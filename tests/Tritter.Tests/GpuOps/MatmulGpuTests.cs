@@ -68,6 +68,12 @@ public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
         Check(product, Read(Gpu, plain), new double[product.Value.Length], "output without bias");
         var biasStart = Enumerable.Range(0, rows * outFeatures).Select(i => (double)b[i % outFeatures]).ToArray();
         Check(product, withBias, biasStart, "output with bias");
+
+        // A residual joins the output in the GEMM: its values start the accumulators, as a start in Check.
+        var r = TestRandom.Floats(random, rows * outFeatures, 10f);
+        using var residual = Floats(Gpu, r, [rows, outFeatures]);
+        Gpu.Matmul(input, weight, bias, output, residual);
+        Check(product, Read(Gpu, output), biasStart.Select((v, i) => v + r[i]).ToArray(), "output with bias and residual");
     }
 
     [TestCaseSource(nameof(Shapes))]

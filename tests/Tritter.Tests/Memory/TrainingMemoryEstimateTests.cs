@@ -37,10 +37,10 @@ public sealed class TrainingMemoryEstimateTests
         var c = TritterPresets.Get("tiny");
         const int batch = 2, sequence = 8, rows = batch * sequence;
         long d = c.HiddenSize, kv = c.KvSize, inter = c.IntermediateSize, heads = c.NumHeads, vocab = c.VocabSize;
-        // Per block: 9 hidden-wide tensors (LN_in out, q raw/normed/rotated, attention out and projection, h, down,
-        // pre-norm), 4 KV-wide (k raw/normed/rotated, v), 3 MLP-wide (gate, up, gated), LayerNorm statistics (mean and 1/std) of LN_in,
+        // Per block: 7 hidden-wide tensors (LN_in out, q raw/normed/rotated, attention out, h, pre-norm; the attention
+        // projection and the down product add onto their residuals in place), 4 KV-wide (k raw/normed/rotated, v), 3 MLP-wide (gate, up, gated), LayerNorm statistics (mean and 1/std) of LN_in,
         // LN_post and QK-Norm, and one softmax log-sum-exp per (sequence, head, query).
-        var block = rows * (9 * d + 4 * kv + 3 * inter + 2 * (1 + 1 + heads + c.NumKvHeads)) + batch * heads * sequence;
+        var block = rows * (7 * d + 4 * kv + 3 * inter + 2 * (1 + 1 + heads + c.NumKvHeads)) + batch * heads * sequence;
         // Around the blocks: the layer outputs, final norm and its statistics, logits and their gradient, per-token
         // losses, target embeddings and the embedding loss's gradients, the final and two stream gradients.
         var top = rows * ((c.NumLayers + 1) * d + d + 2 + 2 * vocab + 1 + d + 1 + d + d + d + 2 * d);

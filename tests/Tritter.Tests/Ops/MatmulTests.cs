@@ -78,6 +78,27 @@ public sealed class MatmulTests
         Assert.That(Read(backend, stale), Is.EqualTo(Read(backend, zeros)));
     }
 
+    // A residual added in the forward product gives the bits of adding it afterwards (the unfused sequence).
+    [TestCase(5, 7, 3)]
+    [TestCase(33, 64, 17)]
+    public void Forward_with_a_residual_equals_adding_it_afterwards(int rows, int inFeatures, int outFeatures)
+    {
+        var random = TestRandom.Create();
+        using var backend = new CpuBackend();
+        using var input = Floats(backend, TestRandom.Floats(random, rows * inFeatures), [rows, inFeatures]);
+        using var weight = Floats(backend, TestRandom.Floats(random, outFeatures * inFeatures), [outFeatures, inFeatures]);
+        using var bias = Floats(backend, TestRandom.Floats(random, outFeatures), [outFeatures]);
+        using var residual = Floats(backend, TestRandom.Floats(random, rows * outFeatures, 10f), [rows, outFeatures]);
+        using var product = backend.Allocate(DType.Float32, [rows, outFeatures]);
+        using var joined = backend.Allocate(DType.Float32, [rows, outFeatures]);
+        backend.Matmul(input, weight, bias, product);
+        backend.Add(residual, product, product);
+        backend.Matmul(input, weight, bias, joined, residual);
+        Assert.That(Read(backend, joined), Is.EqualTo(Read(backend, product)));
+        using var wrong = backend.Allocate(DType.Float32, [rows, outFeatures + 1]);
+        Assert.That(() => backend.Matmul(input, weight, bias, joined, wrong), Throws.ArgumentException.With.Message.Contains("residual"));
+    }
+
     // Adding dX onto a start gives the bits of the overwriting product added to it afterwards (the unfused sequence).
     [TestCase(5, 7, 3)]
     [TestCase(33, 64, 17)]
