@@ -4,8 +4,12 @@
 //
 // One kernel body, templated over where K runs in each operand, computes C[M, N] (+)= sum_k A(m, k) B(k, n):
 //   forward  Y  = X W^T + b   A = X  (K contiguous),  B = W  (K contiguous),  bias added in the epilogue
-//   dX       dX = dY W        A = dY (K contiguous),  B = W  (N contiguous)
-//   dW       dW += dY^T X     A = dY (M contiguous),  B = X  (N contiguous),  C read back and added (beta = 1)
+//            (+ a residual R, loaded into the accumulators before the main loop: matmul_forward_residual_bf16)
+//   dX       dX (+)= dY W     A = dY (K contiguous),  B = W  (N contiguous);  split over k where the output has too
+//            few tiles to fill the device (matmul_input_gradient_split_bf16, then matmul_split_sum_f32)
+//   dW       dW (+)= dY^T X   A = dY (M contiguous),  B = X  (N contiguous)
+// Where C is added to (beta = 1), it is loaded into the accumulators before the main loop (matmul_store.cuh), where the
+// loads overlap the operand pipeline.
 // C is row-major float32 [M, N] in all three. Operands are bf16 copies whose rows are padded with zeros to a multiple
 // of 8 elements (matmul_to_bf16), so every 16-byte chunk of a row is wholly inside or outside it: chunks past the
 // matrix load as zeros (cp.async zero-fill), which for K adds nothing and for M or N feeds outputs never stored.
@@ -14,7 +18,7 @@
 // ~989 is not portable to SM_120). Memory is no limit: a 128 x 128 block tile reads 2 * 128 * 2 bytes per k for
 // 2 * 128 * 128 flops (64 flops per byte). Achieved on an H100 (bench/results/nvidia-h100-80gb-hbm3/2026-12-07-bf16-gemm.md,
 // 12 shapes at 2,048-4,096 tokens): forward 342, dX 346, dW 260 TFLOP/s on average, 53 / 53 / 40% of that peak and
-// 0.3-0.5x cuBLAS's wgmma kernels (dW, whose epilogue also reads C back, lowest). Rounding each operand to bf16 (8
+// 0.3-0.5x cuBLAS's wgmma kernels (dW lowest: that sweep timed the accumulating dW, whose epilogue then read C back). Rounding each operand to bf16 (8
 // significant bits, 7 stored; round to nearest) puts each product within ~2^-8 |a||b| of the float32 one; the fp32 sum
 // adds its usual K 2^-24.
 //
