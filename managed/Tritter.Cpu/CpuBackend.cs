@@ -72,8 +72,8 @@ public sealed partial class CpuBackend : IBackend
     public void SquaredReluGate(Tensor gate, Tensor up, Tensor output)
     {
         var (g, u, y) = (Float32(gate, nameof(gate)), Float32(up, nameof(up)), Float32(output, nameof(output)));
-        OpShapes.SquaredReluGate(gate, (up, nameof(up)), (output, nameof(output)));
-        CpuParallel.ForChunks(gate.ElementCount, (start, length) =>
+        var count = OpShapes.SquaredReluGate(gate, up, output);
+        CpuParallel.ForChunks(count, (start, length) =>
             Ops.SquaredRelu.GateForward(g.Span<float>().Slice(start, length), u.Span<float>().Slice(start, length), y.Span<float>().Slice(start, length)));
     }
 
@@ -82,9 +82,8 @@ public sealed partial class CpuBackend : IBackend
     {
         var (g, u, dy) = (Float32(gate, nameof(gate)), Float32(up, nameof(up)), Float32(outputGradient, nameof(outputGradient)));
         var (dg, du) = (Float32(gateGradient, nameof(gateGradient)), Float32(upGradient, nameof(upGradient)));
-        OpShapes.SquaredReluGate(gate, (up, nameof(up)), (outputGradient, nameof(outputGradient)), (gateGradient, nameof(gateGradient)),
-            (upGradient, nameof(upGradient)));
-        CpuParallel.ForChunks(gate.ElementCount, (start, length) =>
+        var count = OpShapes.SquaredReluGateBackward(gate, up, outputGradient, gateGradient, upGradient);
+        CpuParallel.ForChunks(count, (start, length) =>
             Ops.SquaredRelu.GateBackward(g.Span<float>().Slice(start, length), u.Span<float>().Slice(start, length),
                 dy.Span<float>().Slice(start, length), dg.Span<float>().Slice(start, length), du.Span<float>().Slice(start, length)));
     }

@@ -34,10 +34,9 @@ public sealed partial class CudaBackend
     public void SquaredReluGate(Tensor gate, Tensor up, Tensor output)
     {
         var (g, u, y) = (Float32(gate, nameof(gate)), Float32(up, nameof(up)), Float32(output, nameof(output)));
-        OpShapes.SquaredReluGate(gate, (up, nameof(up)), (output, nameof(output)));
+        var count = OpShapes.SquaredReluGate(gate, up, output);
         MakeCurrent();
-        Kernel("sqrelu", "sqrelu_gate_forward_f32").Launch(KernelLaunch.Elementwise(gate.ElementCount, Device), Stream,
-            g.Pointer, u.Pointer, y.Pointer, gate.ElementCount);
+        Kernel("sqrelu", "sqrelu_gate_forward_f32").Launch(KernelLaunch.Elementwise(count, Device), Stream, g.Pointer, u.Pointer, y.Pointer, count);
     }
 
     /// <inheritdoc />
@@ -45,10 +44,9 @@ public sealed partial class CudaBackend
     {
         var (g, u, dy) = (Float32(gate, nameof(gate)), Float32(up, nameof(up)), Float32(outputGradient, nameof(outputGradient)));
         var (dg, du) = (Float32(gateGradient, nameof(gateGradient)), Float32(upGradient, nameof(upGradient)));
-        OpShapes.SquaredReluGate(gate, (up, nameof(up)), (outputGradient, nameof(outputGradient)), (gateGradient, nameof(gateGradient)),
-            (upGradient, nameof(upGradient)));
+        var count = OpShapes.SquaredReluGateBackward(gate, up, outputGradient, gateGradient, upGradient);
         MakeCurrent();
-        Kernel("sqrelu", "sqrelu_gate_backward_f32").Launch(KernelLaunch.Elementwise(gate.ElementCount, Device), Stream,
-            g.Pointer, u.Pointer, dy.Pointer, dg.Pointer, du.Pointer, gate.ElementCount);
+        Kernel("sqrelu", "sqrelu_gate_backward_f32").Launch(KernelLaunch.Elementwise(count, Device), Stream,
+            g.Pointer, u.Pointer, dy.Pointer, dg.Pointer, du.Pointer, count);
     }
 }

@@ -9,11 +9,21 @@ namespace Tritter.Core.Backends;
 /// </summary>
 public static class OpShapes
 {
-    /// <summary>The gated squared ReLU: every tensor of the gate's element count, which it returns.</summary>
-    public static long SquaredReluGate(Tensor gate, params ReadOnlySpan<(Tensor Tensor, string Name)> others)
+    /// <summary>The gated squared ReLU forward: every tensor of the gate's element count, which it returns.</summary>
+    public static long SquaredReluGate(Tensor gate, Tensor up, Tensor output)
     {
-        foreach (var (tensor, name) in others)
-            TensorChecks.RequireSameCount(gate, nameof(gate), tensor, name);
+        TensorChecks.RequireSameCount(gate, nameof(gate), up, nameof(up));
+        TensorChecks.RequireSameCount(gate, nameof(gate), output, nameof(output));
+        return gate.ElementCount;
+    }
+
+    /// <summary>The gated squared ReLU backward: every tensor of the gate's element count, which it returns.</summary>
+    public static long SquaredReluGateBackward(Tensor gate, Tensor up, Tensor outputGradient, Tensor gateGradient, Tensor upGradient)
+    {
+        TensorChecks.RequireSameCount(gate, nameof(gate), up, nameof(up));
+        TensorChecks.RequireSameCount(gate, nameof(gate), outputGradient, nameof(outputGradient));
+        TensorChecks.RequireSameCount(gate, nameof(gate), gateGradient, nameof(gateGradient));
+        TensorChecks.RequireSameCount(gate, nameof(gate), upGradient, nameof(upGradient));
         return gate.ElementCount;
     }
 
