@@ -3,8 +3,9 @@
 //
 // Floor of cross_entropy_f32: 8 bytes per logit (read the logits, write the gradient) and ~4 flops plus one exp. A
 // block makes three passes over a row (max, sum of exp, gradient); a row of 65536 logits is 256 KiB, so the second and
-// third reads come from L2 as long as the rows in flight fit there (see the kernel). The CPU's sequence: max, exp(x - max), sum, loss = max + log(sum) - x[target],
-// gradient = exp(x - max) * (scale / sum), minus scale at the target.
+// third reads come from L2 as long as the rows in flight fit there (see the kernel). The CPU's sequence: max,
+// exp(x - max), sum, loss = max + log(sum) - x[target], gradient = exp(x - max) * (scale / sum), minus scale at the
+// target.
 //
 // Floor of squared_error_f32: 16 bytes per element (read prediction and target, write both gradients), 4 flops; one
 // warp per row.

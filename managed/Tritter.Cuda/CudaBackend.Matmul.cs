@@ -36,8 +36,6 @@ public sealed partial class CudaBackend : IMatmulOps
         var last = destination.Shape.Rank == 0 ? 1 : destination.Shape[destination.Shape.Rank - 1];
         if (last != KernelLaunch.Bf16Leading(last))
             throw new ArgumentException($"a bf16 operand's rows must be whole 8-element chunks; the last dimension is {last}", nameof(destination));
-        if (destination.ElementCount == 0)
-            return;
         // Rows of everything after the first dimension: with nothing to pad, how the elements split into rows only sets
         // the grid, and short rows (attention's heads of 128) would leave most of each block idle.
         var rows = destination.Shape.Rank <= 1 ? 1 : destination.Shape[0];
@@ -92,13 +90,12 @@ public sealed partial class CudaBackend : IMatmulOps
         if (rows == 0)
             return;
         MakeCurrent();
-        // The kernels that overwrite dW are named *_set_*, those that add to dX *_add_*.
-        var inputKernel = accumulateInputGradient ? "matmul_input_gradient_add" : "matmul_input_gradient";
+        // The kernels that overwrite dW are named *_set_*.
         var weightKernel = overwriteWeightGradient ? "matmul_weight_gradient_set" : "matmul_weight_gradient";
         if (MatmulPrecision == MatmulPrecision.BFloat16)
             MatmulBackwardBf16(dy, x, w, dx, dw, accumulateInputGradient, weightKernel + "_bf16", rows, inFeatures, outFeatures);
         else
-            MatmulBackwardTf32(dy, x, w, dx, dw, inputKernel + "_f32", weightKernel + "_f32", rows, inFeatures, outFeatures);
+            MatmulBackwardTf32(dy, x, w, dx, dw, accumulateInputGradient, weightKernel + "_f32", rows, inFeatures, outFeatures);
         if (db is null || outFeatures == 0)
             return;
         var (geometry, rowsPerChunk, chunks) = KernelLaunch.ColumnPartials(rows, outFeatures);
@@ -107,13 +104,13 @@ public sealed partial class CudaBackend : IMatmulOps
         Kernel("matmul", "matmul_column_sum_f32").Launch(KernelLaunch.ColumnSums(outFeatures), Stream, partials.Pointer, chunks, outFeatures, db.Pointer);
     }
 
-    private void MatmulBackwardTf32(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, string inputKernel, string weightKernel,
+    private void MatmulBackwardTf32(CudaTensor dy, CudaTensor x, CudaTensor w, CudaTensor? dx, CudaTensor dw, bool accumulateInputGradient, string weightKernel,
         int rows, int inFeatures, int outFeatures)
     {
         if (dx is not null && inFeatures > 0)
         {
             var shared = KernelLaunch.MatmulSharedBytes(aKContiguous: true, bKContiguous: false);
-            MatmulKernel("matmul", inputKernel, shared).Launch(KernelLaunch.Matmul(rows, inFeatures, shared), Stream,
+            MatmulKernel("matmul", accumulateInputGradient ? "matmul_input_gradient_add_f32" : "matmul_input_gradient_f32", shared).Launch(KernelLaunch.Matmul(rows, inFeatures, shared), Stream,
                 dy.Pointer, w.Pointer, dx.Pointer, rows, inFeatures, outFeatures);
         }
         if (outFeatures == 0 || inFeatures == 0)
