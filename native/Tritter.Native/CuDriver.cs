@@ -54,6 +54,7 @@ internal static unsafe partial class CuDriver
     [LibraryImport(Library)]
     internal static partial CuResult cuLaunchKernel(IntPtr function, uint gridX, uint gridY, uint gridZ, uint blockX, uint blockY, uint blockZ,
         uint sharedMemBytes, IntPtr stream, void** kernelParams, void** extra);
+    [LibraryImport(Library)] internal static partial CuResult cuLaunchKernelEx(CuLaunchConfig* config, IntPtr function, void** kernelParams, void** extra);
 
     [LibraryImport(Library)] internal static partial CuResult cuMemGetInfo_v2(out nuint free, out nuint total);
     [LibraryImport(Library)] internal static partial CuResult cuMemAlloc_v2(out ulong pointer, nuint bytes);

@@ -22,6 +22,9 @@ public sealed record CudaDeviceInfo(
     /// <summary>Compute capability as "sm_90".</summary>
     public string SmName => $"sm_{ComputeCapability.Major}{ComputeCapability.Minor}";
 
+    /// <summary>Whether kernels can be launched with <see cref="LaunchOrder.Programmatic"/> (compute capability 9.0 and up).</summary>
+    public bool SupportsProgrammaticLaunch => ComputeCapability.Major >= 9;
+
     /// <summary>Reads the attributes of device <paramref name="ordinal"/>; the driver must be initialised.</summary>
     public static unsafe CudaDeviceInfo Query(int ordinal)
     {

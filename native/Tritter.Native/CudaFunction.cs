@@ -35,12 +35,22 @@ public sealed class CudaFunction
         return blocks;
     }
 
+    /// <summary>Launches the kernel in the stream's ordinary order (<see cref="LaunchOrder.AfterPrevious"/>).</summary>
+    public void Launch(LaunchGeometry geometry, CudaStream? stream, params ReadOnlySpan<KernelArgument> arguments) =>
+        Launch(geometry, stream, LaunchOrder.AfterPrevious, arguments);
+
     /// <summary>
-    /// Launches the kernel. Each argument is passed by value from an 8-byte slot; the driver reads as many bytes as the
-    /// kernel's parameter declares, which on little-endian hosts is the slot's low part.
+    /// Launches the kernel, ordered after the previous kernel on <paramref name="stream"/> as <paramref name="order"/> says;
+    /// <see cref="LaunchOrder.Programmatic"/> is only correct for a kernel that executes <c>griddepcontrol.wait</c> before it
+    /// touches anything the previous kernels write or read, on a device that <see cref="CudaDeviceInfo.SupportsProgrammaticLaunch"/>.
+    /// Either order is recorded as such by stream capture (<see cref="CudaGraph.Capture"/>). Each argument is passed by value
+    /// from an 8-byte slot; the driver reads as many bytes as the kernel's parameter declares, which on little-endian hosts
+    /// is the slot's low part.
     /// </summary>
-    public unsafe void Launch(LaunchGeometry geometry, CudaStream? stream, params ReadOnlySpan<KernelArgument> arguments)
+    public unsafe void Launch(LaunchGeometry geometry, CudaStream? stream, LaunchOrder order, params ReadOnlySpan<KernelArgument> arguments)
     {
+        if (order is not (LaunchOrder.AfterPrevious or LaunchOrder.Programmatic))
+            throw new ArgumentOutOfRangeException(nameof(order), order, "not a launch order");
         var slots = stackalloc ulong[arguments.Length];
         var pointers = stackalloc void*[arguments.Length];
         for (var i = 0; i < arguments.Length; i++)
@@ -48,11 +58,28 @@ public sealed class CudaFunction
             slots[i] = arguments[i].Bits;
             pointers[i] = slots + i;
         }
-        var result = CuDriver.cuLaunchKernel(Handle, geometry.Grid.X, geometry.Grid.Y, geometry.Grid.Z,
-            geometry.Block.X, geometry.Block.Y, geometry.Block.Z, geometry.SharedMemoryBytes,
-            stream?.Handle ?? IntPtr.Zero, pointers, null);
+        var streamHandle = stream?.Handle ?? IntPtr.Zero;
+        var result = order == LaunchOrder.Programmatic
+            ? LaunchProgrammatic(geometry, streamHandle, pointers)
+            : CuDriver.cuLaunchKernel(Handle, geometry.Grid.X, geometry.Grid.Y, geometry.Grid.Z,
+                geometry.Block.X, geometry.Block.Y, geometry.Block.Z, geometry.SharedMemoryBytes, streamHandle, pointers, null);
         if (result != CuResult.CUDA_SUCCESS)
-            throw new CudaException("cuLaunchKernel", result, $"kernel {Name}, {geometry}");
+            throw new CudaException(order == LaunchOrder.Programmatic ? "cuLaunchKernelEx" : "cuLaunchKernel", result, $"kernel {Name}, {geometry}");
+    }
+
+    private unsafe CuResult LaunchProgrammatic(LaunchGeometry geometry, IntPtr stream, void** arguments)
+    {
+        var attribute = new CuLaunchAttribute { Id = CuLaunchAttributeId.ProgrammaticStreamSerialization, Value = 1 };
+        var config = new CuLaunchConfig
+        {
+            GridX = geometry.Grid.X, GridY = geometry.Grid.Y, GridZ = geometry.Grid.Z,
+            BlockX = geometry.Block.X, BlockY = geometry.Block.Y, BlockZ = geometry.Block.Z,
+            SharedMemoryBytes = geometry.SharedMemoryBytes,
+            Stream = stream,
+            Attributes = &attribute,
+            AttributeCount = 1,
+        };
+        return CuDriver.cuLaunchKernelEx(&config, Handle, arguments, null);
     }
 
     private int Attribute(CuFunctionAttribute attribute)
