@@ -53,17 +53,24 @@ public sealed partial class CudaBackend : IBackend
     /// <summary>Makes this backend's context current on the calling thread (the driver's current context is per thread).</summary>
     public void MakeCurrent() => _context.MakeCurrent();
 
-    /// <summary>The kernel <paramref name="kernel"/> of module <paramref name="module"/>, JIT-compiled on first use.</summary>
+    /// <summary>
+    /// The kernel <paramref name="kernel"/> of module <paramref name="module"/>, JIT-compiled on first use from the build
+    /// <see cref="KernelVariant"/> names.
+    /// </summary>
     public CudaFunction Kernel(string module, string kernel)
     {
         if (!_modules.TryGetValue(module, out var loaded))
         {
             MakeCurrent();
-            loaded = CudaModule.LoadPtx(EmbeddedKernels.Ptx(module), module);
+            var variant = KernelVariant(module);
+            loaded = CudaModule.LoadPtx(EmbeddedKernels.Ptx(variant), variant.ToString());
             _modules.Add(module, loaded);
         }
         return loaded.Function(kernel);
     }
+
+    /// <summary>The embedded build of <paramref name="module"/> this device loads: the highest target it runs.</summary>
+    public PtxVariant KernelVariant(string module) => EmbeddedKernels.Variant(module, Device.ComputeCapability);
 
     /// <summary>As <see cref="Kernel(string, string)"/>, allowed the dynamic shared memory its launches ask for (above 48 KiB needs an opt-in).</summary>
     public CudaFunction Kernel(string module, string kernel, uint sharedBytes)

@@ -89,6 +89,8 @@ internal static class InfoCommand
         foreach (var device in probe.Devices)
             Console.WriteLine($"gpu {device.Ordinal}: {device.Name}, {device.SmName}, {device.MultiprocessorCount} SMs, {device.TotalMemoryBytes / (1L << 30)} GiB");
         Console.WriteLine($"embedded kernels: {(EmbeddedKernels.ModuleNames.Count == 0 ? "none" : string.Join(", ", EmbeddedKernels.ModuleNames))}");
+        if (EmbeddedKernels.Targets.Count > 0)
+            Console.WriteLine($"embedded kernel targets: {string.Join(", ", EmbeddedKernels.Targets)} (each device loads the highest it runs)");
         Console.WriteLine($"gpu: {(probe.IsUsable ? "found" : "not used")}: {probe.Reason}");
         // What --device auto (BackendChoice) picks for train and generate.
         Console.WriteLine(probe.IsUsable
