@@ -2,7 +2,11 @@
 //   dotnet tool restore && dotnet cake --target=Test
 // Arguments:
 //   --configuration=Release|Debug   (default Release)
-//   --cuda-arch=compute_80          PTX target(s) for nvcc, comma-separated; compute_80 JIT-compiles on SM_80..SM_120
+//   --cuda-arch=compute_80,compute_90
+//                                   PTX targets for nvcc, comma-separated, compute_80 first (default both). compute_80
+//                                   (kernels/ptx/NAME.ptx) JIT-compiles on SM_80..SM_120; each further target XY becomes
+//                                   NAME.compute_XY.ptx, which a device of compute capability X.Y or above loads instead
+//                                   (compute_90 compiles in griddepcontrol for programmatic dependent launch)
 //   --require-kernels               fail when nvcc is missing instead of building without GPU kernels (always on for Bundle,
 //                                   which exists to run on a GPU box)
 //   --test-filter=EXPR              passed to the test program's --filter
@@ -10,7 +14,7 @@
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Release");
-var cudaArchs = Argument("cuda-arch", "compute_80").Split(',', StringSplitOptions.RemoveEmptyEntries);
+var cudaArchs = Argument("cuda-arch", "compute_80,compute_90").Split(',', StringSplitOptions.RemoveEmptyEntries);
 var requireKernels = HasArgument("require-kernels") || target == "Bundle";
 var testFilter = Argument("test-filter", "");
 var benchArgs = Argument("bench-args", "");
@@ -47,9 +51,12 @@ int Run(FilePath tool, string arguments, out string output)
 }
 
 Task("Kernels")
-    .Description("Compiles every kernels/*.cu to PTX (kernels/ptx/), then checks registers and spills with ptxas.")
+    .Description("Compiles every kernels/*.cu to PTX (kernels/ptx/) for each --cuda-arch, then checks registers and spills with ptxas.")
     .Does(() =>
 {
+    // EmbeddedKernels reads the unsuffixed PTX as compute_80; another first target would be loaded on devices it cannot run on.
+    if (cudaArchs.Length == 0 || cudaArchs[0] != "compute_80")
+        throw new Exception($"--cuda-arch={string.Join(",", cudaArchs)}: the first target must be compute_80 (add others after it)");
     var nvcc = FindNvcc();
     CleanDirectory(ptxDir);
     if (nvcc == null)
