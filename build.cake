@@ -6,7 +6,9 @@
 //                                   PTX targets for nvcc, comma-separated, compute_80 first (default both). compute_80
 //                                   (kernels/ptx/NAME.ptx) JIT-compiles on SM_80..SM_120; each further target XY becomes
 //                                   NAME.compute_XY.ptx, which a device of compute capability X.Y or above loads instead
-//                                   (compute_90 compiles in griddepcontrol for programmatic dependent launch)
+//                                   (compute_90 compiles in griddepcontrol for programmatic dependent launch).
+//                                   kernels/*_sm90a.cu are Hopper-only (wgmma): built once, for compute_90, and retargeted
+//                                   to sm_90a as NAME.compute_90a.ptx, which only compute capability 9.0 loads
 //   --require-kernels               fail when nvcc is missing instead of building without GPU kernels (always on for Bundle,
 //                                   which exists to run on a GPU box)
 //   --test-filter=EXPR              passed to the test program's --filter
@@ -50,6 +52,30 @@ int Run(FilePath tool, string arguments, out string output)
     return exit;
 }
 
+// nvcc before 12 knows no compute_90a, but `nvcc -ptx` stops before ptxas and passes inline asm through verbatim, so
+// compute_90 PTX whose wgmma is inline asm needs only its header changed: `.target sm_90a`, which wgmma requires, and
+// at least `.version 8.0`, the first PTX ISA with wgmma.
+string RetargetToSm90a(string ptx, string source)
+{
+    var lines = ptx.Split('\n');
+    int Find(string prefix) =>
+        lines.Select((line, i) => (line, i)).Where(p => p.line.StartsWith(prefix, StringComparison.Ordinal)).Select(p => p.i).DefaultIfEmpty(-1).Single();
+    var (target, version) = (Find(".target "), Find(".version "));
+    if (target < 0 || lines[target].Trim() != ".target sm_90" || version < 0)
+        throw new Exception($"{source}: expected PTX headed `.version X.Y` and `.target sm_90`, found {(target < 0 ? "no .target" : lines[target].Trim())}");
+    lines[target] = ".target sm_90a";
+    if (Version.Parse(lines[version][".version ".Length..].Trim()) < new Version(8, 0)) lines[version] = ".version 8.0";
+    return string.Join("\n", lines);
+}
+
+// The major release of ptxas ("Cuda compilation tools, release 11.8, ..."), 0 where it cannot be read.
+int PtxasVersion(FilePath ptxas)
+{
+    if (!FileExists(ptxas) || Run(ptxas, "--version", out var text) != 0) return 0;
+    var match = System.Text.RegularExpressions.Regex.Match(text, @"release (\d+)\.");
+    return match.Success ? int.Parse(match.Groups[1].Value) : 0;
+}
+
 Task("Kernels")
     .Description("Compiles every kernels/*.cu to PTX (kernels/ptx/) for each --cuda-arch, then checks registers and spills with ptxas.")
     .Does(() =>
@@ -70,14 +96,18 @@ Task("Kernels")
     var hostCompiler = HostCompilerFlag();
     foreach (var source in GetFiles(root.FullPath + "/kernels/*.cu").OrderBy(f => f.FullPath))
     {
-        foreach (var arch in cudaArchs)
+        var hopperOnly = source.GetFilenameWithoutExtension().ToString().EndsWith("_sm90a", StringComparison.Ordinal);
+        foreach (var arch in hopperOnly ? new[] { "compute_90a" } : cudaArchs)
         {
             var suffix = arch == cudaArchs[0] ? "" : "." + arch;
             var ptx = ptxDir.CombineWithFilePath(source.GetFilenameWithoutExtension() + suffix + ".ptx");
-            var exit = Run(nvcc, $"{hostCompiler}-ptx -arch={arch} -O3 -std=c++17 -lineinfo -I{root.Combine("kernels").FullPath} -o {ptx.FullPath} {source.FullPath}", out var log);
+            var exit = Run(nvcc, $"{hostCompiler}-ptx -arch={arch.TrimEnd('a')} -O3 -std=c++17 -lineinfo -I{root.Combine("kernels").FullPath} -o {ptx.FullPath} {source.FullPath}", out var log);
             if (exit != 0) throw new Exception($"nvcc failed on {source.GetFilename()} for {arch}:\n{log}");
+            if (hopperOnly) System.IO.File.WriteAllText(ptx.FullPath, RetargetToSm90a(System.IO.File.ReadAllText(ptx.FullPath), source.GetFilename().ToString()));
             var sm = arch.Replace("compute_", "sm_");
-            if (FileExists(ptxas) && Run(ptxas, $"-v -arch={sm} -o /dev/null {ptx.FullPath}", out var report) == 0)
+            if (hopperOnly && PtxasVersion(ptxas) < 12)
+                Information($"{source.GetFilename()} -> {ptx.GetFilename()} ({sm}: not assembled here, this ptxas predates sm_90a; the driver's JIT checks it)");
+            else if (FileExists(ptxas) && Run(ptxas, $"-v -arch={sm} -o /dev/null {ptx.FullPath}", out var report) == 0)
             {
                 var spills = report.Split('\n').Where(l => l.Contains("spill") && !l.Contains(" 0 bytes spill stores, 0 bytes spill loads")).ToList();
                 Information($"{source.GetFilename()} -> {ptx.GetFilename()} ({sm}: {report.Split('\n').Count(l => l.Contains("Compiling entry"))} kernels{(spills.Count > 0 ? ", SPILLS: " + string.Join("; ", spills.Select(s => s.Trim())) : ", no spills")})");

@@ -17,9 +17,26 @@ def check(result, what="CUDA driver call"):
         raise RuntimeError(f"{what}: CUresult {result}")
 
 
-def load_module(path):
+# CUjit_option: the JIT's info and error logs (buffers and their sizes), and verbose info (registers, spills)
+_JIT_INFO_LOG, _JIT_INFO_LOG_SIZE, _JIT_ERROR_LOG, _JIT_ERROR_LOG_SIZE, _JIT_LOG_VERBOSE = 3, 4, 5, 6, 12
+_LOG_BYTES = 1 << 16
+
+
+def load_module(path, logs=None):
+    """The module of the PTX at `path`. With a dict `logs`, the driver's JIT reports land in logs["info"] (verbose:
+    each kernel's registers and spills) and logs["error"], and a failed load raises with the error log."""
     module = ctypes.c_void_p()
-    check(cuda.cuModuleLoadData(ctypes.byref(module), ctypes.c_char_p(open(path, "rb").read() + b"\0")), "load " + path)
+    image = ctypes.c_char_p(open(path, "rb").read() + b"\0")
+    if logs is None:
+        check(cuda.cuModuleLoadData(ctypes.byref(module), image), "load " + path)
+        return module
+    info, error = ctypes.create_string_buffer(_LOG_BYTES), ctypes.create_string_buffer(_LOG_BYTES)
+    options = (ctypes.c_int * 5)(_JIT_INFO_LOG, _JIT_INFO_LOG_SIZE, _JIT_ERROR_LOG, _JIT_ERROR_LOG_SIZE, _JIT_LOG_VERBOSE)
+    values = (ctypes.c_void_p * 5)(ctypes.cast(info, ctypes.c_void_p), _LOG_BYTES, ctypes.cast(error, ctypes.c_void_p), _LOG_BYTES, 1)
+    result = cuda.cuModuleLoadDataEx(ctypes.byref(module), image, 5, options, values)
+    logs["info"], logs["error"] = info.value.decode(errors="replace"), error.value.decode(errors="replace")
+    if result != 0:
+        raise RuntimeError(f"load {path}: CUresult {result}\n{logs['error']}")
     return module
 
 
@@ -32,8 +49,10 @@ def get_function(module, name, shared=0):
     return function
 
 
-def launch(function, grid, block, shared, *args):
-    """Launches on torch's current stream; tensors pass their device pointer, None a null pointer, ints an int."""
+def prepared(function, grid, block, shared, *args):
+    """A launch with its arguments packed once, to call many times: then a call is one cuLaunchKernel, so that Python
+    does not hold back back-to-back launches of kernels of tens of microseconds. Tensors pass their device pointer,
+    None a null pointer, ints an int; it launches on torch's current stream at the time of the call."""
     values = []
     for a in args:
         if isinstance(a, torch.Tensor):
@@ -43,8 +62,18 @@ def launch(function, grid, block, shared, *args):
         else:
             values.append(ctypes.c_int(a))
     params = (ctypes.c_void_p * len(values))(*[ctypes.cast(ctypes.pointer(v), ctypes.c_void_p) for v in values])
-    stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
-    check(cuda.cuLaunchKernel(function, grid[0], grid[1], 1, block, 1, 1, shared, stream, params, None), "launch")
+
+    def call():
+        stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
+        check(cuda.cuLaunchKernel(function, grid[0], grid[1], 1, block, 1, 1, shared, stream, params, None), "launch")
+
+    call.keep = values  # the arguments params points at
+    return call
+
+
+def launch(function, grid, block, shared, *args):
+    """Launches once on torch's current stream (as prepared)."""
+    prepared(function, grid, block, shared, *args)()
 
 
 def timed_ms(fn, launches=20, repeats=7):

@@ -6,7 +6,8 @@ namespace Tritter.Cuda;
 
 /// <summary>
 /// Dense linear-layer products on tensor cores with fp32 accumulation, at <see cref="MatmulPrecision"/>: TF32
-/// (<c>kernels/matmul.cu</c>) or bf16 copies of the operands (<c>kernels/matmul_bf16.cu</c>).
+/// (<c>kernels/matmul.cu</c>) or bf16 copies of the operands (<c>kernels/matmul_bf16.cu</c>; the forward product on
+/// wgmma where the device has it, <c>kernels/matmul_bf16_sm90a.cu</c>).
 /// </summary>
 public sealed partial class CudaBackend : IMatmulOps
 {
@@ -18,6 +19,28 @@ public sealed partial class CudaBackend : IMatmulOps
     /// recorded step.
     /// </summary>
     public MatmulPrecision MatmulPrecision { get; set; } = MatmulPrecision.Tf32;
+
+    private const string WgmmaModule = "matmul_bf16_sm90a";
+
+    /// <summary>Whether this device runs Hopper's warpgroup MMA (<c>kernels/matmul_bf16_sm90a.cu</c>): compute capability 9.0 alone.</summary>
+    public bool WgmmaAvailable => EmbeddedKernels.RunsOn(WgmmaModule, Device.ComputeCapability);
+
+    /// <summary>
+    /// Whether bf16 forward products run on wgmma (<c>matmul_forward*_bf16_wgmma</c>) rather than mma.sync: on by
+    /// default where <see cref="WgmmaAvailable"/>; off, every device runs the portable kernels (to compare the two).
+    /// </summary>
+    public bool UseWgmma
+    {
+        get => _useWgmma ??= WgmmaAvailable;
+        set
+        {
+            if (value && !WgmmaAvailable)
+                throw new NotSupportedException($"{Device.Name} (compute capability {Device.ComputeCapability.Major}.{Device.ComputeCapability.Minor}) has no wgmma: it needs 9.0");
+            _useWgmma = value;
+        }
+    }
+
+    private bool? _useWgmma;
 
     /// <inheritdoc />
     public DType WeightType(int inFeatures) =>
@@ -59,8 +82,11 @@ public sealed partial class CudaBackend : IMatmulOps
         {
             var ldIn = KernelLaunch.Bf16Leading(inFeatures);
             var (xs, ws) = (ToBf16("matmul_bf16_x", x, rows, inFeatures), ToBf16("matmul_bf16_w", w, outFeatures, inFeatures));
-            var forward = MatmulKernel("matmul_bf16", r is null ? "matmul_forward_bf16" : "matmul_forward_residual_bf16", KernelLaunch.MatmulBf16SharedBytes);
-            var geometry = KernelLaunch.MatmulBf16(rows, outFeatures);
+            var (forward, geometry) = UseWgmma
+                ? (MatmulKernel(WgmmaModule, r is null ? "matmul_forward_bf16_wgmma" : "matmul_forward_residual_bf16_wgmma", KernelLaunch.MatmulWgmmaSharedBytes),
+                    KernelLaunch.MatmulWgmma(rows, outFeatures))
+                : (MatmulKernel("matmul_bf16", r is null ? "matmul_forward_bf16" : "matmul_forward_residual_bf16", KernelLaunch.MatmulBf16SharedBytes),
+                    KernelLaunch.MatmulBf16(rows, outFeatures));
             if (r is null)
                 forward.Launch(geometry, Stream, xs.Pointer, ws.Pointer, b is null ? default : b.Pointer, y.Pointer, rows, inFeatures, outFeatures, ldIn);
             else

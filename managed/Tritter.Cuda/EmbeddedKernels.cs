@@ -5,7 +5,8 @@ namespace Tritter.Cuda;
 /// <summary>
 /// The PTX modules the build embedded, one per <c>kernels/*.cu</c> file, by file name without extension, each in one or
 /// more builds: <c>ptx/NAME.ptx</c> for compute_80 (the first <c>--cuda-arch</c> of build.cake) and
-/// <c>ptx/NAME.compute_XY.ptx</c> for each further target.
+/// <c>ptx/NAME.compute_XY.ptx</c> for each further target; <c>ptx/NAME.compute_XYa.ptx</c> for a module built only for
+/// architecture XY's own features (build.cake's <c>*_sm90a.cu</c>).
 /// </summary>
 public static class EmbeddedKernels
 {
@@ -23,12 +24,19 @@ public static class EmbeddedKernels
     public static IReadOnlyList<string> ModuleNames { get; } =
         [.. Variants.Select(v => v.Module).Distinct().Order(StringComparer.Ordinal)];
 
-    /// <summary>The targets embedded, lowest first, e.g. "compute_80", "compute_90".</summary>
+    /// <summary>The targets embedded, lowest first, e.g. "compute_80", "compute_90", "compute_90a".</summary>
     public static IReadOnlyList<string> Targets { get; } =
-        [.. Variants.Select(v => v.Architecture).Distinct().Order().Select(PtxVariant.TargetName)];
+        [.. Variants.OrderBy(v => v.Architecture).ThenBy(v => v.ArchitectureSpecific).Select(v => v.Target).Distinct()];
 
     /// <summary>The build of <paramref name="module"/> a device of <paramref name="capability"/> loads (see <see cref="Choose"/>).</summary>
     public static PtxVariant Variant(string module, (int Major, int Minor) capability) => Choose(ResourceNames, module, capability);
+
+    /// <summary>
+    /// Whether <paramref name="module"/> has a build a device of <paramref name="capability"/> runs: false for an
+    /// architecture-specific module (<c>matmul_bf16_sm90a</c>) on any other device, or for one not embedded.
+    /// </summary>
+    public static bool RunsOn(string module, (int Major, int Minor) capability) =>
+        Variants.Any(v => v.Module == module && v.RunsOn(PtxVariant.ArchitectureOf(capability)));
 
     /// <summary>The PTX text of <paramref name="variant"/>.</summary>
     public static string Ptx(PtxVariant variant)
@@ -42,8 +50,9 @@ public static class EmbeddedKernels
 
     /// <summary>
     /// Out of <paramref name="resourceNames"/>, the build of <paramref name="module"/> with the highest target a device of
-    /// <paramref name="capability"/> runs: PTX for compute_XY JIT-compiles on compute capability X.Y and above only.
-    /// Throws when the module is not there or every build of it is for a newer device.
+    /// <paramref name="capability"/> runs: PTX for compute_XY JIT-compiles on compute capability X.Y and above only,
+    /// for compute_XYa on X.Y alone; of two builds for one architecture, the architecture-specific one.
+    /// Throws when the module is not there or no build of it runs on the device.
     /// </summary>
     internal static PtxVariant Choose(IEnumerable<string> resourceNames, string module, (int Major, int Minor) capability)
     {
@@ -57,10 +66,11 @@ public static class EmbeddedKernels
                 $"(embedded: {(modules.Count == 0 ? "none; build with nvcc on PATH" : string.Join(", ", modules))})");
         }
         var device = PtxVariant.ArchitectureOf(capability);
-        return ofModule.Where(v => v.Architecture <= device).MaxBy(v => v.Architecture)
+        return ofModule.Where(v => v.RunsOn(device)).OrderBy(v => v.Architecture).ThenBy(v => v.ArchitectureSpecific).LastOrDefault()
             ?? throw new InvalidOperationException(
                 $"PTX module '{module}' is embedded for {string.Join(", ", ofModule.OrderBy(v => v.Architecture).Select(v => v.Target))} only, " +
-                $"all newer than this device (compute capability {capability.Major}.{capability.Minor}): PTX for compute_XY needs X.Y or above");
+                $"none of which runs on this device (compute capability {capability.Major}.{capability.Minor}): PTX for compute_XY needs X.Y " +
+                "or above, for compute_XYa X.Y itself");
     }
 
     private static string AssemblyName => typeof(EmbeddedKernels).Assembly.GetName().Name!;
@@ -69,15 +79,20 @@ public static class EmbeddedKernels
         [.. resourceNames.Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(Suffix, StringComparison.Ordinal))
             .Select(ParseOne)];
 
-    // "ptx/NAME.ptx" is the base build; "ptx/NAME.compute_XY.ptx" the build for compute_XY. Any other dotted stem is
-    // a base module of that whole name (kernel file names have no dots, so none is expected).
+    // "ptx/NAME.ptx" is the base build; "ptx/NAME.compute_XY.ptx" the build for compute_XY, "ptx/NAME.compute_XYa.ptx"
+    // for compute_XYa. Any other dotted stem is a base module of that whole name (kernel file names have no dots, so none
+    // is expected).
     private static PtxVariant ParseOne(string resourceName)
     {
         var stem = resourceName[Prefix.Length..^Suffix.Length];
         var dot = stem.LastIndexOf('.');
-        if (dot > 0 && stem[(dot + 1)..].StartsWith(TargetPrefix, StringComparison.Ordinal)
-            && int.TryParse(stem[(dot + 1 + TargetPrefix.Length)..], NumberStyles.None, CultureInfo.InvariantCulture, out var architecture))
-            return new PtxVariant(stem[..dot], architecture, resourceName);
+        if (dot > 0 && stem[(dot + 1)..].StartsWith(TargetPrefix, StringComparison.Ordinal))
+        {
+            var target = stem[(dot + 1 + TargetPrefix.Length)..];
+            var specific = target.EndsWith('a');
+            if (int.TryParse(specific ? target[..^1] : target, NumberStyles.None, CultureInfo.InvariantCulture, out var architecture))
+                return new PtxVariant(stem[..dot], architecture, resourceName, specific);
+        }
         return new PtxVariant(stem, BaseArchitecture, resourceName);
     }
 }

@@ -4,10 +4,17 @@ namespace Tritter.Cuda;
 /// <param name="Module">The <c>kernels/*.cu</c> file without extension, e.g. "sqrelu".</param>
 /// <param name="Architecture">The virtual architecture as a number, e.g. 90 for compute_90.</param>
 /// <param name="ResourceName">The manifest resource that holds the PTX text.</param>
-public sealed record PtxVariant(string Module, int Architecture, string ResourceName)
+/// <param name="ArchitectureSpecific">
+/// Whether the build is for exactly that architecture (compute_90a: Hopper's wgmma), which no other device runs, newer
+/// ones included.
+/// </param>
+public sealed record PtxVariant(string Module, int Architecture, string ResourceName, bool ArchitectureSpecific = false)
 {
-    /// <summary>The nvcc target, e.g. "compute_90".</summary>
-    public string Target => TargetName(Architecture);
+    /// <summary>The nvcc target, e.g. "compute_90" or "compute_90a".</summary>
+    public string Target => TargetName(Architecture) + (ArchitectureSpecific ? "a" : "");
+
+    /// <summary>Whether a device of <paramref name="architecture"/> (see <see cref="ArchitectureOf"/>) JIT-compiles this build.</summary>
+    public bool RunsOn(int architecture) => ArchitectureSpecific ? architecture == Architecture : architecture >= Architecture;
 
     /// <summary>
     /// Whether this build compiles <c>griddepcontrol.wait</c> in, so its kernels that wait may be launched with

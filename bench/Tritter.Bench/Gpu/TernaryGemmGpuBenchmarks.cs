@@ -2,14 +2,16 @@ using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using Tritter.Core.Tensors;
 using Tritter.Core.Ternary;
+using Tritter.Cuda;
 
 namespace Tritter.Bench.Gpu;
 
 /// <summary>
 /// The ternary forward product of training, <c>Y = X (Q gamma)^T + b</c> at 2048 tokens, on the 2B4T and 7B linear
 /// shapes. Paper scheme: int8 activations (per-token absmax) times the ternary codes on the int8 tensor cores
-/// (<c>kernels/ternary_gemm.cu</c>), from 2-bit packed codes and from int8 codes; the reference scheme's float32 product
-/// goes through the dense TF32 path. Each invocation runs every one of <see cref="Sets"/> input sets once, so that no
+/// (<c>kernels/ternary_gemm.cu</c>), from 2-bit packed codes and from int8 codes; the reference scheme's product goes
+/// through the dense path: TF32 on float32 operands, and bf16 on the bf16 copies a training step makes (the input once
+/// per projection, the effective weights by TernarizeRows), on mma.sync and on Hopper's wgmma. Each invocation runs every one of <see cref="Sets"/> input sets once, so that no
 /// launch finds its operands in L2 from the previous one. Floor: 2 M K N operations against the measured int8
 /// <c>mma.sync</c> peak (~1290 TOP/s on an H100); anchor: PyTorch's bf16 <c>F.linear</c> at M = 2048 on the same
 /// shapes (<c>torch_baselines.py</c>, 460-720 TFLOP/s on an H100 SXM), which the paper scheme's product should reach.
@@ -19,7 +21,7 @@ public class TernaryGemmGpuBenchmarks : GpuBenchmark
 {
     private const int Rows = 2048;
     private const int Sets = 3;
-    private readonly List<(Tensor Quantized, Tensor Packed, Tensor Codes, Tensor Float, Tensor Effective)> _sets = [];
+    private readonly List<(Tensor Quantized, Tensor Packed, Tensor Codes, Tensor Float, Tensor Effective, Tensor FloatBf16, Tensor EffectiveBf16)> _sets = [];
     private Tensor _rowScale = null!, _gamma = null!, _bias = null!, _y = null!;
 
     /// <summary>K x N: 2B4T FFN up and down, 7B attention projection, FFN up and down.</summary>
@@ -54,12 +56,16 @@ public class TernaryGemmGpuBenchmarks : GpuBenchmark
         for (var s = 0; s < Sets; s++)
         {
             var set = (Quantized: Gpu.Allocate(DType.Int8, [Rows, K]), Packed: Gpu.Allocate(DType.UInt8, [N, TernaryPacking.PaddedColumns(K) / 4]),
-                Codes: Gpu.Allocate(DType.Int8, [N, K]), Float: Gpu.Allocate(DType.Float32, [Rows, K]), Effective: Gpu.Allocate(DType.Float32, [N, K]));
+                Codes: Gpu.Allocate(DType.Int8, [N, K]), Float: Gpu.Allocate(DType.Float32, [Rows, K]), Effective: Gpu.Allocate(DType.Float32, [N, K]),
+                FloatBf16: Gpu.Allocate(DType.BFloat16, [Rows, K]), EffectiveBf16: Gpu.Allocate(DType.BFloat16, [N, K]));
             Gpu.Upload<sbyte>(set.Quantized, x);
             Gpu.Upload<byte>(set.Packed, MemoryMarshal.AsBytes(words.AsSpan()));
             Gpu.Upload<sbyte>(set.Codes, q);
             Gpu.Upload<float>(set.Float, floats);
             Gpu.Upload<float>(set.Effective, effective);
+            Gpu.MatmulPrecision = MatmulPrecision.BFloat16;
+            Gpu.ConvertOperand(set.Float, set.FloatBf16);
+            Gpu.ConvertOperand(set.Effective, set.EffectiveBf16);
             _sets.Add(set);
         }
         _rowScale = Gpu.Allocate(DType.Float32, [Rows]);
@@ -77,7 +83,7 @@ public class TernaryGemmGpuBenchmarks : GpuBenchmark
     {
         foreach (var set in _sets)
         {
-            foreach (var t in new[] { set.Quantized, set.Packed, set.Codes, set.Float, set.Effective })
+            foreach (var t in new[] { set.Quantized, set.Packed, set.Codes, set.Float, set.Effective, set.FloatBf16, set.EffectiveBf16 })
                 t.Dispose();
         }
         foreach (var t in new[] { _rowScale, _gamma, _bias, _y })
@@ -104,9 +110,37 @@ public class TernaryGemmGpuBenchmarks : GpuBenchmark
     /// <summary>Reference scheme: float32 activations times the float32 effective weights, the dense TF32 product.</summary>
     [Benchmark]
     [MmaRoofline(MmaKind.Tf32)]
-    public void ReferenceDense() => Timed(() =>
+    public void ReferenceDense()
     {
-        foreach (var set in _sets)
-            Gpu.Matmul(set.Float, set.Effective, _bias, _y);
-    }, Sets * (_sets[0].Float.Bytes + _sets[0].Effective.Bytes + _y.Bytes), Operations, Sets);
+        Gpu.MatmulPrecision = MatmulPrecision.Tf32;
+        Timed(() =>
+        {
+            foreach (var set in _sets)
+                Gpu.Matmul(set.Float, set.Effective, _bias, _y);
+        }, Sets * (_sets[0].Float.Bytes + _sets[0].Effective.Bytes + _y.Bytes), Operations, Sets);
+    }
+
+    /// <summary>Reference scheme on bf16 operands, <c>mma.sync</c> (<c>matmul_forward_bf16</c>, what every device runs).</summary>
+    [Benchmark]
+    [MmaRoofline(MmaKind.Bf16)]
+    public void ReferenceBf16() => ReferenceBf16On(wgmma: false);
+
+    /// <summary>
+    /// Reference scheme on bf16 operands, wgmma (<c>matmul_forward_bf16_wgmma</c>, compute capability 9.0 only; its
+    /// dense bf16 peak is ~1.5x the mma.sync peak the percentage column divides by).
+    /// </summary>
+    [Benchmark]
+    [MmaRoofline(MmaKind.Bf16)]
+    public void ReferenceBf16Wgmma() => ReferenceBf16On(wgmma: true);
+
+    private void ReferenceBf16On(bool wgmma)
+    {
+        Gpu.MatmulPrecision = MatmulPrecision.BFloat16;
+        Gpu.UseWgmma = wgmma;
+        Timed(() =>
+        {
+            foreach (var set in _sets)
+                Gpu.Matmul(set.FloatBf16, set.EffectiveBf16, _bias, _y);
+        }, Sets * (_sets[0].FloatBf16.Bytes + _sets[0].EffectiveBf16.Bytes + _y.Bytes), Operations, Sets);
+    }
 }

@@ -8,11 +8,12 @@ namespace Tritter.Tests.GpuOps;
 
 /// <summary>
 /// The CUDA dense matmul at each <see cref="MatmulPrecision"/> (TF32 or bf16 tensor cores), forward and backward, against
-/// float64 products of the same inputs.
+/// float64 products of the same inputs; bf16 on mma.sync everywhere, and on wgmma (the forward) where the device has it.
 /// </summary>
-[TestFixture(MatmulPrecision.Tf32)]
-[TestFixture(MatmulPrecision.BFloat16)]
-public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
+[TestFixture(MatmulPrecision.Tf32, false)]
+[TestFixture(MatmulPrecision.BFloat16, false)]
+[TestFixture(MatmulPrecision.BFloat16, true)]
+public sealed class MatmulGpuTests(MatmulPrecision precision, bool wgmma) : GpuFixture
 {
     // (rows, in, out): single elements, sizes off every tile edge (63, 65, 300, 1031), odd feature counts that take the
     // TF32 kernel's 4-byte copy path and pad the bf16 copies' rows (7, 63, 65, 1031) next to multiples of 4 and 8, the
@@ -40,9 +41,15 @@ public sealed class MatmulGpuTests(MatmulPrecision precision) : GpuFixture
     private readonly double _typicalRms = UnitRoundoff(precision);
     private const int TypicalMinimumOutputs = 4096;
 
-    /// <summary>Runs the fixture's products at its precision.</summary>
+    /// <summary>Runs the fixture's products at its precision, on wgmma or not.</summary>
     [OneTimeSetUp]
-    public void UsePrecision() => Gpu.MatmulPrecision = precision;
+    public void UsePrecision()
+    {
+        if (wgmma && !Gpu.WgmmaAvailable)
+            Assert.Ignore($"{Gpu.Name} has no wgmma (compute capability 9.0 only)");
+        Gpu.MatmulPrecision = precision;
+        Gpu.UseWgmma = wgmma;
+    }
 
     [TestCaseSource(nameof(Shapes))]
     public void Forward_matches_float64(int[] shape)

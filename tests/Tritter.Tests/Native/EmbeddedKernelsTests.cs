@@ -43,6 +43,42 @@ public sealed class EmbeddedKernelsTests
         Assert.That(EmbeddedKernels.Choose(names, "matmul", (major, minor)).Target, Is.EqualTo(target));
     }
 
+    [TestCase(9, 0, "compute_90a", "ptx/gemm.compute_90a.ptx")]
+    [TestCase(10, 0, "compute_90", "ptx/gemm.compute_90.ptx")]
+    [TestCase(12, 0, "compute_90", "ptx/gemm.compute_90.ptx")]
+    [TestCase(8, 9, "compute_80", "ptx/gemm.ptx")]
+    public void An_architecture_specific_build_is_loaded_by_its_own_architecture_alone(int major, int minor, string target, string resource)
+    {
+        string[] names = ["ptx/gemm.compute_90a.ptx", "ptx/gemm.ptx", "ptx/gemm.compute_90.ptx"];
+        var variant = EmbeddedKernels.Choose(names, "gemm", (major, minor));
+        Assert.That(variant.Target, Is.EqualTo(target));
+        Assert.That(variant.ResourceName, Is.EqualTo(resource));
+        Assert.That(variant.ArchitectureSpecific, Is.EqualTo(target.EndsWith('a')));
+    }
+
+    [TestCase(8, 0)]
+    [TestCase(10, 0)]
+    [TestCase(12, 0)]
+    public void A_module_built_only_for_sm_90a_runs_nowhere_else(int major, int minor)
+    {
+        string[] names = ["ptx/matmul_bf16_sm90a.compute_90a.ptx", "ptx/rope.ptx"];
+        var error = Assert.Throws<InvalidOperationException>(() => EmbeddedKernels.Choose(names, "matmul_bf16_sm90a", (major, minor)))!;
+        Assert.That(error.Message, Does.Contain("compute_90a only").And.Contain($"compute capability {major}.{minor}"));
+        Assert.That(EmbeddedKernels.Choose(names, "matmul_bf16_sm90a", (9, 0)).Target, Is.EqualTo("compute_90a"));
+    }
+
+    [Test]
+    public void This_builds_sm_90a_module_runs_on_compute_capability_9_0_only()
+    {
+        if (!EmbeddedKernels.ModuleNames.Contains("matmul_bf16_sm90a"))
+            Assert.Ignore("this build embeds no PTX (nvcc was not found)");
+        Assert.That(EmbeddedKernels.Targets, Does.Contain("compute_90a"));
+        Assert.That(EmbeddedKernels.RunsOn("matmul_bf16_sm90a", (9, 0)), Is.True);
+        Assert.That(EmbeddedKernels.RunsOn("matmul_bf16_sm90a", (12, 0)), Is.False);
+        Assert.That(EmbeddedKernels.RunsOn("matmul_bf16_sm90a", (8, 0)), Is.False);
+        Assert.That(EmbeddedKernels.RunsOn("matmul_bf16", (12, 0)), Is.True);
+    }
+
     [Test]
     public void A_device_below_every_target_is_told_which_targets_exist()
     {
