@@ -127,16 +127,6 @@ __device__ __forceinline__ uint32_t fragment_address(uint32_t tile, int row, int
     return KContiguous ? tile + chunk_offset<true, Rows>(r + index, k >> 3) : tile + chunk_offset<false, Rows>(k + index, r >> 3);
 }
 
-// The block's output tile: blocks in order of their linear index sweep the N tiles of MB_GROUP_M tile rows at a time.
-__device__ __forceinline__ void block_tile(int m, int& block_m, int& block_n)
-{
-    const int tiles_m = (m + MB_BM - 1) / MB_BM, id = blockIdx.y * gridDim.x + blockIdx.x;
-    const int group = id / (MB_GROUP_M * gridDim.x), first = group * MB_GROUP_M;
-    const int height = min(tiles_m - first, MB_GROUP_M), within = id - group * MB_GROUP_M * gridDim.x;
-    block_m = (first + within % height) * MB_BM;
-    block_n = (within / height) * MB_BN;
-}
-
 // C[M, N] = A B (+ bias[n]) (+ addend[M, N] when Accumulate: C itself, or a residual); lda / ldb are the operands'
 // padded row lengths. SplitK: block z sums only k tiles [z split_tiles, (z + 1) split_tiles) into its own C[z]
 // (matmul_split_sum_f32 adds them up), for products with too few output tiles to fill the device and a long K.
@@ -149,7 +139,7 @@ __device__ __forceinline__ void gemm_bf16(const uint16_t* __restrict__ a, const 
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const int warp_m = (warp % MB_WARPS_M) * MB_WARP, warp_n = (warp / MB_WARPS_M) * MB_WARP;
     int block_m, block_n;
-    block_tile(m, block_m, block_n);
+    grouped_block_tile<MB_BM, MB_BN, MB_GROUP_M>(m, block_m, block_n);
     // Chunks are checked against the padded extents: K contiguous rows are padded along k, the others along m or n.
     const int a_rows = AKContiguous ? m : lda, a_depth = AKContiguous ? lda : k;
     const int b_rows = BKContiguous ? n : ldb, b_depth = BKContiguous ? ldb : k;

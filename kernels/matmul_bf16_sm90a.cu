@@ -183,17 +183,6 @@ __device__ __forceinline__ void fence_accumulators(float (&d)[N / 8][4])
             asm volatile("" : "+f"(d[j][v])::"memory");
 }
 
-// The block's output tile: blocks in order of their linear index sweep the N tiles of WG_GROUP_M tile rows at a time,
-// so that the blocks resident at once share operand tiles in L2 (as matmul_bf16.cu's block_tile).
-__device__ __forceinline__ void block_tile(int m, int& block_m, int& block_n)
-{
-    const int tiles_m = (m + WG_BM - 1) / WG_BM, id = blockIdx.y * gridDim.x + blockIdx.x;
-    const int group = id / (WG_GROUP_M * gridDim.x), first = group * WG_GROUP_M;
-    const int height = min(tiles_m - first, WG_GROUP_M), within = id - group * WG_GROUP_M * gridDim.x;
-    block_m = (first + within % height) * WG_BM;
-    block_n = (within / height) * WG_BN;
-}
-
 // output[rows, out] = (residual[rows, out] +) input[rows, in] weight[out, in]^T + bias[out] (bias and residual may be
 // null; the residual starts the accumulators, as matmul_bf16.cu's). Operands bf16 with rows padded to ld_in.
 __device__ __forceinline__ void gemm_wgmma(const uint16_t* __restrict__ input, const uint16_t* __restrict__ weight,
@@ -204,7 +193,7 @@ __device__ __forceinline__ void gemm_wgmma(const uint16_t* __restrict__ input, c
     const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
     const int warpgroup = threadIdx.x / 128, warp = (threadIdx.x / 32) % 4;
     int block_m, block_n;
-    block_tile(rows, block_m, block_n);
+    grouped_block_tile<WG_BM, WG_BN, WG_GROUP_M>(rows, block_m, block_n);
     const int k_tiles = (in_features + WG_BK - 1) / WG_BK;
     const TileCopy<WG_BM> copy_a(input, ld_in, rows, block_m);
     const TileCopy<WG_BN> copy_b(weight, ld_in, out_features, block_n);

@@ -1,5 +1,6 @@
 // The accumulators shared by the dense GEMMs of matmul.cu (TF32) and matmul_bf16.cu: a warp's MTiles x NTiles
-// mma.sync tiles of 16 x 8, stored into row-major float32 C[M, N] plus bias[n], and for C += A B first loaded from C.
+// mma.sync tiles of 16 x 8 (wgmma's accumulators in matmul_bf16_sm90a.cu have the same layout), stored into row-major
+// float32 C[M, N] plus bias[n], and for C += A B first loaded from C; and the order in which blocks take output tiles.
 #pragma once
 #include "common.cuh"
 
@@ -72,4 +73,17 @@ __device__ __forceinline__ void store_accumulators(const float (&acc)[MTiles][NT
         if (column + 1 < n)
             c[at + 1] = bias != nullptr ? value.y + bias[column + 1] : value.y;
     });
+}
+
+// The output tile (block_m, block_n) of this block of a grid (ceil(n / BN), ceil(m / BM)): blocks in order of their
+// linear index sweep the N tiles of GroupM tile rows at a time, so that the blocks resident at once share operand
+// tiles in L2.
+template <int BM, int BN, int GroupM>
+__device__ __forceinline__ void grouped_block_tile(int m, int& block_m, int& block_n)
+{
+    const int tiles_m = (m + BM - 1) / BM, id = blockIdx.y * gridDim.x + blockIdx.x;
+    const int group = id / (GroupM * gridDim.x), first = group * GroupM;
+    const int height = min(tiles_m - first, GroupM), within = id - group * GroupM * gridDim.x;
+    block_m = (first + within % height) * BM;
+    block_n = (within / height) * BN;
 }
