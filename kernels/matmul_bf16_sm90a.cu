@@ -1,15 +1,17 @@
-// The dense forward product Y = X W^T + b (+ R) on Hopper's warpgroup MMA (wgmma.mma_async, operands read from shared
-// memory through matrix descriptors, fp32 accumulators): what CudaBackend runs for bf16 products in place of
-// matmul_bf16.cu's mma.sync forward on compute capability 9.0, the one device kind that has wgmma (SM_120 does not).
+// The dense bf16 products of a linear layer on Hopper's warpgroup MMA (wgmma.mma_async, operands read from shared
+// memory through matrix descriptors, fp32 accumulators): what CudaBackend runs in place of matmul_bf16.cu's mma.sync
+// kernels on compute capability 9.0, the one device kind that has wgmma (SM_120 does not). The same kernels' contract:
+// forward Y = X W^T + b (+ R), input gradient dX (+)= dY W, weight gradient dW (+)= dY^T X (split-K stays mma.sync).
 //
 // Build: build.cake compiles *_sm90a.cu for compute_90 only and retargets the PTX to `.target sm_90a` (and PTX ISA 8.0,
 // the first with wgmma) as matmul_bf16_sm90a.compute_90a.ptx: nvcc 11.8 knows no compute_90a, but `nvcc -ptx` does not
 // assemble and passes inline asm through verbatim, so every Hopper instruction here is inline PTX.
 // bench/anchors/build_wgmma_sweep.sh builds tile variants (WG_BM, WG_BN, WG_STAGES) for matmul_wgmma_sweep.py.
 //
-// C[M, N] = A[M, K] B[N, K]^T (+ bias[N]): A = X and B = W, bf16, row-major with K contiguous and rows padded with zeros
-// to ld (a multiple of 8, as matmul_to_bf16 leaves them), so every 16-byte chunk lies wholly inside or outside a row;
-// C float32 row-major [M, N].
+// C[M, N] = A[M, K] B[K, N] (+ bias[N]) (+ addend[M, N]): operands bf16, row-major, rows padded with zeros to a multiple
+// of 8 (as matmul_to_bf16 leaves them), so every 16-byte chunk lies wholly inside or outside a row. Each operand is
+// K-major (its rows run along K: X and W in the forward product, dY as dX's A) or MN-major (its rows are K's: W as dX's
+// B, dY and X in dW); C float32 row-major [M, N].
 //
 // Floor: 2 M N K flops at wgmma's dense bf16 rate, ~989 TFLOP/s on an H100 SXM (132 SMs at 1.83 GHz, 4,096 flops per
 // SM per clock), against mma.sync's ~650 (peak.cu) of which matmul_bf16.cu reaches 342. Memory is no limit: a
@@ -26,13 +28,18 @@
 // warpgroup: cp.async needs no host-side tensor map, and at 12 16-byte copies a thread per ~1,000-clock k tile the
 // copies cost the warpgroups little issue time.
 //
-// Shared layout (the one canonical layout all of the pieces below agree on, checked by wgmma_emulation.py): a tile of
-// R rows x 64 k is R rows of 128 bytes, 16-byte chunk c (k 8c..8c+7) of row r at r * 128 + ((c ^ (r % 8)) << 4), its
-// base 1024-byte aligned. That is wgmma's K-major 128-byte swizzle (PTX ISA 9.7.15.5.1.2, "Shared Memory Matrix
-// Layout": canonical layout Swizzle<3,4,3> o ((8,m),(T,2k)):((8T,SBO),(1,T)), T = 8 bf16; address bits 4-6 XORed with
-// bits 7-9), with SBO = 1024 (8 rows of 128 bytes), LBO unused (1); the same chunk ^ (row % 8) as matmul_bf16.cu's
-// 128-byte rows, so cp.async writes a row's chunks conflict-free. The k16 step j of a tile starts 32 j bytes into its
-// rows: the hardware swizzles the address it computes, so the start address moves and the pattern stays.
+// Shared layout (the canonical layouts all of the pieces below agree on, checked by wgmma_emulation.py): a tile is 64 k
+// by R (M or N) elements in 128-byte swizzle atoms of 8 lines x 128 bytes, 16-byte chunk c of line l at
+// l * 128 + ((c ^ (l % 8)) << 4), its base 1024-byte aligned: the 128-byte swizzle Swizzle<3,4,3> (address bits 4-6
+// XORed with bits 7-9; PTX ISA 9.7.15.5.1.2, "Shared Memory Matrix Layout"), so that cp.async writes a line's 8 chunks
+// conflict-free.
+//   K-major (canonical ((8,m),(T,2k)):((8T,SBO),(1,T)), T = 8 bf16): line r is row r's 64 k. SBO = 1024 (8 rows), LBO
+//   unused (1). The k16 step j starts 32 j bytes into the lines: the hardware swizzles the address it computes, so the
+//   start address moves and the pattern stays.
+//   MN-major (canonical ((T,8,m),(8,k)):((1,T,LBO),(8T,SBO))): R / 64 atoms of 64 lines, line k holding elements
+//   64 a .. 64 a + 63 of k row k in atom a. SBO = 1024 (the next 8 k), LBO = 8192 (the next 64 elements). The k16 step j
+//   starts 2048 j bytes in: whole 8-line groups.
+// Either way warpgroup w's 64 rows of A start 8192 w bytes into the A tile, and a tile is R * 128 bytes.
 //
 // (PTX ISA section numbers as in its 9.x documentation; the titles quoted stay put across versions.)
 //
@@ -75,11 +82,11 @@ namespace {
 
 __device__ __forceinline__ uint32_t swizzled_offset(int row, int chunk) { return row * WG_ROW_BYTES + ((chunk ^ (row & 7)) << 4); }
 
-// Copies rows [row0, row0 + Rows) x k [64 t, 64 t + 64) of a K-contiguous operand into a swizzled tile. Thread i copies
+// Copies rows [row0, row0 + Rows) x k [64 t, 64 t + 64) of a K-major operand into a swizzled tile. Thread i copies
 // chunk i % 8 of lines i / 8, i / 8 + lines, ...: 8 neighbouring threads fill one 128-byte row, which is one coalesced
 // read and, swizzled, 8 distinct bank groups. Chunks past `rows` or past ld are zero-filled, never read.
 template <int Rows>
-struct TileCopy
+struct TileCopyK
 {
     static constexpr int lines = WG_THREADS / 8;
     static constexpr int copies = Rows / lines;
@@ -89,7 +96,7 @@ struct TileCopy
     int ld, line, chunk;
     unsigned valid_rows;  // bit i: copy i's row is inside the matrix
 
-    __device__ __forceinline__ TileCopy(const uint16_t* __restrict__ matrix, int ld_, int rows, int row0)
+    __device__ __forceinline__ TileCopyK(const uint16_t* __restrict__ matrix, int ld_, int rows, int /* k */, int row0)
         : ld(ld_), line(threadIdx.x / 8), chunk(threadIdx.x % 8), valid_rows(0)
     {
         source = matrix + (int64_t)(row0 + line) * ld + chunk * 8;
@@ -111,14 +118,62 @@ struct TileCopy
     }
 };
 
-// Matrix descriptor of a K-major tile starting at shared address `address` (PTX ISA 9.7.15.5.1.2.2, "Matrix Descriptor
-// Format"): bits 0-13 address >> 4, 16-29 LBO >> 4 (unused by swizzled K-major layouts: 1), 32-45 SBO >> 4 (1024: the
-// next 8 rows), 49-51 base offset (0: the tiles start on 1024-byte boundaries), 62-63 swizzle mode (1: 128 bytes).
-// Moving the start address by b bytes adds b >> 4 to bits 0-13, which never carry: shared addresses are below 2^18.
+// Copies k rows [64 t, 64 t + 64) x elements [column0, column0 + Columns) of an MN-major operand (k rows of ld) into a
+// swizzled tile. Thread i copies chunk i % (Columns / 8) of k lines i / (Columns / 8), + lines, ...: a source row's
+// chunks are neighbouring threads' (one coalesced read), and each 8 of them one swizzled 128-byte line. Chunks past k
+// or past ld are zero-filled, never read.
+template <int Columns>
+struct TileCopyMN
+{
+    static constexpr int row_chunks = Columns / 8;
+    static constexpr int lines = WG_THREADS / row_chunks;
+    static constexpr int copies = WG_BK / lines;
+    static_assert(WG_THREADS % row_chunks == 0 && WG_BK % lines == 0, "every thread copies whole k lines");
+
+    const uint16_t* source;
+    int ld, k, line;
+    uint32_t offset;  // of the thread's chunk in a tile's first line
+    bool inside;      // the chunk is inside the matrix's rows
+
+    __device__ __forceinline__ TileCopyMN(const uint16_t* __restrict__ matrix, int ld_, int /* columns */, int k_, int column0)
+        : ld(ld_), k(k_), line(threadIdx.x / row_chunks)
+    {
+        const int chunk = threadIdx.x % row_chunks;
+        source = matrix + (int64_t)line * ld + column0 + chunk * 8;
+        offset = (chunk / 8) * (WG_BK * WG_ROW_BYTES) + ((chunk % 8) << 4);
+        inside = column0 + chunk * 8 < ld;
+    }
+
+    __device__ __forceinline__ void copy(uint32_t tile, int t) const
+    {
+#pragma unroll
+        for (int i = 0; i < copies; i++)
+        {
+            const int l = line + i * lines;
+            const bool valid = inside && t * WG_BK + l < k;
+            const int64_t rows_in = (int64_t)(t * WG_BK + i * lines) * ld;
+            copy16(tile + l * WG_ROW_BYTES + (offset ^ ((l & 7) << 4)), valid ? source + rows_in : source, valid);
+        }
+    }
+};
+
+template <bool MNMajor, int Rows>
+using TileCopy = std::conditional_t<MNMajor, TileCopyMN<Rows>, TileCopyK<Rows>>;
+
+// Matrix descriptor of a tile starting at shared address `address` (PTX ISA 9.7.15.5.1.2.2, "Matrix Descriptor Format"):
+// bits 0-13 address >> 4, 16-29 LBO >> 4, 32-45 SBO >> 4, 49-51 base offset (0: the tiles start on 1024-byte
+// boundaries), 62-63 swizzle mode (1: 128 bytes); LBO and SBO as in the layout above. Moving the start address by b
+// bytes adds b >> 4 to bits 0-13, which never carry: shared addresses are below 2^18.
+template <bool MNMajor>
 __device__ __forceinline__ uint64_t descriptor(uint32_t address)
 {
-    return (uint64_t)((address & 0x3FFFF) >> 4) | (uint64_t)1 << 16 | (uint64_t)(1024 >> 4) << 32 | (uint64_t)1 << 62;
+    constexpr uint64_t lbo = MNMajor ? WG_BK * WG_ROW_BYTES : 16;
+    return (uint64_t)((address & 0x3FFFF) >> 4) | (lbo >> 4) << 16 | (uint64_t)(1024 >> 4) << 32 | (uint64_t)1 << 62;
 }
+
+// Bytes from a tile's start to its k16 step j.
+template <bool MNMajor>
+__device__ __forceinline__ uint32_t step_bytes(int j) { return MNMajor ? j * 16 * WG_ROW_BYTES : j * 32; }
 
 // Accumulator (j, v) of a warp is register 4 j + v of wgmma m64nNk16's D (PTX ISA 9.7.15.5.1.1.1, Figure "WGMMA
 // .m64nNk16 register fragment layout for accumulator matrix D"): warp w of the warpgroup holds rows 16 w..16 w + 15,
@@ -139,24 +194,25 @@ __device__ __forceinline__ uint64_t descriptor(uint32_t address)
     "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, "    \
     "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
 
-// D += A B^T for one k16 step: A 64 x 16 at descriptor a, B N x 16 at descriptor b, both K-major (imm-trans 0), scales
-// 1, and scale-d true (the accumulators start at zero) through a predicate set from a register, as ptxas expects it.
-template <int N>
+// D += A B for one k16 step: A 64 x 16 at descriptor a, B 16 x N at descriptor b, each K-major (imm-trans 0) or
+// MN-major (1, which bf16 operands in shared memory allow), scales 1, and scale-d true (the accumulators start at zero
+// or at C) through a predicate set from a register, as ptxas expects it.
+template <int N, bool AMN, bool BMN>
 __device__ __forceinline__ void wgmma(float (&d)[N / 8][4], uint64_t a, uint64_t b)
 {
     if constexpr (N == 128)
         asm volatile(
             "{\n.reg .pred p;\nsetp.ne.b32 p, %66, 0;\n"
-            "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" WG_REGS_64 "}, %64, %65, p, 1, 1, 0, 0;\n}\n"
+            "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {" WG_REGS_64 "}, %64, %65, p, 1, 1, %67, %68;\n}\n"
             : WG_D64(0)
-            : "l"(a), "l"(b), "r"(1)
+            : "l"(a), "l"(b), "r"(1), "n"(AMN ? 1 : 0), "n"(BMN ? 1 : 0)
             : "memory");
     else
         asm volatile(
             "{\n.reg .pred p;\nsetp.ne.b32 p, %130, 0;\n"
-            "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {" WG_REGS_128 "}, %128, %129, p, 1, 1, 0, 0;\n}\n"
+            "wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16 {" WG_REGS_128 "}, %128, %129, p, 1, 1, %131, %132;\n}\n"
             : WG_D64(0), WG_D64(64)
-            : "l"(a), "l"(b), "r"(1)
+            : "l"(a), "l"(b), "r"(1), "n"(AMN ? 1 : 0), "n"(BMN ? 1 : 0)
             : "memory");
 }
 
@@ -183,20 +239,20 @@ __device__ __forceinline__ void fence_accumulators(float (&d)[N / 8][4])
             asm volatile("" : "+f"(d[j][v])::"memory");
 }
 
-// output[rows, out] = (residual[rows, out] +) input[rows, in] weight[out, in]^T + bias[out] (bias and residual may be
-// null; the residual starts the accumulators, as matmul_bf16.cu's). Operands bf16 with rows padded to ld_in.
-__device__ __forceinline__ void gemm_wgmma(const uint16_t* __restrict__ input, const uint16_t* __restrict__ weight,
-    const float* __restrict__ bias, const float* __restrict__ residual, float* __restrict__ output, int rows, int in_features,
-    int out_features, int ld_in)
+// C[m, n] = A B (+ bias[n]) (+ addend[m, n], which starts the accumulators, as matmul_bf16.cu's; C itself for C += A B)
+// over k; bias and addend may be null. A is K-major with rows of lda (m rows) unless AMN (k rows), B likewise.
+template <bool AMN, bool BMN>
+__device__ __forceinline__ void gemm_wgmma(const uint16_t* __restrict__ a, int lda, const uint16_t* __restrict__ b, int ldb,
+    const float* __restrict__ bias, const float* addend, float* c, int m, int n, int k)
 {
     extern __shared__ __align__(16) uint8_t shared[];
     const uint32_t base = (shared_address(shared) + 1023) & ~1023u;
     const int warpgroup = threadIdx.x / 128, warp = (threadIdx.x / 32) % 4;
     int block_m, block_n;
-    grouped_block_tile<WG_BM, WG_BN, WG_GROUP_M>(rows, block_m, block_n);
-    const int k_tiles = (in_features + WG_BK - 1) / WG_BK;
-    const TileCopy<WG_BM> copy_a(input, ld_in, rows, block_m);
-    const TileCopy<WG_BN> copy_b(weight, ld_in, out_features, block_n);
+    grouped_block_tile<WG_BM, WG_BN, WG_GROUP_M>(m, block_m, block_n);
+    const int k_tiles = (k + WG_BK - 1) / WG_BK;
+    const TileCopy<AMN, WG_BM> copy_a(a, lda, m, k, block_m);
+    const TileCopy<BMN, WG_BN> copy_b(b, ldb, n, k, block_n);
     auto load_stage = [&](int tile, int stage) {
         if (tile < k_tiles)
         {
@@ -207,16 +263,16 @@ __device__ __forceinline__ void gemm_wgmma(const uint16_t* __restrict__ input, c
         commit_copies();
     };
     auto next_stage = [](int stage) { return stage == WG_STAGES - 1 ? 0 : stage + 1; };
-    // Warpgroup w multiplies rows [64 w, 64 w + 64) of the A tile, 8 blocks of 8 rows, by the whole B tile.
-    const uint64_t a_descriptor = descriptor(base + warpgroup * 64 * WG_ROW_BYTES), b_descriptor = descriptor(base + WG_A_BYTES);
+    // Warpgroup w multiplies rows [64 w, 64 w + 64) of the A tile by the whole B tile.
+    const uint64_t a_descriptor = descriptor<AMN>(base + warpgroup * 64 * WG_ROW_BYTES), b_descriptor = descriptor<BMN>(base + WG_A_BYTES);
 
 #pragma unroll
     for (int s = 0; s < WG_STAGES - 2; s++)
         load_stage(s, s);
     float acc[1][WG_BN / 8][4] = {};
     const int row0 = block_m + warpgroup * 64 + warp * 16;
-    if (residual != nullptr)
-        load_accumulators<1, WG_BN / 8>(acc, residual, rows, out_features, row0, block_n);
+    if (addend != nullptr)
+        load_accumulators<1, WG_BN / 8>(acc, addend, m, n, row0, block_n);
 
     int read_stage = 0, write_stage = WG_STAGES - 2;
     for (int kt = 0; kt < k_tiles; kt++)
@@ -229,8 +285,8 @@ __device__ __forceinline__ void gemm_wgmma(const uint16_t* __restrict__ input, c
 #pragma unroll
         for (int step = 0; step < WG_BK / 16; step++)
         {
-            const uint32_t offset = (read_stage * WG_STAGE_BYTES + step * 32) >> 4;
-            wgmma<WG_BN>(acc[0], a_descriptor + offset, b_descriptor + offset);
+            const uint32_t stage = read_stage * WG_STAGE_BYTES;
+            wgmma<WG_BN, AMN, BMN>(acc[0], a_descriptor + ((stage + step_bytes<AMN>(step)) >> 4), b_descriptor + ((stage + step_bytes<BMN>(step)) >> 4));
         }
         wgmma_commit();
         load_stage(kt + WG_STAGES - 2, write_stage);
@@ -241,22 +297,53 @@ __device__ __forceinline__ void gemm_wgmma(const uint16_t* __restrict__ input, c
     wgmma_wait<0>();
     fence_accumulators<WG_BN>(acc[0]);
 
-    store_accumulators<1, WG_BN / 8>(acc, output, bias, rows, out_features, row0, block_n);
+    store_accumulators<1, WG_BN / 8>(acc, c, bias, m, n, row0, block_n);
 }
 
 }  // namespace
 
-// Grid (ceil(out / WG_BN), ceil(rows / WG_BM)), WG_THREADS threads, WG_SHARED_BYTES of dynamic shared memory.
-TRITTER_KERNEL void __launch_bounds__(WG_THREADS, WG_MIN_BLOCKS) matmul_forward_bf16_wgmma(const uint16_t* __restrict__ input,
-    const uint16_t* __restrict__ weight, const float* __restrict__ bias, float* __restrict__ output, int rows, int in_features, int out_features, int ld_in)
+// Every kernel: grid (ceil(n / WG_BN), ceil(m / WG_BM)) over its output C[m, n], WG_THREADS threads, WG_SHARED_BYTES of
+// dynamic shared memory; the arguments of its matmul_bf16.cu twin (the name without _wgmma).
+#define WG_KERNEL TRITTER_KERNEL void __launch_bounds__(WG_THREADS, WG_MIN_BLOCKS)
+
+// output[rows, out] = input[rows, in] weight[out, in]^T + bias[out] (bias may be null).
+WG_KERNEL matmul_forward_bf16_wgmma(const uint16_t* __restrict__ input, const uint16_t* __restrict__ weight, const float* __restrict__ bias,
+    float* __restrict__ output, int rows, int in_features, int out_features, int ld_in)
 {
-    gemm_wgmma(input, weight, bias, nullptr, output, rows, in_features, out_features, ld_in);
+    gemm_wgmma<false, false>(input, ld_in, weight, ld_in, bias, nullptr, output, rows, out_features, in_features);
 }
 
-// The same with a residual: a projection whose output joins a residual stream (matmul_forward_residual_bf16's twin).
-TRITTER_KERNEL void __launch_bounds__(WG_THREADS, WG_MIN_BLOCKS) matmul_forward_residual_bf16_wgmma(const uint16_t* __restrict__ input,
-    const uint16_t* __restrict__ weight, const float* __restrict__ bias, const float* __restrict__ residual, float* __restrict__ output, int rows,
-    int in_features, int out_features, int ld_in)
+// The same plus residual[rows, out]: a projection whose output joins a residual stream.
+WG_KERNEL matmul_forward_residual_bf16_wgmma(const uint16_t* __restrict__ input, const uint16_t* __restrict__ weight,
+    const float* __restrict__ bias, const float* __restrict__ residual, float* __restrict__ output, int rows, int in_features, int out_features, int ld_in)
 {
-    gemm_wgmma(input, weight, bias, residual, output, rows, in_features, out_features, ld_in);
+    gemm_wgmma<false, false>(input, ld_in, weight, ld_in, bias, residual, output, rows, out_features, in_features);
+}
+
+// input_gradient[rows, in] = output_gradient[rows, out] weight[out, in]: dY K-major, W MN-major.
+WG_KERNEL matmul_input_gradient_bf16_wgmma(const uint16_t* __restrict__ output_gradient, const uint16_t* __restrict__ weight,
+    float* __restrict__ input_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
+{
+    gemm_wgmma<false, true>(output_gradient, ld_out, weight, ld_in, nullptr, nullptr, input_gradient, rows, in_features, out_features);
+}
+
+// input_gradient += output_gradient weight: dX onto the gradient another consumer of the input left there.
+WG_KERNEL matmul_input_gradient_add_bf16_wgmma(const uint16_t* __restrict__ output_gradient, const uint16_t* __restrict__ weight,
+    float* input_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
+{
+    gemm_wgmma<false, true>(output_gradient, ld_out, weight, ld_in, nullptr, input_gradient, input_gradient, rows, in_features, out_features);
+}
+
+// weight_gradient[out, in] += output_gradient[rows, out]^T input[rows, in]: both operands MN-major, k = rows.
+WG_KERNEL matmul_weight_gradient_bf16_wgmma(const uint16_t* __restrict__ output_gradient, const uint16_t* __restrict__ input,
+    float* weight_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
+{
+    gemm_wgmma<true, true>(output_gradient, ld_out, input, ld_in, nullptr, weight_gradient, weight_gradient, out_features, in_features, rows);
+}
+
+// weight_gradient = output_gradient^T input: the first of a step's dW chunks, overwriting.
+WG_KERNEL matmul_weight_gradient_set_bf16_wgmma(const uint16_t* __restrict__ output_gradient, const uint16_t* __restrict__ input,
+    float* __restrict__ weight_gradient, int rows, int in_features, int out_features, int ld_out, int ld_in)
+{
+    gemm_wgmma<true, true>(output_gradient, ld_out, input, ld_in, nullptr, nullptr, weight_gradient, out_features, in_features, rows);
 }

@@ -14,7 +14,7 @@ namespace Tritter.Bench;
 internal static class TrainingProfile
 {
     /// <summary>The usage line.</summary>
-    public const string Usage = "Tritter.Bench profile-train [--preset 1B] [--batch 1] [--sequence 2048] [--lean] [--paper] [--matmul-precision bf16|tf32] [--steps 5]";
+    public const string Usage = "Tritter.Bench profile-train [--preset 1B] [--batch 1] [--sequence 2048] [--lean] [--paper] [--matmul-precision bf16|tf32] [--wgmma] [--steps 5]";
 
     /// <summary>Runs the command on <paramref name="args"/> (after its name); returns the exit code.</summary>
     public static int Run(string[] commandLine)
@@ -45,6 +45,7 @@ internal static class TrainingProfile
 
         using var gpu = CudaBackend.Open();
         gpu.MatmulPrecision = precision;
+        gpu.UseWgmma = args.Has("--wgmma");
         using var step = new TrainingStepCase(gpu, config, batch, sequence, lean);
         step.Step();
         gpu.Synchronize();
@@ -53,7 +54,7 @@ internal static class TrainingProfile
             step.Step();
         gpu.Synchronize();
         var perStep = clock.Elapsed.TotalMilliseconds / timedSteps;
-        Console.WriteLine($"{config.QuantizationScheme} {preset} {batch}x{sequence}{(lean ? " lean" : "")} {gpu.MatmulPrecision}: training step {perStep:F1} ms " +
+        Console.WriteLine($"{config.QuantizationScheme} {preset} {batch}x{sequence}{(lean ? " lean" : "")} {gpu.MatmulPrecision}{(gpu.UseWgmma ? " wgmma" : "")}: training step {perStep:F1} ms " +
             $"({batch * sequence * 1000 / perStep:F0} tokens/s, {step.Flops / perStep / 1e9:F0} model TFLOP/s), host-timed over {timedSteps} steps; " +
             $"peak tensor memory {ByteSize.Format(gpu.Memory.PeakBytes)}, device memory in use {ByteSize.Format(gpu.DeviceBytesInUse)} (scratch and the context included)");
         using (new CudaProfilerRange())

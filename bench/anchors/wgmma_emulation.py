@@ -3,12 +3,14 @@ matmul_bf16.cu's fragments were checked): every block of a small ragged GEMM is 
 arithmetic, thread by thread, on a model of shared memory, and the result must equal the exact product.
 
 Two kinds of code below, kept apart on purpose:
-  * mirrors of the kernel (swizzled_offset, TileCopy, descriptor, block_tile, the main loop's stage and group
-    arithmetic, and matmul_store.cuh's for_each_accumulator_pair / store_accumulators): the same expressions as the .cu;
+  * mirrors of the kernel (swizzled_offset, TileCopyK, TileCopyMN, descriptor, step_bytes, block_tile, the main loop's
+    stage and group arithmetic, and matmul_store.cuh's load_accumulators / store_accumulators): the same expressions as
+    the .cu;
   * models of the hardware, written from the PTX ISA and not from the kernel:
-      - wgmma_operand: how wgmma reads a K-major operand through a matrix descriptor with 128-byte swizzling (PTX ISA
-        9.7.15.5.1.2 "Shared Memory Matrix Layout": canonical layout Swizzle<3,4,3> o ((8,m),(T,2k)):((8T,SBO),(1,T))
-        with T = 8 for bf16, and 9.7.15.5.1.2.2 "Matrix Descriptor Format" for the bit fields);
+      - wgmma_operand: how wgmma reads a K-major or (imm-trans 1) MN-major operand through a matrix descriptor with
+        128-byte swizzling (PTX ISA 9.7.15.5.1.2 "Shared Memory Matrix Layout": canonical layouts Swizzle<3,4,3> o
+        ((8,m),(T,2k)):((8T,SBO),(1,T)) K-major and Swizzle<3,4,3> o ((T,8,m),(8,k)):((1,T,LBO),(8T,SBO)) MN-major,
+        T = 8 for bf16, and 9.7.15.5.1.2.2 "Matrix Descriptor Format" for the bit fields);
       - accumulator_position: which (row, column) of D each of a thread's m64nNk16 fp32 registers holds (PTX ISA
         9.7.15.5.1.1.1, figure "WGMMA .m64nNk16 register fragment layout for accumulator matrix D");
       - the asynchrony: a cp.async lands somewhere between its issue and the cp.async.wait_group that retires its group,
@@ -19,7 +21,7 @@ Two kinds of code below, kept apart on purpose:
 
 Section numbers are those of the PTX ISA 9.x documentation (they shift between versions; the titles do not).
 Operands are small integers, so every product and sum is exact in float32 and float64 alike, and the check is equality.
-Pure Python (no numpy on the development machines); about half a minute for all variants.
+Pure Python (no numpy on the development machines); a few minutes for all variants.
 
 Usage: python3 wgmma_emulation.py
 """
@@ -50,10 +52,10 @@ def swizzled_offset(row, chunk):
     return row * ROW_BYTES + ((chunk ^ (row & 7)) << 4)
 
 
-class TileCopy:
-    """TileCopy<Rows> of one thread: copy(tile, t) lists its cp.async as (shared address, source element or None)."""
+class TileCopyK:
+    """TileCopyK<Rows> of one thread: copy(tile, t) lists its cp.async as (shared address, source element or None)."""
 
-    def __init__(self, v, rows_in_tile, thread, ld, rows, row0):
+    def __init__(self, v, rows_in_tile, thread, ld, rows, k, row0):
         self.lines = v.threads // 8
         assert rows_in_tile % self.lines == 0
         self.copies = rows_in_tile // self.lines
@@ -73,8 +75,37 @@ class TileCopy:
         return out
 
 
-def descriptor(address):
-    return ((address & 0x3FFFF) >> 4) | 1 << 16 | (1024 >> 4) << 32 | 1 << 62
+class TileCopyMN:
+    """TileCopyMN<Columns> of one thread, as TileCopyK."""
+
+    def __init__(self, v, columns_in_tile, thread, ld, columns, k, column0):
+        self.row_chunks = columns_in_tile // 8
+        self.lines = v.threads // self.row_chunks
+        assert v.threads % self.row_chunks == 0 and BK % self.lines == 0
+        self.copies = BK // self.lines
+        self.ld, self.k, self.line = ld, k, thread // self.row_chunks
+        chunk = thread % self.row_chunks
+        self.source = self.line * ld + column0 + chunk * 8
+        self.offset = (chunk // 8) * (BK * ROW_BYTES) + ((chunk % 8) << 4)
+        self.inside = column0 + chunk * 8 < ld
+
+    def copy(self, tile, t):
+        out = []
+        for i in range(self.copies):
+            line = self.line + i * self.lines
+            valid = self.inside and t * BK + line < self.k
+            rows_in = (t * BK + i * self.lines) * self.ld
+            out.append((tile + line * ROW_BYTES + (self.offset ^ ((line & 7) << 4)), self.source + rows_in if valid else None))
+        return out
+
+
+def descriptor(address, mn_major):
+    lbo = BK * ROW_BYTES if mn_major else 16
+    return ((address & 0x3FFFF) >> 4) | (lbo >> 4) << 16 | (1024 >> 4) << 32 | 1 << 62
+
+
+def step_bytes(mn_major, j):
+    return j * 16 * ROW_BYTES if mn_major else j * 32
 
 
 def block_tile(v, m, grid_x, block_x, block_y):
@@ -85,6 +116,23 @@ def block_tile(v, m, grid_x, block_x, block_y):
     height = min(tiles_m - first, v.group_m)
     within = block_id - group * v.group_m * grid_x
     return (first + within % height) * v.bm, (within // height) * v.bn
+
+
+def load_accumulators(c, m, n, row0, column0, lane, tiles):
+    """matmul_store.cuh's load_accumulators<1, NTiles> for one lane: acc[j][v], zero outside C."""
+    g, t = lane >> 2, lane & 3
+    acc = [[0] * 4 for _ in range(tiles)]
+    for h in range(2):
+        row = row0 + g + 8 * h
+        if row >= m:
+            continue
+        for j in range(tiles):
+            column = column0 + j * 8 + 2 * t
+            if column < n:
+                acc[j][h * 2] = c[row * n + column]
+                if column + 1 < n:
+                    acc[j][h * 2 + 1] = c[row * n + column + 1]
+    return acc
 
 
 def store_accumulators(acc, c, bias, m, n, row0, column0, lane):
@@ -109,20 +157,26 @@ def swizzle_128b(address):
     return address ^ ((address & 0x380) >> 3)
 
 
-def wgmma_operand(shared, desc, rows):
-    """The rows x 16 K-major bf16 operand wgmma reads through `desc`: element (r, k) at canonical element offset
-    (r % 8) 8T + (r / 8) SBO / 2 + (k % 8) + (k / 8) T (T = 8), i.e. bytes (r % 8) 128 + (r / 8) SBO + (k / 8) 16 +
-    (k % 8) 2 from the start address, then swizzled as an absolute address."""
+def wgmma_operand(shared, desc, rows, mn_major):
+    """The rows x 16 bf16 operand wgmma reads through `desc`, as rows of 16 k, from byte offsets off the start address
+    then swizzled as absolute addresses. K-major: element (r, k) at canonical element offset (r % 8) 8T + (r / 8) SBO / 2
+    + (k % 8) + (k / 8) T, i.e. bytes (r % 8) 128 + (r / 8) SBO + (k / 8) 16 + (k % 8) 2. MN-major: at (r % 8) +
+    ((r / 8) % 8) T + (r / 64) LBO / 2 + (k % 8) 8T + (k / 8) SBO / 2, i.e. bytes (r % 8) 2 + ((r / 8) % 8) 16 +
+    (r / 64) LBO + (k % 8) 128 + (k / 8) SBO."""
     start = (desc & 0x3FFF) << 4
     lbo, sbo = ((desc >> 16) & 0x3FFF) << 4, ((desc >> 32) & 0x3FFF) << 4
     base_offset, mode = (desc >> 49) & 7, desc >> 62
-    assert mode == 1 and base_offset == 0 and lbo == 16, (mode, base_offset, lbo)  # 128-byte swizzle, LBO "assumed 1"
+    assert mode == 1 and base_offset == 0, (mode, base_offset)  # 128-byte swizzle
+    assert mn_major or lbo == 16, lbo  # K-major swizzled: LBO "assumed 1"
     assert desc & ~(0x3FFF | 0x3FFF << 16 | 0x3FFF << 32 | 7 << 49 | 3 << 62) == 0, "reserved bits set"
     out = []
     for r in range(rows):
         line = []
         for k in range(16):
-            byte = start + (r % 8) * 128 + (r // 8) * sbo + (k // 8) * 16 + (k % 8) * 2
+            if mn_major:
+                byte = start + (r % 8) * 2 + ((r // 8) % 8) * 16 + (r // 64) * lbo + (k % 8) * 128 + (k // 8) * sbo
+            else:
+                byte = start + (r % 8) * 128 + (r // 8) * sbo + (k // 8) * 16 + (k % 8) * 2
             address = swizzle_128b(byte)
             assert address % 2 == 0
             line.append(shared[address // 2])
@@ -168,13 +222,33 @@ class SharedMemory:
         del self.pending[:max(count, 0)]
 
 
-def run_block(v, operands, bias, c, m, n, k, ld, grid_x, block_x, block_y, copies_late, base):
+class Operand:
+    """A bf16 operand in memory: K-major (rows of MN, each ld >= k long) or MN-major (k rows, each ld >= MN long), its
+    padding zero; at(mn, kk) is the element the product multiplies, zero past the matrix."""
+
+    def __init__(self, mn_major, extent, k, rng):
+        self.mn_major, self.extent, self.k = mn_major, extent, k
+        self.ld = ((extent if mn_major else k) + 7) // 8 * 8
+        lines, length = (k, extent) if mn_major else (extent, k)
+        self.data = [rng.randint(-8, 8) if i < length else 0 for _ in range(lines) for i in range(self.ld)]
+
+    def at(self, mn, kk):
+        if mn >= self.extent or kk >= self.k:
+            return 0
+        return self.data[kk * self.ld + mn] if self.mn_major else self.data[mn * self.ld + kk]
+
+    def copier(self, v, rows_in_tile, thread, first):
+        kind = TileCopyMN if self.mn_major else TileCopyK
+        return kind(v, rows_in_tile, thread, self.ld, self.extent, self.k, first)
+
+
+def run_block(v, a, b, bias, addend, c, m, n, k, grid_x, block_x, block_y, copies_late, base):
     """The kernel for one block; `base` is the 1024-aligned shared address the kernel rounds its window up to."""
     block_m, block_n = block_tile(v, m, grid_x, block_x, block_y)
     k_tiles = (k + BK - 1) // BK
-    shared = SharedMemory(base + v.shared_bytes, operands, copies_late)
-    copy_a = [TileCopy(v, v.bm, i, ld, m, block_m) for i in range(v.threads)]
-    copy_b = [TileCopy(v, v.bn, i, ld, n, block_n) for i in range(v.threads)]
+    shared = SharedMemory(base + v.shared_bytes, {"a": a.data, "b": b.data}, copies_late)
+    copy_a = [a.copier(v, v.bm, i, block_m) for i in range(v.threads)]
+    copy_b = [b.copier(v, v.bn, i, block_n) for i in range(v.threads)]
 
     def load_stage(tile, stage):
         if tile < k_tiles:
@@ -190,8 +264,8 @@ def run_block(v, operands, bias, c, m, n, k, ld, grid_x, block_x, block_y, copie
         return 0 if stage == v.stages - 1 else stage + 1
 
     groups = v.bm // 64
-    a_descriptors = [descriptor(base + w * 64 * ROW_BYTES) for w in range(groups)]
-    b_descriptor = descriptor(base + v.a_bytes)
+    a_descriptors = [descriptor(base + w * 64 * ROW_BYTES, a.mn_major) for w in range(groups)]
+    b_descriptor = descriptor(base + v.a_bytes, b.mn_major)
     # Per warpgroup: its committed wgmma groups not yet retired, each a list of (descriptor a, descriptor b), and the
     # operands its retired and read wgmma have gathered (the product is taken once, at the end: it is exact).
     queued = [[] for _ in range(groups)]
@@ -200,9 +274,9 @@ def run_block(v, operands, bias, c, m, n, k, ld, grid_x, block_x, block_y, copie
     def read(w, issued):
         for da, db in issued:
             a_rows, b_rows = gathered[w]
-            for row, line in zip(a_rows, wgmma_operand(shared.words, da, 64)):
+            for row, line in zip(a_rows, wgmma_operand(shared.words, da, 64, a.mn_major)):
                 row.extend(line)
-            for row, line in zip(b_rows, wgmma_operand(shared.words, db, v.bn)):
+            for row, line in zip(b_rows, wgmma_operand(shared.words, db, v.bn, b.mn_major)):
                 row.extend(line)
 
     def wgmma_wait(w, pending_allowed):
@@ -220,8 +294,9 @@ def run_block(v, operands, bias, c, m, n, k, ld, grid_x, block_x, block_y, copie
         for w in range(groups):
             issued = []
             for step in range(BK // 16):
-                offset = (read_stage * v.stage_bytes + step * 32) >> 4
-                issued.append((a_descriptors[w] + offset, b_descriptor + offset))
+                stage = read_stage * v.stage_bytes
+                issued.append((a_descriptors[w] + ((stage + step_bytes(a.mn_major, step)) >> 4),
+                               b_descriptor + ((stage + step_bytes(b.mn_major, step)) >> 4)))
             if copies_late:
                 read(w, issued)
             queued[w].append(issued)
@@ -237,31 +312,31 @@ def run_block(v, operands, bias, c, m, n, k, ld, grid_x, block_x, block_y, copie
         a_rows, b_rows = gathered[w]
         # The operands as gathered must be the block's rows of A and B, zero past the matrix and past k.
         for r, row in enumerate(a_rows):
-            gm = block_m + w * 64 + r
-            expect = [operands["a"][gm * ld + kk] if gm < m and kk < ld else 0 for kk in range(k_tiles * BK)]
-            assert row == expect, f"A row {r} of warpgroup {w} read wrong"
+            assert row == [a.at(block_m + w * 64 + r, kk) for kk in range(k_tiles * BK)], f"A row {r} of warpgroup {w} read wrong"
         for r, row in enumerate(b_rows):
-            gn = block_n + r
-            expect = [operands["b"][gn * ld + kk] if gn < n and kk < ld else 0 for kk in range(k_tiles * BK)]
-            assert row == expect, f"B row {r} read wrong"
+            assert row == [b.at(block_n + r, kk) for kk in range(k_tiles * BK)], f"B row {r} read wrong"
         d = [[sum(map(operator.mul, ar, br)) for br in b_rows] for ar in a_rows]
         for thread in range(128):
-            registers = [0] * (v.bn // 2)
+            warp, lane = thread // 32, thread % 32
+            row0 = block_m + w * 64 + warp * 16
+            acc = load_accumulators(addend, m, n, row0, block_n, lane, v.bn // 8) if addend is not None else [[0] * 4 for _ in range(v.bn // 8)]
             for i in range(v.bn // 2):
                 row, column = accumulator_position(thread, i)
-                registers[i] = d[row][column]
-            acc = [registers[4 * j:4 * j + 4] for j in range(v.bn // 8)]
-            warp, lane = thread // 32, thread % 32
-            store_accumulators(acc, c, bias, m, n, block_m + w * 64 + warp * 16, block_n, lane)
+                acc[i // 4][i % 4] += d[row][column]
+            store_accumulators(acc, c, bias, m, n, row0, block_n, lane)
 
 
-def emulate(v, m, n, k, with_bias, rng):
-    ld = (k + 7) // 8 * 8
-    a = [rng.randint(-8, 8) if kk < k else 0 for _ in range(m) for kk in range(ld)]
-    b = [rng.randint(-8, 8) if kk < k else 0 for _ in range(n) for kk in range(ld)]
+# The products of a linear layer as the kernels pose them: (name, A MN-major, B MN-major).
+FORMS = [("forward", False, False), ("input gradient", False, True), ("weight gradient", True, True)]
+
+
+def emulate(v, form, m, n, k, with_bias, with_addend, rng):
+    name, a_mn, b_mn = form
+    a, b = Operand(a_mn, m, k, rng), Operand(b_mn, n, k, rng)
     bias = [rng.randint(-100, 100) for _ in range(n)] if with_bias else None
+    addend = [rng.randint(-1000, 1000) for _ in range(m * n)] if with_addend else None
     grid_x, grid_y = (n + v.bn - 1) // v.bn, (m + v.bm - 1) // v.bm
-    exact = [sum(map(operator.mul, a[row * ld:row * ld + ld], b[col * ld:col * ld + ld])) + (bias[col] if bias else 0)
+    exact = [sum(a.at(row, kk) * b.at(col, kk) for kk in range(k)) + (bias[col] if bias else 0) + (addend[row * n + col] if addend else 0)
              for row in range(m) for col in range(n)]
     for copies_late in (False, True):
         c = [None] * (m * n)
@@ -269,9 +344,9 @@ def emulate(v, m, n, k, with_bias, rng):
             for block_x in range(grid_x):
                 # The window's address is the kernel's (shared_address + 1023) & ~1023 for some 16-aligned start.
                 base = (rng.randrange(0, 1024, 16) + 1023) & ~1023
-                run_block(v, {"a": a, "b": b}, bias, c, m, n, k, ld, grid_x, block_x, block_y, copies_late, base)
+                run_block(v, a, b, bias, addend, c, m, n, k, grid_x, block_x, block_y, copies_late, base)
         wrong = [i for i in range(m * n) if c[i] != exact[i]]
-        assert not wrong, f"{v} {m}x{n}x{k}: C[{wrong[0] // n}, {wrong[0] % n}] = {c[wrong[0]]}, exact {exact[wrong[0]]}"
+        assert not wrong, f"{v} {name} {m}x{n}x{k}: C[{wrong[0] // n}, {wrong[0] % n}] = {c[wrong[0]]}, exact {exact[wrong[0]]}"
 
 
 def check_block_order(v):
@@ -283,13 +358,17 @@ def check_block_order(v):
 
 
 def check_copy_banks(v):
-    """Each 8 neighbouring threads' 16-byte copies land in 8 distinct 16-byte bank groups (one 128-byte phase)."""
+    """Each 8 neighbouring threads' 16-byte copies land in 8 distinct 16-byte bank groups (one 128-byte phase), and a
+    tile's copies fill it exactly once."""
     for rows in (v.bm, v.bn):
-        copiers = [TileCopy(v, rows, i, 64, rows, 0) for i in range(v.threads)]
-        for first in range(0, v.threads, 8):
-            for i in range(copiers[0].copies):
-                groups = {(copiers[t].copy(0, 0)[i][0] >> 4) & 7 for t in range(first, first + 8)}
-                assert len(groups) == 8
+        for kind in (TileCopyK, TileCopyMN):
+            copiers = [kind(v, rows, i, 1024, rows, 1024, 0) for i in range(v.threads)]
+            for first in range(0, v.threads, 8):
+                for i in range(copiers[0].copies):
+                    groups = {(copiers[t].copy(0, 0)[i][0] >> 4) & 7 for t in range(first, first + 8)}
+                    assert len(groups) == 8
+            addresses = sorted(address for copier in copiers for address, _ in copier.copy(0, 0))
+            assert addresses == list(range(0, rows * ROW_BYTES, 16)), kind.__name__
 
 
 def check_accumulator_layout(n):
@@ -314,9 +393,10 @@ def main():
     for v in VARIANTS:
         check_block_order(v)
         check_copy_banks(v)
-        for index, (m, n, k) in enumerate(SHAPES):
-            emulate(v, m, n, k, with_bias=index % 2 == 0, rng=rng)
-        print(f"{v}: exact on {len(SHAPES)} shapes, both async timings", flush=True)
+        for form in FORMS:
+            for index, (m, n, k) in enumerate(SHAPES):
+                emulate(v, form, m, n, k, with_bias=form[0] == "forward" and index % 2 == 0, with_addend=index % 2 == 1, rng=rng)
+        print(f"{v}: exact on {len(SHAPES)} shapes of each of {len(FORMS)} products, both async timings", flush=True)
     print(f"{len(VARIANTS)} passed, 0 failed")
 
 

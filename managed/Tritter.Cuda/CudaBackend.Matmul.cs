@@ -6,8 +6,8 @@ namespace Tritter.Cuda;
 
 /// <summary>
 /// Dense linear-layer products on tensor cores with fp32 accumulation, at <see cref="MatmulPrecision"/>: TF32
-/// (<c>kernels/matmul.cu</c>) or bf16 copies of the operands (<c>kernels/matmul_bf16.cu</c>; the forward product on
-/// wgmma where the device has it, <c>kernels/matmul_bf16_sm90a.cu</c>).
+/// (<c>kernels/matmul.cu</c>) or bf16 copies of the operands (<c>kernels/matmul_bf16.cu</c>; on wgmma where the device
+/// has it, <c>kernels/matmul_bf16_sm90a.cu</c>).
 /// </summary>
 public sealed partial class CudaBackend : IMatmulOps
 {
@@ -26,12 +26,13 @@ public sealed partial class CudaBackend : IMatmulOps
     public bool WgmmaAvailable => EmbeddedKernels.RunsOn(WgmmaModule, Device.ComputeCapability);
 
     /// <summary>
-    /// Whether bf16 forward products run on wgmma (<c>matmul_forward*_bf16_wgmma</c>) rather than mma.sync: on by
-    /// default where <see cref="WgmmaAvailable"/>; off, every device runs the portable kernels (to compare the two).
+    /// Whether bf16 products run on wgmma (<c>matmul_*_bf16_wgmma</c>) rather than mma.sync (all but the split-k input
+    /// gradient); only where <see cref="WgmmaAvailable"/>. Off by default until the kernels have been measured correct
+    /// and faster on an H100 (<c>bench/results/</c>); the GPU tests run both.
     /// </summary>
     public bool UseWgmma
     {
-        get => _useWgmma ??= WgmmaAvailable;
+        get => _useWgmma;
         set
         {
             if (value && !WgmmaAvailable)
@@ -40,7 +41,7 @@ public sealed partial class CudaBackend : IMatmulOps
         }
     }
 
-    private bool? _useWgmma;
+    private bool _useWgmma;
 
     /// <inheritdoc />
     public DType WeightType(int inFeatures) =>
@@ -82,11 +83,8 @@ public sealed partial class CudaBackend : IMatmulOps
         {
             var ldIn = KernelLaunch.Bf16Leading(inFeatures);
             var (xs, ws) = (ToBf16("matmul_bf16_x", x, rows, inFeatures), ToBf16("matmul_bf16_w", w, outFeatures, inFeatures));
-            var (forward, geometry) = UseWgmma
-                ? (MatmulKernel(WgmmaModule, r is null ? "matmul_forward_bf16_wgmma" : "matmul_forward_residual_bf16_wgmma", KernelLaunch.MatmulWgmmaSharedBytes),
-                    KernelLaunch.MatmulWgmma(rows, outFeatures))
-                : (MatmulKernel("matmul_bf16", r is null ? "matmul_forward_bf16" : "matmul_forward_residual_bf16", KernelLaunch.MatmulBf16SharedBytes),
-                    KernelLaunch.MatmulBf16(rows, outFeatures));
+            var (module, kernel, sharedBytes, geometry) = Bf16Product(r is null ? "matmul_forward_bf16" : "matmul_forward_residual_bf16", rows, outFeatures);
+            var forward = MatmulKernel(module, kernel, sharedBytes);
             if (r is null)
                 forward.Launch(geometry, Stream, xs.Pointer, ws.Pointer, b is null ? default : b.Pointer, y.Pointer, rows, inFeatures, outFeatures, ldIn);
             else
@@ -153,14 +151,13 @@ public sealed partial class CudaBackend : IMatmulOps
             return;
         var (ldIn, ldOut) = (KernelLaunch.Bf16Leading(inFeatures), KernelLaunch.Bf16Leading(outFeatures));
         var dys = ToBf16("matmul_bf16_dy", dy, rows, outFeatures);
-        const uint shared = KernelLaunch.MatmulBf16SharedBytes;
         if (dx is not null)
             InputGradientBf16(dys, ToBf16("matmul_bf16_w", w, outFeatures, inFeatures), dx, accumulateInputGradient, rows, inFeatures, outFeatures);
         if (outFeatures == 0)
             return;
         var xs = ToBf16("matmul_bf16_x", x, rows, inFeatures);
-        MatmulKernel("matmul_bf16", weightKernel, shared).Launch(KernelLaunch.MatmulBf16(outFeatures, inFeatures), Stream,
-            dys.Pointer, xs.Pointer, dw.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
+        var (module, kernel, sharedBytes, geometry) = Bf16Product(weightKernel, outFeatures, inFeatures);
+        MatmulKernel(module, kernel, sharedBytes).Launch(geometry, Stream, dys.Pointer, xs.Pointer, dw.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
     }
 
     /// <summary>
@@ -171,21 +168,28 @@ public sealed partial class CudaBackend : IMatmulOps
     private void InputGradientBf16(CudaTensor dys, CudaTensor ws, CudaTensor dx, bool accumulate, int rows, int inFeatures, int outFeatures)
     {
         var (ldIn, ldOut) = (KernelLaunch.Bf16Leading(inFeatures), KernelLaunch.Bf16Leading(outFeatures));
-        const uint shared = KernelLaunch.MatmulBf16SharedBytes;
         var (splits, splitTiles) = KernelLaunch.MatmulBf16KSplits(rows, inFeatures, outFeatures, Device.MultiprocessorCount);
         if (splits == 1)
         {
-            MatmulKernel("matmul_bf16", accumulate ? "matmul_input_gradient_add_bf16" : "matmul_input_gradient_bf16", shared)
-                .Launch(KernelLaunch.MatmulBf16(rows, inFeatures), Stream, dys.Pointer, ws.Pointer, dx.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
+            var (module, kernel, sharedBytes, geometry) = Bf16Product(accumulate ? "matmul_input_gradient_add_bf16" : "matmul_input_gradient_bf16", rows, inFeatures);
+            MatmulKernel(module, kernel, sharedBytes).Launch(geometry, Stream, dys.Pointer, ws.Pointer, dx.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn);
             return;
         }
         var count = (long)rows * inFeatures;
         var partials = Scratch("matmul_bf16_split_partials", DType.Float32, splits * count);
-        MatmulKernel("matmul_bf16", "matmul_input_gradient_split_bf16", shared).Launch(KernelLaunch.MatmulBf16(rows, inFeatures, splits), Stream,
+        MatmulKernel("matmul_bf16", "matmul_input_gradient_split_bf16", KernelLaunch.MatmulBf16SharedBytes).Launch(KernelLaunch.MatmulBf16(rows, inFeatures, splits), Stream,
             dys.Pointer, ws.Pointer, partials.Pointer, rows, inFeatures, outFeatures, ldOut, ldIn, splitTiles);
         Kernel("matmul_bf16", "matmul_split_sum_f32").Launch(KernelLaunch.Elementwise(count, Device), Stream,
             partials.Pointer, splits, count, dx.Pointer, accumulate ? 1 : 0);
     }
+
+    /// <summary>
+    /// The launch of the bf16 product <paramref name="kernel"/> (a <c>matmul_bf16.cu</c> name) over an
+    /// <paramref name="m"/> x <paramref name="n"/> output: its wgmma twin (same arguments) where <see cref="UseWgmma"/>.
+    /// </summary>
+    private (string Module, string Kernel, uint SharedBytes, LaunchGeometry Geometry) Bf16Product(string kernel, int m, int n) => UseWgmma
+        ? (WgmmaModule, kernel + "_wgmma", KernelLaunch.MatmulWgmmaSharedBytes, KernelLaunch.MatmulWgmma(m, n))
+        : ("matmul_bf16", kernel, KernelLaunch.MatmulBf16SharedBytes, KernelLaunch.MatmulBf16(m, n));
 
     /// <summary>A weight or input of a product: float32, or bf16 where <see cref="WeightType"/> names it.</summary>
     private CudaTensor MatmulOperand(Tensor operand, int inFeatures, string name)

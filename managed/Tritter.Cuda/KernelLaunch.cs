@@ -257,22 +257,22 @@ public static class KernelLaunch
         new(new Dim3((uint)((n + MatmulBf16TileN - 1) / MatmulBf16TileN), (uint)((m + MatmulBf16TileM - 1) / MatmulBf16TileM), (uint)splits),
             new Dim3(MatmulBf16Threads), MatmulBf16SharedBytes);
 
-    /// <summary>Output rows of one <c>matmul_forward*_bf16_wgmma</c> block (<c>WG_BM</c>): two warpgroups of 64.</summary>
+    /// <summary>Output rows of one <c>matmul_*_bf16_wgmma</c> block (<c>WG_BM</c>): two warpgroups of 64.</summary>
     public const int MatmulWgmmaTileM = 128;
 
-    /// <summary>Output columns of one <c>matmul_forward*_bf16_wgmma</c> block (<c>WG_BN</c>): wgmma's widest n.</summary>
+    /// <summary>Output columns of one <c>matmul_*_bf16_wgmma</c> block (<c>WG_BN</c>): wgmma's widest n.</summary>
     public const int MatmulWgmmaTileN = 256;
 
-    /// <summary>Threads per <c>matmul_forward*_bf16_wgmma</c> block (<c>WG_THREADS</c>): 128 per warpgroup.</summary>
+    /// <summary>Threads per <c>matmul_*_bf16_wgmma</c> block (<c>WG_THREADS</c>): 128 per warpgroup.</summary>
     public const int MatmulWgmmaThreads = MatmulWgmmaTileM / 64 * 128;
 
     /// <summary>
-    /// Shared memory of a <c>matmul_forward*_bf16_wgmma</c> block (<c>WG_SHARED_BYTES</c>): 4 stages of a 64-deep k tile of
+    /// Shared memory of a <c>matmul_*_bf16_wgmma</c> block (<c>WG_SHARED_BYTES</c>): 4 stages of a 64-deep k tile of
     /// each operand in bf16, and 1 KiB to align the ring to the 1,024 bytes of its swizzle pattern.
     /// </summary>
     public const uint MatmulWgmmaSharedBytes = 4 * (MatmulWgmmaTileM + MatmulWgmmaTileN) * 64 * 2 + 1024;
 
-    /// <summary>A <c>matmul_forward*_bf16_wgmma</c> launch for an <paramref name="m"/> x <paramref name="n"/> output: one block per tile.</summary>
+    /// <summary>A <c>matmul_*_bf16_wgmma</c> launch for an <paramref name="m"/> x <paramref name="n"/> output: one block per tile.</summary>
     public static LaunchGeometry MatmulWgmma(int m, int n) =>
         new(new Dim3((uint)((n + MatmulWgmmaTileN - 1) / MatmulWgmmaTileN), (uint)((m + MatmulWgmmaTileM - 1) / MatmulWgmmaTileM)),
             new Dim3(MatmulWgmmaThreads), MatmulWgmmaSharedBytes);

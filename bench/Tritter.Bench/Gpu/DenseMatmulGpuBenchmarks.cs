@@ -5,10 +5,10 @@ using Tritter.Cuda;
 namespace Tritter.Bench.Gpu;
 
 /// <summary>
-/// The dense float32 products of a training step at each <see cref="MatmulPrecision"/> (TF32 or bf16 tensor cores; the
-/// bf16 cases include converting the operands) on the linear layers of the 1B and 7B presets at 4096 tokens. Floor: 2
-/// rows x in x out flops per product against the mma.sync peak of the precision (peak.cu: ~324 TF32, ~650 bf16 TFLOP/s
-/// on an H100); the anchors are cuBLAS through PyTorch on the same shapes with TF32 (bench/anchors/dense_matmul_cublas.py)
+/// The dense float32 products of a training step at each <see cref="MatmulPrecision"/> (TF32 or bf16 tensor cores, bf16
+/// on mma.sync and on wgmma; the bf16 cases include converting the operands) on the linear layers of the 1B and 7B
+/// presets at 4096 tokens. Floor: 2 rows x in x out flops per product against the mma.sync peak of the precision
+/// (peak.cu: ~324 TF32, ~650 bf16 TFLOP/s on an H100; wgmma's dense bf16 peak is ~989); the anchors are cuBLAS through PyTorch on the same shapes with TF32 (bench/anchors/dense_matmul_cublas.py)
 /// and bf16 F.linear (../shared/anchors/torch_baselines.py).
 /// </summary>
 public class DenseMatmulGpuBenchmarks : GpuBenchmark
@@ -19,9 +19,9 @@ public class DenseMatmulGpuBenchmarks : GpuBenchmark
     [Params("4096x2048x2048", "4096x2048x5632", "4096x5632x2048", "4096x4096x11008")]
     public string Shape { get; set; } = "";
 
-    /// <summary>What the operands are rounded to.</summary>
-    [Params(MatmulPrecision.BFloat16, MatmulPrecision.Tf32)]
-    public MatmulPrecision Precision { get; set; }
+    /// <summary>What the operands are rounded to, and for bf16 which instruction multiplies them.</summary>
+    [Params(DenseKernel.Bf16, DenseKernel.Bf16Wgmma, DenseKernel.Tf32)]
+    public DenseKernel Kernel { get; set; }
 
     private int Part(int i) => int.Parse(Shape.Split('x')[i], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -38,7 +38,8 @@ public class DenseMatmulGpuBenchmarks : GpuBenchmark
     public void Setup()
     {
         OpenDevice();
-        Gpu.MatmulPrecision = Precision;
+        Gpu.MatmulPrecision = Kernel == DenseKernel.Tf32 ? MatmulPrecision.Tf32 : MatmulPrecision.BFloat16;
+        Gpu.UseWgmma = Kernel == DenseKernel.Bf16Wgmma;
         var random = new Random(3);
         Tensor Filled(TensorShape shape)
         {
@@ -75,4 +76,17 @@ public class DenseMatmulGpuBenchmarks : GpuBenchmark
     [Benchmark]
     public void Backward() =>
         Timed(() => Gpu.MatmulBackward(_dy, _x, _w, _dx, _dw, _b), 2 * _dy.Bytes + _x.Bytes + _dx.Bytes + _w.Bytes + 2 * _dw.Bytes, 2 * ProductFlops);
+}
+
+/// <summary>The dense product kernels a <see cref="DenseMatmulGpuBenchmarks"/> case runs.</summary>
+public enum DenseKernel
+{
+    /// <summary>bf16 operands on <c>mma.sync</c> (<c>kernels/matmul_bf16.cu</c>), every device.</summary>
+    Bf16,
+
+    /// <summary>bf16 operands on <c>wgmma</c> (<c>kernels/matmul_bf16_sm90a.cu</c>), compute capability 9.0 only.</summary>
+    Bf16Wgmma,
+
+    /// <summary>TF32 operands on <c>mma.sync</c> (<c>kernels/matmul.cu</c>).</summary>
+    Tf32,
 }

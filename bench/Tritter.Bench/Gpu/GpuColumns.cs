@@ -22,15 +22,21 @@ public sealed class GpuColumnsConfig : ManualConfig
 
     /// <summary>
     /// The tensor-core roofline a case is compared with: its method's attribute, else the mma of its
-    /// <see cref="MatmulPrecision"/> parameter where it has one, else its suite's attribute, else none.
+    /// <see cref="MatmulPrecision"/> or <see cref="DenseKernel"/> parameter where it has one (bf16's on wgmma too), else its
+    /// suite's attribute, else none.
     /// </summary>
     public static MmaKind? MmaRoofline(BenchmarkCase benchmarkCase)
     {
         if (benchmarkCase.Descriptor.WorkloadMethod.GetCustomAttribute<MmaRooflineAttribute>() is { } method)
             return method.Kind;
         foreach (var parameter in benchmarkCase.Parameters.Items)
-            if (parameter.Value is MatmulPrecision precision)
-                return precision == MatmulPrecision.BFloat16 ? MmaKind.Bf16 : MmaKind.Tf32;
+            switch (parameter.Value)
+            {
+                case MatmulPrecision precision:
+                    return precision == MatmulPrecision.BFloat16 ? MmaKind.Bf16 : MmaKind.Tf32;
+                case DenseKernel kernel:
+                    return kernel == DenseKernel.Tf32 ? MmaKind.Tf32 : MmaKind.Bf16;
+            }
         return benchmarkCase.Descriptor.Type.GetCustomAttribute<MmaRooflineAttribute>(inherit: true)?.Kind;
     }
 }

@@ -9,20 +9,27 @@ namespace Tritter.Tests.Model;
 
 /// <summary>
 /// The whole model graph on the GPU against the CPU reference, with the dense products at each
-/// <see cref="MatmulPrecision"/>: one step's loss and every parameter gradient, then 50 training steps whose losses must
-/// track the CPU run. bf16 rounds operands 8x coarser than TF32 (2^-8 against 2^-11); its one-step bounds are 4x TF32's,
+/// <see cref="MatmulPrecision"/> (bf16 on mma.sync, and on wgmma where the device has it): one step's loss and every
+/// parameter gradient, then 50 training steps whose losses must track the CPU run. bf16 rounds operands 8x coarser than TF32 (2^-8 against 2^-11); its one-step bounds are 4x TF32's,
 /// which the H100 meets with a 3x margin (2026-12-07: worst gradient 2.4e-2 of its norm, loss 1.6e-4).
 /// </summary>
-[TestFixture(MatmulPrecision.Tf32)]
-[TestFixture(MatmulPrecision.BFloat16)]
-public sealed class GpuTrainingTests(MatmulPrecision precision) : GpuFixture
+[TestFixture(MatmulPrecision.Tf32, false)]
+[TestFixture(MatmulPrecision.BFloat16, false)]
+[TestFixture(MatmulPrecision.BFloat16, true)]
+public sealed class GpuTrainingTests(MatmulPrecision precision, bool wgmma) : GpuFixture
 {
     private const int Batch = 4, Sequence = 32;
     private readonly double _coarseness = precision == MatmulPrecision.Tf32 ? 1 : 4;
 
-    /// <summary>Runs the fixture's products at its precision.</summary>
+    /// <summary>Runs the fixture's products at its precision, on wgmma or not.</summary>
     [OneTimeSetUp]
-    public void UsePrecision() => Gpu.MatmulPrecision = precision;
+    public void UsePrecision()
+    {
+        if (wgmma && !Gpu.WgmmaAvailable)
+            Assert.Ignore($"{Gpu.Name} has no wgmma (compute capability 9.0 only)");
+        Gpu.MatmulPrecision = precision;
+        Gpu.UseWgmma = wgmma;
+    }
 
     private static IEnumerable<TestCaseData> Configurations()
     {
