@@ -11,7 +11,9 @@ and checks it on ragged shapes and the sweep's. A variant that fails to load, fa
 of the sweep, so that the baseline and the other variants are still measured.
 
 Operands are bf16 already (rows padded with zeros to a multiple of 8), so the figures are the GEMM kernels alone;
-ours write float32, PyTorch's bf16.
+ours write float32, PyTorch's bf16. A second table times the two backward products of the default tile (128 x 256,
+4 stages, the one the engine runs) against matmul_bf16.cu's and PyTorch's on the same shapes: the input gradient
+dX = dY W (W MN-major) and the overwriting weight gradient dW = dY^T X (both operands MN-major).
 
 Usage (on the device): python3 matmul_wgmma_sweep.py DIR    (writes sweep.txt and sweep.json to $OUT, else DIR)
 """
@@ -145,6 +147,43 @@ def probed(paths, say):
     return passed
 
 
+def backward(directory, engine_path, say, results):
+    """dX and dW of each sweep shape (M tokens, N out, K in): matmul_bf16.cu's kernels, the wgmma twins, PyTorch."""
+    mma, wg = load_module(os.path.join(directory, "matmul_bf16.ptx")), load_module(engine_path)
+    mma_shared, wg_shared = 3 * (128 + 128) * 64 * 2, 4 * (128 + 256) * 128 + 1024
+    kernels = {
+        "dX": [("mma.sync", get_function(mma, "matmul_input_gradient_bf16", mma_shared), 128, 128, 128, mma_shared),
+               ("wgmma", get_function(wg, "matmul_input_gradient_bf16_wgmma", wg_shared), 128, 256, 256, wg_shared)],
+        "dW": [("mma.sync", get_function(mma, "matmul_weight_gradient_set_bf16", mma_shared), 128, 128, 128, mma_shared),
+               ("wgmma", get_function(wg, "matmul_weight_gradient_set_bf16_wgmma", wg_shared), 128, 256, 256, wg_shared)],
+    }
+    say("")
+    say("Backward products, TFLOP/s (error as above, against float64 of the same bf16 operands)")
+    say("| product | M x N x K | mma.sync | wgmma | PyTorch bf16 | wgmma / mma.sync | wgmma / PyTorch | wgmma error |")
+    say("|---|---|---|---|---|---|---|---|")
+    for m, n, k in SHAPES:
+        dy = bf16_padded(torch.rand(m, n, device="cuda") * 2 - 1)
+        x, w = bf16_padded(torch.rand(m, k, device="cuda") * 2 - 1), bf16_padded(torch.rand(n, k, device="cuda") * 2 - 1)
+        exact = {"dX": dy[:, :n].double() @ w[:, :k].double(), "dW": dy[:, :n].double().T @ x[:, :k].double()}
+        scale = {"dX": dy[:, :n].double().abs() @ w[:, :k].double().abs(), "dW": dy[:, :n].double().abs().T @ x[:, :k].double().abs()}
+        peers = {"dX": lambda: dy[:, :n] @ w[:, :k], "dW": lambda: dy[:, :n].T @ x[:, :k]}
+        for product, (rows, columns) in (("dX", (m, k)), ("dW", (n, k))):
+            rates, errors = {}, {}
+            for name, function, bm, bn, threads, shared in kernels[product]:
+                out = torch.full((rows, columns), float("nan"), device="cuda")
+                call = prepared(function, ((columns + bn - 1) // bn, (rows + bm - 1) // bm), threads, shared,
+                                dy, w if product == "dX" else x, out, m, k, n, padded(n), padded(k))
+                call()
+                torch.cuda.synchronize()
+                errors[name] = ((out.double() - exact[product]).abs() / scale[product]).nan_to_num(float("inf")).max().item()
+                rates[name] = 2.0 * m * n * k / timed_ms(call, launches=50, repeats=9) / 1e9
+            peer = 2.0 * m * n * k / timed_ms(peers[product], launches=50, repeats=9) / 1e9
+            cells = [f"{rates[name]:.0f}" + ("" if errors[name] <= BOUND else f" (WRONG {errors[name]:.1e})") for name in ("mma.sync", "wgmma")]
+            say(f"| {product} | {m}x{n}x{k} | " + " | ".join(cells) + f" | {peer:.0f} | {rates['wgmma'] / rates['mma.sync']:.2f} | "
+                f"{rates['wgmma'] / peer:.2f} | {errors['wgmma']:.1e} |")
+            results.append(dict(product=product, shape=[m, n, k], tflops=rates, error=errors, torch_bf16=peer))
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--probe":
         probe(sys.argv[2])
@@ -158,7 +197,8 @@ def main():
 
     say(f"device {torch.cuda.get_device_name()}, torch {torch.__version__}")
     paths = sorted(glob.glob(os.path.join(directory, "matmul_bf16_wgmma_bm*_bn*_s*.ptx")))
-    kernels = [baseline(directory)] + [wgmma_variant(p) for p in probed(paths, say)]
+    probed_paths = probed(paths, say)
+    kernels = [baseline(directory)] + [wgmma_variant(p) for p in probed_paths]
     for kernel in kernels:
         say(f"{kernel.name}: {kernel.threads} threads, {kernel.shared} bytes of shared memory")
 
@@ -180,6 +220,10 @@ def main():
         say(f"| {m}x{n}x{k} | " + " | ".join(cells) + f" | {peer:.0f} | "
             + (f"{valid[best] / peer:.2f} ({best}) | {errors[best]:.1e} |" if best else "- | - |"))
         results.append(dict(shape=[m, n, k], tflops=rates, error=errors, torch_bf16=peer))
+
+    engine = [p for p in probed_paths if p.endswith("_bm128_bn256_s4.ptx")]
+    if engine:
+        backward(directory, engine[0], say, results)
 
     with open(os.path.join(out, "sweep.txt"), "w") as f:
         f.write("\n".join(lines) + "\n")
