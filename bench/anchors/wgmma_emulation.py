@@ -55,22 +55,23 @@ def swizzled_offset(row, chunk):
 class TileCopyK:
     """TileCopyK<Rows> of one thread: copy(tile, t) lists its cp.async as (shared address, source element or None)."""
 
-    def __init__(self, v, rows_in_tile, thread, ld, rows, k, row0):
+    def __init__(self, v, rows_in_tile, thread, ld, rows, k, row0, esize=2):
+        self.tile_k, self.chunk_elements = ROW_BYTES // esize, 16 // esize
         self.lines = v.threads // 8
         assert rows_in_tile % self.lines == 0
         self.copies = rows_in_tile // self.lines
         self.ld, self.line, self.chunk = ld, thread // 8, thread % 8
-        self.source = (row0 + self.line) * ld + self.chunk * 8  # element index into the operand
+        self.source = (row0 + self.line) * ld + self.chunk * self.chunk_elements  # element index into the operand
         self.valid_rows = 0
         for i in range(self.copies):
             self.valid_rows |= (1 << i) if row0 + self.line + i * self.lines < rows else 0
 
     def copy(self, tile, t):
-        inside = self.chunk * 8 + t * BK < self.ld
+        inside = self.chunk * self.chunk_elements + t * self.tile_k < self.ld
         out = []
         for i in range(self.copies):
             valid = ((self.valid_rows >> i) & 1) == 1 and inside
-            offset = i * self.lines * self.ld + t * BK
+            offset = i * self.lines * self.ld + t * self.tile_k
             out.append((tile + swizzled_offset(self.line + i * self.lines, self.chunk), self.source + offset if valid else None))
         return out
 
@@ -78,7 +79,8 @@ class TileCopyK:
 class TileCopyMN:
     """TileCopyMN<Columns> of one thread, as TileCopyK."""
 
-    def __init__(self, v, columns_in_tile, thread, ld, columns, k, column0):
+    def __init__(self, v, columns_in_tile, thread, ld, columns, k, column0, esize=2):
+        assert esize == 2, "MN-major operands are 16-bit"
         self.row_chunks = columns_in_tile // 8
         self.lines = v.threads // self.row_chunks
         assert v.threads % self.row_chunks == 0 and BK % self.lines == 0
@@ -157,12 +159,14 @@ def swizzle_128b(address):
     return address ^ ((address & 0x380) >> 3)
 
 
-def wgmma_operand(shared, desc, rows, mn_major):
-    """The rows x 16 bf16 operand wgmma reads through `desc`, as rows of 16 k, from byte offsets off the start address
-    then swizzled as absolute addresses. K-major: element (r, k) at canonical element offset (r % 8) 8T + (r / 8) SBO / 2
-    + (k % 8) + (k / 8) T, i.e. bytes (r % 8) 128 + (r / 8) SBO + (k / 8) 16 + (k % 8) 2. MN-major: at (r % 8) +
-    ((r / 8) % 8) T + (r / 64) LBO / 2 + (k % 8) 8T + (k / 8) SBO / 2, i.e. bytes (r % 8) 2 + ((r / 8) % 8) 16 +
-    (r / 64) LBO + (k % 8) 128 + (k / 8) SBO."""
+def wgmma_operand(shared, desc, rows, mn_major, esize=2):
+    """The rows x (32 bytes of k) operand wgmma reads through `desc` (k16 of bf16, k32 of int8), as rows of k, from byte
+    offsets off the start address then swizzled as absolute addresses; T = 16 / esize elements fill 16 bytes. K-major:
+    element (r, k) at canonical element offset (r % 8) 8T + (r / 8) SBO / esize + (k % T) + (k / T) T, i.e. bytes
+    (r % 8) 128 + (r / 8) SBO + (k / T) 16 + (k % T) esize. MN-major (bf16 only): at (r % 8) + ((r / 8) % 8) T +
+    (r / 64) LBO / 2 + (k % 8) 8T + (k / 8) SBO / 2, i.e. bytes (r % 8) 2 + ((r / 8) % 8) 16 + (r / 64) LBO +
+    (k % 8) 128 + (k / 8) SBO."""
+    t = 16 // esize
     start = (desc & 0x3FFF) << 4
     lbo, sbo = ((desc >> 16) & 0x3FFF) << 4, ((desc >> 32) & 0x3FFF) << 4
     base_offset, mode = (desc >> 49) & 7, desc >> 62
@@ -172,14 +176,14 @@ def wgmma_operand(shared, desc, rows, mn_major):
     out = []
     for r in range(rows):
         line = []
-        for k in range(16):
+        for k in range(32 // esize):
             if mn_major:
                 byte = start + (r % 8) * 2 + ((r // 8) % 8) * 16 + (r // 64) * lbo + (k % 8) * 128 + (k // 8) * sbo
             else:
-                byte = start + (r % 8) * 128 + (r // 8) * sbo + (k // 8) * 16 + (k % 8) * 2
+                byte = start + (r % 8) * 128 + (r // 8) * sbo + (k // t) * 16 + (k % t) * esize
             address = swizzle_128b(byte)
-            assert address % 2 == 0
-            line.append(shared[address // 2])
+            assert address % esize == 0
+            line.append(shared[address // esize])
         out.append(line)
     return out
 
@@ -193,17 +197,19 @@ def accumulator_position(thread, register):
 # ---------------------------------------------------------------- one block, through the kernel's main loop
 
 class SharedMemory:
-    """Shared memory as 16-bit words, with cp.async groups landing at issue (`copies_late` False) or at the
+    """Shared memory as elements of esize bytes, with cp.async groups landing at issue (`copies_late` False) or at the
     cp.async.wait_group that retires them (True); per thread in the kernel, but every thread waits on the same count
     at the same point, so one queue of groups stands for all of them."""
 
-    def __init__(self, size_bytes, operands, copies_late):
-        self.words = [0x7FFF] * (size_bytes // 2)  # not zero: a read of memory never written shows
+    def __init__(self, size_bytes, operands, copies_late, esize):
+        self.esize = esize
+        self.words = [0x7FFF] * (size_bytes // esize)  # not zero: a read of memory never written shows
         self.operands, self.late, self.pending, self.group = operands, copies_late, [], []
 
     def copy16(self, address, source, operand):
-        assert address % 16 == 0 and 0 <= address and address + 16 <= len(self.words) * 2
-        data = [0] * 8 if source is None else self.operands[operand][source:source + 8]
+        count = 16 // self.esize
+        assert address % 16 == 0 and 0 <= address and address + 16 <= len(self.words) * self.esize
+        data = [0] * count if source is None else self.operands[operand][source:source + count]
         self.group.append((address, data))
 
     def commit(self):
@@ -218,17 +224,19 @@ class SharedMemory:
     def land(self, count):
         for group in self.pending[:max(count, 0)]:
             for address, data in group:
-                self.words[address // 2:address // 2 + 8] = data
+                self.words[address // self.esize:address // self.esize + len(data)] = data
         del self.pending[:max(count, 0)]
 
 
 class Operand:
-    """A bf16 operand in memory: K-major (rows of MN, each ld >= k long) or MN-major (k rows, each ld >= MN long), its
-    padding zero; at(mn, kk) is the element the product multiplies, zero past the matrix."""
+    """A bf16 (esize 2) or int8 (esize 1) operand in memory: K-major (rows of MN, each ld >= k long) or MN-major (k
+    rows, each ld >= MN long), ld whole 16-byte chunks, its padding zero; at(mn, kk) is the element the product
+    multiplies, zero past the matrix."""
 
-    def __init__(self, mn_major, extent, k, rng):
-        self.mn_major, self.extent, self.k = mn_major, extent, k
-        self.ld = ((extent if mn_major else k) + 7) // 8 * 8
+    def __init__(self, mn_major, extent, k, rng, esize=2):
+        self.mn_major, self.extent, self.k, self.esize = mn_major, extent, k, esize
+        chunk = 16 // esize
+        self.ld = ((extent if mn_major else k) + chunk - 1) // chunk * chunk
         lines, length = (k, extent) if mn_major else (extent, k)
         self.data = [rng.randint(-8, 8) if i < length else 0 for _ in range(lines) for i in range(self.ld)]
 
@@ -239,14 +247,15 @@ class Operand:
 
     def copier(self, v, rows_in_tile, thread, first):
         kind = TileCopyMN if self.mn_major else TileCopyK
-        return kind(v, rows_in_tile, thread, self.ld, self.extent, self.k, first)
+        return kind(v, rows_in_tile, thread, self.ld, self.extent, self.k, first, self.esize)
 
 
 def run_block(v, a, b, bias, addend, c, m, n, k, grid_x, block_x, block_y, copies_late, base):
     """The kernel for one block; `base` is the 1024-aligned shared address the kernel rounds its window up to."""
     block_m, block_n = block_tile(v, m, grid_x, block_x, block_y)
-    k_tiles = (k + BK - 1) // BK
-    shared = SharedMemory(base + v.shared_bytes, {"a": a.data, "b": b.data}, copies_late)
+    tile_k = ROW_BYTES // a.esize
+    k_tiles = (k + tile_k - 1) // tile_k
+    shared = SharedMemory(base + v.shared_bytes, {"a": a.data, "b": b.data}, copies_late, a.esize)
     copy_a = [a.copier(v, v.bm, i, block_m) for i in range(v.threads)]
     copy_b = [b.copier(v, v.bn, i, block_n) for i in range(v.threads)]
 
@@ -274,9 +283,9 @@ def run_block(v, a, b, bias, addend, c, m, n, k, grid_x, block_x, block_y, copie
     def read(w, issued):
         for da, db in issued:
             a_rows, b_rows = gathered[w]
-            for row, line in zip(a_rows, wgmma_operand(shared.words, da, 64, a.mn_major)):
+            for row, line in zip(a_rows, wgmma_operand(shared.words, da, 64, a.mn_major, a.esize)):
                 row.extend(line)
-            for row, line in zip(b_rows, wgmma_operand(shared.words, db, v.bn, b.mn_major)):
+            for row, line in zip(b_rows, wgmma_operand(shared.words, db, v.bn, b.mn_major, b.esize)):
                 row.extend(line)
 
     def wgmma_wait(w, pending_allowed):
@@ -293,7 +302,7 @@ def run_block(v, a, b, bias, addend, c, m, n, k, grid_x, block_x, block_y, copie
         shared.wait(v.stages - 3)
         for w in range(groups):
             issued = []
-            for step in range(BK // 16):
+            for step in range(4):
                 stage = read_stage * v.stage_bytes
                 issued.append((a_descriptors[w] + ((stage + step_bytes(a.mn_major, step)) >> 4),
                                b_descriptor + ((stage + step_bytes(b.mn_major, step)) >> 4)))
@@ -312,9 +321,9 @@ def run_block(v, a, b, bias, addend, c, m, n, k, grid_x, block_x, block_y, copie
         a_rows, b_rows = gathered[w]
         # The operands as gathered must be the block's rows of A and B, zero past the matrix and past k.
         for r, row in enumerate(a_rows):
-            assert row == [a.at(block_m + w * 64 + r, kk) for kk in range(k_tiles * BK)], f"A row {r} of warpgroup {w} read wrong"
+            assert row == [a.at(block_m + w * 64 + r, kk) for kk in range(k_tiles * tile_k)], f"A row {r} of warpgroup {w} read wrong"
         for r, row in enumerate(b_rows):
-            assert row == [b.at(block_n + r, kk) for kk in range(k_tiles * BK)], f"B row {r} read wrong"
+            assert row == [b.at(block_n + r, kk) for kk in range(k_tiles * tile_k)], f"B row {r} read wrong"
         d = [[sum(map(operator.mul, ar, br)) for br in b_rows] for ar in a_rows]
         for thread in range(128):
             warp, lane = thread // 32, thread % 32
@@ -326,13 +335,15 @@ def run_block(v, a, b, bias, addend, c, m, n, k, grid_x, block_x, block_y, copie
             store_accumulators(acc, c, bias, m, n, row0, block_n, lane)
 
 
-# The products of a linear layer as the kernels pose them: (name, A MN-major, B MN-major).
-FORMS = [("forward", False, False), ("input gradient", False, True), ("weight gradient", True, True)]
+# The products as the kernels pose them: (name, A MN-major, B MN-major, bytes per element): matmul_bf16_sm90a.cu's
+# three products of a linear layer, and ternary_gemm_sm90a.cu's int8 one.
+FORMS = [("forward", False, False, 2), ("input gradient", False, True, 2), ("weight gradient", True, True, 2),
+         ("int8 forward", False, False, 1)]
 
 
 def emulate(v, form, m, n, k, with_bias, with_addend, rng):
-    name, a_mn, b_mn = form
-    a, b = Operand(a_mn, m, k, rng), Operand(b_mn, n, k, rng)
+    name, a_mn, b_mn, esize = form
+    a, b = Operand(a_mn, m, k, rng, esize), Operand(b_mn, n, k, rng, esize)
     bias = [rng.randint(-100, 100) for _ in range(n)] if with_bias else None
     addend = [rng.randint(-1000, 1000) for _ in range(m * n)] if with_addend else None
     grid_x, grid_y = (n + v.bn - 1) // v.bn, (m + v.bm - 1) // v.bm

@@ -22,12 +22,13 @@ public sealed partial class CudaBackend : IMatmulOps
 
     private const string WgmmaModule = "matmul_bf16_sm90a";
 
-    /// <summary>Whether this device runs Hopper's warpgroup MMA (<c>kernels/matmul_bf16_sm90a.cu</c>): compute capability 9.0 alone.</summary>
+    /// <summary>Whether this device runs Hopper's warpgroup MMA (<c>kernels/*_sm90a.cu</c>): compute capability 9.0 alone.</summary>
     public bool WgmmaAvailable => EmbeddedKernels.RunsOn(WgmmaModule, Device.ComputeCapability);
 
     /// <summary>
-    /// Whether bf16 products run on wgmma (<c>matmul_*_bf16_wgmma</c>) rather than mma.sync (all but the split-k input
-    /// gradient); only where <see cref="WgmmaAvailable"/>. Off by default until the kernels have been measured correct
+    /// Whether bf16 products (<c>matmul_*_bf16_wgmma</c>, all but the split-k input gradient) and the int8-code ternary
+    /// product (<c>ternary_gemm_i8_wgmma</c>, <see cref="TernaryInt8Matmul"/>) run on wgmma rather than mma.sync; only
+    /// where <see cref="WgmmaAvailable"/>. Off by default until the kernels have been measured correct
     /// and faster on an H100 (<c>bench/results/</c>); the GPU tests run both.
     /// </summary>
     public bool UseWgmma

@@ -70,6 +70,11 @@ public sealed partial class CudaBackend : ITernaryOps
         if (rows == 0 || outFeatures == 0)
             return;
         MakeCurrent();
+        if (UseWgmma)
+        {
+            TernaryGemmWgmma(Own(quantizedInput).Pointer, s.Pointer, Own(quantizedWeight).Pointer, g.Pointer, b, y.Pointer, rows, inFeatures, outFeatures);
+            return;
+        }
         var tiles = KernelLaunch.TernaryGemmTiles(inFeatures);
         var layout = Scratch("ternary_gemm_layout", DType.Int32, (long)outFeatures * tiles * 8);
         Kernel("ternary_gemm", "ternary_gemm_layout_i8").Launch(KernelLaunch.Elementwise((long)outFeatures * tiles, Device), Stream,
@@ -84,16 +89,38 @@ public sealed partial class CudaBackend : ITernaryOps
     private void TernaryGemm(DevicePointer x, DevicePointer rowScale, DevicePointer layout, DevicePointer scale, bool perRowScale, DevicePointer bias,
         DevicePointer output, int rows, int columns, int outputs)
     {
-        var k = columns;
-        if (columns % 16 != 0 || x.Address % 16 != 0)
-        {
-            k = (columns + 15) / 16 * 16;
-            var padded = Scratch("ternary_gemm_input", DType.Int8, (long)rows * k);
-            Kernel("ternary_gemm", "ternary_gemm_pad_rows").Launch(KernelLaunch.Elementwise((long)rows * k, Device), Stream, x, rows, columns, k, padded.Pointer);
-            x = padded.Pointer;
-        }
+        var k = Int8Chunks("ternary_gemm_input", ref x, rows, columns);
         var (kernel, geometry) = KernelLaunch.TernaryGemm(rows, outputs, Device);
         Kernel("ternary_gemm", kernel, geometry.SharedMemoryBytes).Launch(geometry, Stream,
             x, rowScale, layout, scale, perRowScale ? 1 : 0, bias, output, rows, k, outputs);
+    }
+
+    /// <summary>
+    /// <see cref="TernaryInt8Matmul"/> on Hopper's int8 wgmma (<c>kernels/ternary_gemm_sm90a.cu</c>), straight from the
+    /// int8 codes: no layout pass; rows that are not whole 16-byte chunks are padded as for <see cref="TernaryGemm"/>.
+    /// </summary>
+    private void TernaryGemmWgmma(DevicePointer x, DevicePointer rowScale, DevicePointer codes, DevicePointer scale, DevicePointer bias,
+        DevicePointer output, int rows, int columns, int outputs)
+    {
+        var ld = Int8Chunks("ternary_gemm_input", ref x, rows, columns);
+        Int8Chunks("ternary_gemm_codes", ref codes, outputs, columns);
+        MatmulKernel("ternary_gemm_sm90a", "ternary_gemm_i8_wgmma", KernelLaunch.MatmulWgmmaSharedBytes).Launch(KernelLaunch.MatmulWgmma(rows, outputs), Stream,
+            x, rowScale, codes, scale, 0, bias, output, rows, columns, ld, outputs);
+    }
+
+    /// <summary>
+    /// The row length, a whole number of 16-byte chunks, an int8 matrix <c>[rows, columns]</c> at <paramref name="matrix"/>
+    /// is streamed with: its own where its rows already are whole chunks (and it is 16-byte aligned), else that of a
+    /// zero-padded copy in the scratch buffer <paramref name="name"/>, which <paramref name="matrix"/> then points at.
+    /// </summary>
+    private int Int8Chunks(string name, ref DevicePointer matrix, int rows, int columns)
+    {
+        if (columns % 16 == 0 && matrix.Address % 16 == 0)
+            return columns;
+        var ld = (columns + 15) / 16 * 16;
+        var padded = Scratch(name, DType.Int8, (long)rows * ld);
+        Kernel("ternary_gemm", "ternary_gemm_pad_rows").Launch(KernelLaunch.Elementwise((long)rows * ld, Device), Stream, matrix, rows, columns, ld, padded.Pointer);
+        matrix = padded.Pointer;
+        return ld;
     }
 }

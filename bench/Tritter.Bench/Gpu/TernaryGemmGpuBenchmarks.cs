@@ -11,7 +11,8 @@ namespace Tritter.Bench.Gpu;
 /// shapes. Paper scheme: int8 activations (per-token absmax) times the ternary codes on the int8 tensor cores
 /// (<c>kernels/ternary_gemm.cu</c>), from 2-bit packed codes and from int8 codes; the reference scheme's product goes
 /// through the dense path: TF32 on float32 operands, and bf16 on the bf16 copies a training step makes (the input once
-/// per projection, the effective weights by TernarizeRows), on mma.sync and on Hopper's wgmma. Each invocation runs every one of <see cref="Sets"/> input sets once, so that no
+/// per projection, the effective weights by TernarizeRows), on mma.sync and on Hopper's wgmma (as the int8-code paper
+/// scheme too). Each invocation runs every one of <see cref="Sets"/> input sets once, so that no
 /// launch finds its operands in L2 from the previous one. Floor: 2 M K N operations against the measured int8
 /// <c>mma.sync</c> peak (~1290 TOP/s on an H100); anchor: PyTorch's bf16 <c>F.linear</c> at M = 2048 on the same
 /// shapes (<c>torch_baselines.py</c>, 460-720 TFLOP/s on an H100 SXM), which the paper scheme's product should reach.
@@ -99,13 +100,26 @@ public class TernaryGemmGpuBenchmarks : GpuBenchmark
             Gpu.PackedTernaryInt8Matmul(set.Quantized, _rowScale, set.Packed, _gamma, _bias, _y);
     }, Sets * (_sets[0].Quantized.Bytes + _sets[0].Packed.Bytes + _y.Bytes), Operations, Sets);
 
-    /// <summary>Paper scheme from int8 codes (<c>TernaryInt8Matmul</c>, what the model's projections call today).</summary>
+    /// <summary>Paper scheme from int8 codes (<c>TernaryInt8Matmul</c>, what the model's projections call today) on mma.sync.</summary>
     [Benchmark]
-    public void PaperInt8Codes() => Timed(() =>
+    public void PaperInt8Codes() => PaperInt8CodesOn(wgmma: false);
+
+    /// <summary>
+    /// The same on wgmma (<c>ternary_gemm_i8_wgmma</c>, compute capability 9.0 only; its dense int8 peak is ~1.5x the
+    /// mma.sync peak the percentage column divides by).
+    /// </summary>
+    [Benchmark]
+    public void PaperInt8CodesWgmma() => PaperInt8CodesOn(wgmma: true);
+
+    private void PaperInt8CodesOn(bool wgmma)
     {
-        foreach (var set in _sets)
-            Gpu.TernaryInt8Matmul(set.Quantized, _rowScale, set.Codes, _gamma, _bias, _y);
-    }, Sets * (_sets[0].Quantized.Bytes + _sets[0].Codes.Bytes + _y.Bytes), Operations, Sets);
+        Gpu.UseWgmma = wgmma;
+        Timed(() =>
+        {
+            foreach (var set in _sets)
+                Gpu.TernaryInt8Matmul(set.Quantized, _rowScale, set.Codes, _gamma, _bias, _y);
+        }, Sets * (_sets[0].Quantized.Bytes + _sets[0].Codes.Bytes + _y.Bytes), Operations, Sets);
+    }
 
     /// <summary>Reference scheme: float32 activations times the float32 effective weights, the dense TF32 product.</summary>
     [Benchmark]

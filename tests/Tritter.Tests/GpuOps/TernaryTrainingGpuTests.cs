@@ -9,7 +9,8 @@ using Tritter.Tests.Ternary;
 namespace Tritter.Tests.GpuOps;
 
 /// <summary>
-/// The CUDA quantisers, int8 products (int8 and packed weights) and packed ternary matmul against the CPU backend. Every step whose inputs agree
+/// The CUDA quantisers, int8 products (int8 and packed weights; int8 also on wgmma where the device has it) and packed
+/// ternary matmul against the CPU backend. Every step whose inputs agree
 /// is held to the same bits (the kernels spell out each rounding, and rintf rounds half to even as MathF.Round does);
 /// only the threshold and gamma, sums taken in another order, may differ by rounding, and so may the elements that sit
 /// on the quantisation boundary those move.
@@ -194,7 +195,26 @@ public sealed class TernaryTrainingGpuTests : GpuFixture
     }
 
     [TestCaseSource(nameof(MatmulShapes))]
-    public void TernaryInt8Matmul_matches_cpu_bit_for_bit(int rows, int inFeatures, int outFeatures)
+    public void TernaryInt8Matmul_matches_cpu_bit_for_bit(int rows, int inFeatures, int outFeatures) =>
+        TernaryInt8MatmulMatchesCpu(rows, inFeatures, outFeatures);
+
+    [TestCaseSource(nameof(MatmulShapes))]
+    public void TernaryInt8Matmul_on_wgmma_matches_cpu_bit_for_bit(int rows, int inFeatures, int outFeatures)
+    {
+        if (!Gpu.WgmmaAvailable)
+            Assert.Ignore($"{Gpu.Name} has no wgmma (compute capability 9.0 only)");
+        Gpu.UseWgmma = true;
+        try
+        {
+            TernaryInt8MatmulMatchesCpu(rows, inFeatures, outFeatures);
+        }
+        finally
+        {
+            Gpu.UseWgmma = false;
+        }
+    }
+
+    private void TernaryInt8MatmulMatchesCpu(int rows, int inFeatures, int outFeatures)
     {
         using var cpu = new CpuBackend();
         var random = TestRandom.Create();
