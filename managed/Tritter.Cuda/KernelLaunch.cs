@@ -267,12 +267,13 @@ public static class KernelLaunch
     public const int MatmulWgmmaThreads = MatmulWgmmaTileM / 64 * 128;
 
     /// <summary>
-    /// Shared memory of a <c>matmul_*_bf16_wgmma</c> block (<c>WG_SHARED_BYTES</c>): 4 stages of a 64-deep k tile of
-    /// each operand in bf16, and 1 KiB to align the ring to the 1,024 bytes of its swizzle pattern.
+    /// Shared memory of a <c>matmul_*_bf16_wgmma</c> or <c>ternary_gemm_i8_wgmma</c> block (<c>WG_SHARED_BYTES</c>):
+    /// 4 stages of a 128-byte-deep k tile of each operand (64 bf16, 128 int8), and 1 KiB to align the ring to the 1,024
+    /// bytes of its swizzle pattern.
     /// </summary>
-    public const uint MatmulWgmmaSharedBytes = 4 * (MatmulWgmmaTileM + MatmulWgmmaTileN) * 64 * 2 + 1024;
+    public const uint MatmulWgmmaSharedBytes = 4 * (MatmulWgmmaTileM + MatmulWgmmaTileN) * 128 + 1024;
 
-    /// <summary>A <c>matmul_*_bf16_wgmma</c> launch for an <paramref name="m"/> x <paramref name="n"/> output: one block per tile.</summary>
+    /// <summary>A <c>matmul_*_bf16_wgmma</c> or <c>ternary_gemm_i8_wgmma</c> launch for an <paramref name="m"/> x <paramref name="n"/> output: one block per tile.</summary>
     public static LaunchGeometry MatmulWgmma(int m, int n) =>
         new(new Dim3((uint)((n + MatmulWgmmaTileN - 1) / MatmulWgmmaTileN), (uint)((m + MatmulWgmmaTileM - 1) / MatmulWgmmaTileM)),
             new Dim3(MatmulWgmmaThreads), MatmulWgmmaSharedBytes);

@@ -8,8 +8,9 @@ namespace Tritter.Bench.Gpu;
 /// The dense float32 products of a training step at each <see cref="MatmulPrecision"/> (TF32 or bf16 tensor cores, bf16
 /// on mma.sync and on wgmma; the bf16 cases include converting the operands) on the linear layers of the 1B and 7B
 /// presets at 4096 tokens. Floor: 2 rows x in x out flops per product against the mma.sync peak of the precision
-/// (peak.cu: ~324 TF32, ~650 bf16 TFLOP/s on an H100; wgmma's dense bf16 peak is ~989); the anchors are cuBLAS through PyTorch on the same shapes with TF32 (bench/anchors/dense_matmul_cublas.py)
-/// and bf16 F.linear (../shared/anchors/torch_baselines.py).
+/// (peak.cu: ~324 TF32, ~650 bf16 TFLOP/s on an H100; wgmma's dense bf16 peak is ~989); the anchors are cuBLAS
+/// through PyTorch on the same shapes with TF32 (bench/anchors/dense_matmul_cublas.py) and bf16 F.linear
+/// (../shared/anchors/torch_baselines.py).
 /// </summary>
 public class DenseMatmulGpuBenchmarks : GpuBenchmark
 {

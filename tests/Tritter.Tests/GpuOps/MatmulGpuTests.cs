@@ -8,7 +8,8 @@ namespace Tritter.Tests.GpuOps;
 
 /// <summary>
 /// The CUDA dense matmul at each <see cref="MatmulPrecision"/> (TF32 or bf16 tensor cores), forward and backward, against
-/// float64 products of the same inputs; bf16 on mma.sync everywhere, and on wgmma (the forward) where the device has it.
+/// float64 products of the same inputs; bf16 on mma.sync everywhere, and on wgmma where the device has it (all three
+/// products but the split-k input gradient, which stays mma.sync).
 /// </summary>
 [TestFixture(MatmulPrecision.Tf32, false)]
 [TestFixture(MatmulPrecision.BFloat16, false)]
